@@ -1,0 +1,165 @@
+"""Reconcile per-lead wave boundaries into global beats and global intervals.
+
+Global intervals follow the CSE convention (Willems et al., "Common standards for quantitative
+electrocardiography: goals and main results", Methods Inf Med 29:263-271, 1990): QRS from the
+earliest onset to the latest offset over simultaneous leads, P onset the earliest, T end the
+latest. Taken literally, the extremes pick up one lead's delineation outlier, so - as in the
+project's reference rule (../shared/design/MEASUREMENT.md) - the ``trim`` most extreme leads on
+each side are dropped first: with 12 leads the 3rd earliest onset and 3rd latest offset.
+Beats whose intervals disagree with the record's other beats are dropped, not averaged in.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tools.delineate import LeadDelineation, Wave
+
+BEAT_GAP_MS = 120.0       # QRS centres further apart than this start a new beat
+P_SEARCH_MS = (400.0, 20.0)   # P offset in (QRS on - 400 ms, QRS on + 20 ms]
+T_SEARCH_MS = (20.0, 600.0)   # T onset in [QRS off - 20 ms, QRS off + 600 ms)
+
+
+@dataclass
+class GlobalBeat:
+    """One beat seen across leads; positions in samples, None when not found."""
+
+    index: int
+    qrs_on: int
+    qrs_off: int
+    r_time: int                       # median QRS peak over leads
+    leads: list[str]                  # leads whose QRS joined this beat
+    kind: str = "normal"              # majority per-lead beat class (openecg)
+    p_on: int | None = None
+    p_off: int | None = None
+    p_leads: list[str] = field(default_factory=list)
+    t_off: int | None = None
+    t_peak: int | None = None
+    t_leads: list[str] = field(default_factory=list)
+    dropped: str | None = None        # why this beat is not used for global intervals
+
+
+def trim_for(n_leads: int) -> int:
+    """Leads dropped at each extreme: 2 of 12 as in the reference rule, fewer for fewer leads."""
+    return 2 if n_leads >= 10 else (1 if n_leads >= 5 else 0)
+
+
+def _kth(values: list[int], k: int, latest: bool) -> int:
+    v = sorted(values)
+    k = min(k, len(v) - 1)
+    return v[-1 - k] if latest else v[k]
+
+
+def cluster_beats(dels: dict[str, LeadDelineation], fs: float,
+                  min_leads: int) -> list[GlobalBeat]:
+    """Group the QRS complexes of all given leads into beats (one QRS per lead per beat)."""
+    items = []  # (centre, lead, wave, beat label)
+    for lead, d in dels.items():
+        labels = dict(d.beat_class)
+        for w in d.waves["QRS"]:
+            items.append(((w.onset + w.offset) / 2.0, lead, w, labels.get(w.onset, "normal")))
+    items.sort(key=lambda t: t[0])
+    gap = BEAT_GAP_MS * fs / 1000.0
+    groups: list[list] = []
+    for it in items:
+        if groups and it[0] - groups[-1][-1][0] <= gap:
+            groups[-1].append(it)
+        else:
+            groups.append([it])
+    beats: list[GlobalBeat] = []
+    for g in groups:
+        centre = float(np.median([c for c, *_ in g]))
+        per_lead: dict[str, tuple] = {}
+        for it in g:  # keep the QRS closest to the beat centre in each lead
+            if it[1] not in per_lead or abs(it[0] - centre) < abs(per_lead[it[1]][0] - centre):
+                per_lead[it[1]] = it
+        if len(per_lead) < min_leads:
+            continue
+        waves: list[Wave] = [it[2] for it in per_lead.values()]
+        k = trim_for(len(waves))
+        kinds = [it[3] for it in per_lead.values()]
+        kind = max(set(kinds), key=kinds.count)
+        beats.append(GlobalBeat(
+            index=len(beats),
+            qrs_on=_kth([w.onset for w in waves], k, latest=False),
+            qrs_off=_kth([w.offset for w in waves], k, latest=True),
+            r_time=int(np.median([w.peak for w in waves])),
+            leads=sorted(per_lead, key=list(dels).index),
+            kind=kind,
+        ))
+    return beats
+
+
+def attach_p_t(beats: list[GlobalBeat], dels: dict[str, LeadDelineation], fs: float,
+               min_leads: int) -> None:
+    """Find each beat's P onset/offset and T end over leads (in place)."""
+    ms = fs / 1000.0
+    for i, b in enumerate(beats):
+        prev_off = beats[i - 1].qrs_off if i else -10**9
+        next_on = beats[i + 1].qrs_on if i + 1 < len(beats) else 10**9
+        p_waves, t_waves = {}, {}
+        for lead, d in dels.items():
+            ps = [w for w in d.waves["P"]
+                  if b.qrs_on - P_SEARCH_MS[0] * ms < w.offset <= b.qrs_on + P_SEARCH_MS[1] * ms
+                  and w.onset > prev_off]
+            if ps:
+                p_waves[lead] = ps[-1]
+            ts = [w for w in d.waves["T"]
+                  if b.qrs_off - T_SEARCH_MS[0] * ms <= w.onset < b.qrs_off + T_SEARCH_MS[1] * ms
+                  and w.offset < next_on]
+            if ts:
+                t_waves[lead] = ts[0]
+        if len(p_waves) >= min_leads:
+            k = trim_for(len(p_waves))
+            b.p_on = _kth([w.onset for w in p_waves.values()], k, latest=False)
+            b.p_off = _kth([w.offset for w in p_waves.values()], k, latest=True)
+            b.p_leads = sorted(p_waves, key=list(dels).index)
+        if len(t_waves) >= min_leads:
+            k = trim_for(len(t_waves))
+            b.t_off = _kth([w.offset for w in t_waves.values()], k, latest=True)
+            b.t_peak = int(np.median([w.peak for w in t_waves.values()]))
+            b.t_leads = sorted(t_waves, key=list(dels).index)
+
+
+def reconcile(dels: dict[str, LeadDelineation], fs: float) -> list[GlobalBeat]:
+    """Beats with global QRS, P and T boundaries from per-lead delineations of usable leads."""
+    n = len(dels)
+    min_leads = max(2, int(np.ceil(n / 2))) if n >= 3 else 1
+    beats = cluster_beats(dels, fs, min_leads)
+    attach_p_t(beats, dels, fs, min_leads)
+    return beats
+
+
+def interval_ms(beats: list[GlobalBeat], fs: float, name: str) -> list[tuple[int, float]]:
+    """(beat index, interval ms) for every beat where ``name`` (pr, qrs, qt, p) is defined."""
+    out = []
+    for b in beats:
+        if name == "qrs":
+            v = b.qrs_off - b.qrs_on
+        elif name == "pr" and b.p_on is not None:
+            v = b.qrs_on - b.p_on
+        elif name == "p" and b.p_on is not None and b.p_off is not None:
+            v = b.p_off - b.p_on
+        elif name == "qt" and b.t_off is not None:
+            v = b.t_off - b.qrs_on
+        else:
+            continue
+        out.append((b.index, v * 1000.0 / fs))
+    return out
+
+
+def robust_over_beats(values: list[tuple[int, float]], tol_ms: float
+                      ) -> tuple[float | None, list[int], list[int]]:
+    """Median over beats after dropping beats further than ``max(tol_ms, 3 * 1.4826 * MAD)``
+    from the median. Returns (value, beats kept, beats dropped)."""
+    if not values:
+        return None, [], []
+    v = np.array([x for _, x in values])
+    med = float(np.median(v))
+    mad = float(np.median(np.abs(v - med))) * 1.4826
+    lim = max(tol_ms, 3.0 * mad)
+    keep = np.abs(v - med) <= lim
+    kept = [values[i][0] for i in np.flatnonzero(keep)]
+    dropped = [values[i][0] for i in np.flatnonzero(~keep)]
+    return float(np.median(v[keep])), kept, dropped

@@ -1,0 +1,250 @@
+"""The evidence engine: quality -> delineation -> reconciliation -> measurements -> statements.
+
+``analyze(record)`` is the one entry point; everything the assistant later says about a
+record is a repetition of what it returns.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tools import measure as M
+from tools.beats import GlobalBeat, interval_ms, reconcile, robust_over_beats
+from tools.delineate import LeadDelineation, delineate_ecgdeli, delineate_openecg
+from tools.evidence import Measurement, Statement
+from tools.quality import RecordQuality, assess_quality
+from tools.record import LIMB_LEADS, STANDARD_LEADS, Record
+from tools.rhythm import atrial_activity
+from tools.statements import Features, derive_statements
+
+ENGINE_VERSION = "0.1.0"
+# Cross-check tolerance between the learned and the classic delineator (ms); beyond it the
+# value is flagged and the statements resting on it lose confidence.
+_CROSS_TOL_MS = {"pr_ms": 30.0, "qrs_ms": 25.0, "qt_ms": 40.0}
+
+
+@dataclass
+class Analysis:
+    """Everything measured about one record."""
+
+    record: Record
+    quality: RecordQuality
+    measurements: dict[str, Measurement]
+    statements: list[Statement]
+    delineation: dict[str, LeadDelineation]
+    beats: list[GlobalBeat]
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        fs = self.record.fs
+        return {
+            "record": self.record.summary(),
+            "engine": {"version": ENGINE_VERSION, "delineator": "openecg codec v6 (int8 ONNX)",
+                       "cross_check": "ECGdeli (KIT-IBT) via ecgdeli"},
+            "quality": self.quality.model_dump(),
+            "measurements": {k: v.model_dump() for k, v in self.measurements.items()},
+            "statements": [s.model_dump() for s in self.statements],
+            "delineation": {lead: d.to_seconds(fs) for lead, d in self.delineation.items()},
+            "beats": [_beat_dict(b, fs) for b in self.beats],
+            "notes": list(self.notes),
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+def _beat_dict(b: GlobalBeat, fs: float) -> dict:
+    s = (lambda v: None if v is None else round(v / fs, 4))
+    return {"index": b.index, "kind": b.kind, "r_s": s(b.r_time), "qrs_on_s": s(b.qrs_on),
+            "qrs_off_s": s(b.qrs_off), "p_on_s": s(b.p_on), "t_off_s": s(b.t_off),
+            "leads": b.leads, "dropped": b.dropped}
+
+
+def analyze(record: Record) -> Analysis:
+    """Measure ``record`` and state findings with cited evidence (see module docstring)."""
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    quality = assess_quality(record)
+    timings["quality_s"] = time.perf_counter() - t0
+    usable = [lead for lead in STANDARD_LEADS if lead in quality.usable_leads
+              and record.has(lead)]
+    if quality.abstain or len(usable) < 3:
+        f = Features(m={}, amp={}, terminal={}, usable=usable, abstain=True,
+                     abstain_reason=quality.abstain_reason or "fewer than 3 usable leads")
+        return Analysis(record, quality, _null_measurements(f.abstain_reason),
+                        derive_statements(f), {}, [], timings)
+
+    cols = [record.sig_name.index(lead) for lead in usable]
+    sig = record.signal[:, cols]
+    fs = float(record.fs)
+    t = time.perf_counter()
+    dels = dict(zip(usable, delineate_openecg(sig, fs)))
+    timings["delineate_openecg_s"] = time.perf_counter() - t
+    beats = reconcile(dels, fs)
+    t = time.perf_counter()
+    cross = _cross_check(sig, fs, usable)
+    timings["delineate_ecgdeli_s"] = time.perf_counter() - t
+
+    meas, feats = _measure(record, sig, fs, usable, beats, dels, cross, quality)
+    statements = derive_statements(feats)
+    timings["total_s"] = time.perf_counter() - t0
+    return Analysis(record, quality, meas, statements, dels, beats, timings, feats.notes)
+
+
+def _null_measurements(reason: str) -> dict[str, Measurement]:
+    names = [("hr_bpm", "bpm"), ("pr_ms", "ms"), ("qrs_ms", "ms"), ("qt_ms", "ms"),
+             ("qtc_ms", "ms"), ("qrs_axis_deg", "deg")]
+    return {n: Measurement(id=f"m:{n}", name=n, value=None, unit=u, method="not measured",
+                           reason=f"abstained: {reason}") for n, u in names}
+
+
+def _cross_check(sig: np.ndarray, fs: float, usable: list[str]) -> dict[str, float | None]:
+    """Global PR/QRS/QT from the classic ECGdeli delineation, same reconciliation rule."""
+    try:
+        dels = dict(zip(usable, delineate_ecgdeli(sig, fs)))
+    except Exception as exc:  # a classic-method failure must not hide the primary result
+        return {"error": f"{type(exc).__name__}"}
+    beats = reconcile(dels, fs)
+    out = {}
+    for key, tol in (("pr", 20.0), ("qrs", 16.0), ("qt", 30.0)):
+        out[f"{key}_ms"] = robust_over_beats(interval_ms(beats, fs, key), tol)[0]
+    return out
+
+
+def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
+             beats: list[GlobalBeat], dels: dict[str, LeadDelineation],
+             cross: dict, quality: RecordQuality) -> tuple[dict[str, Measurement], Features]:
+    meas: dict[str, Measurement] = {}
+
+    def add(ms):
+        for m in ms:
+            meas[m.name] = m
+
+    atrial = atrial_activity(sig, fs, usable, beats, dels)
+    rhythm = M.rhythm_measurements(beats, fs, usable)
+    add(rhythm)
+    rr = meas["rr_ms"].value
+    nrmssd = (meas["rmssd_ms"].value / rr) if rr and meas["rmssd_ms"].value is not None else None
+    irregular = (meas["rr_cv"].value or 0) > 0.08 and (nrmssd or 0) > 0.08 \
+        and atrial["p_ratio"] < 0.5
+    M.mark_ectopy(beats, fs, irregular)
+    add(M.interval_measurements(beats, fs, rr))
+    for name, tol in _CROSS_TOL_MS.items():
+        other = cross.get(name)
+        mine = meas[name].value
+        agree = None if other is None or mine is None else abs(other - mine) <= tol
+        meas[name].details["cross_check"] = {
+            "method": "ECGdeli per-lead delineation, same reconciliation",
+            "value": None if other is None else round(float(other), 1),
+            "tolerance_ms": tol, "agrees": agree}
+    add(atrial["measurements"])
+
+    amp = M.lead_amplitudes(sig, usable, usable, beats, fs)
+    add(_amplitude_measurements(amp, beats, usable, fs))
+    terminal = _terminal_areas(sig, usable, beats, fs)
+    for lead, v in terminal.items():
+        meas[f"terminal_qrs.{lead}"] = Measurement(
+            id=f"m:terminal_qrs.{lead}", name=f"terminal_qrs.{lead}", value=round(v, 2),
+            unit="mV*ms", method="net area of the last 40 ms of the global QRS, PR-level baseline",
+            leads=[lead], beats=[b.index for b in M.dominant(beats)])
+    limb_ok = [lead for lead in usable if lead in LIMB_LEADS]
+    axis_src = {lead: amp[lead]["qrs_area_mvms"] for lead in limb_ok if lead in amp}
+    for wave, vals in (("p", M.wave_area(sig, usable, usable, beats, fs, "P")),
+                       ("qrs", axis_src),
+                       ("t", M.wave_area(sig, usable, usable, beats, fs, "T"))):
+        ax = M.frontal_axis(vals)
+        meas[f"{wave}_axis_deg"] = M._m(
+            f"{wave}_axis_deg", ax, "deg",
+            f"least-squares frontal vector from net {wave.upper()} area over {len(vals)} limb "
+            "leads (hexaxial angles, aV leads scaled sqrt(3)/2)", leads=sorted(vals),
+            beats=[b.index for b in M.dominant(beats)],
+            reason=None if ax is not None else "fewer than 3 usable limb leads with this wave")
+
+    m = {k: v.value for k, v in meas.items()}
+    m["nrmssd"] = nrmssd
+    agree = [meas[n].details["cross_check"]["agrees"] for n in _CROSS_TOL_MS]
+    q_factor = _quality_factor(quality, usable) * (0.85 if False in agree else 1.0)
+    rev = quality.limb_lead_reversal
+    f = Features(
+        m=m, amp=amp, terminal=terminal, usable=usable, sex=record.sex, age=record.age,
+        p_ratio=atrial["p_ratio"], pr_sd_ms=atrial["pr_sd_ms"], afib_rule=atrial["afib_rule"],
+        paced=atrial["paced"], flutter_atrial_rate=atrial["flutter_rate"],
+        n_ventricular=sum(b.kind == "ventricular" for b in beats),
+        n_supraventricular=sum(b.kind == "supraventricular" for b in beats),
+        quality_factor=q_factor,
+        reversal=(rev.suspected, rev.kind, rev.evidence, rev.confidence))
+    meas["n_ventricular_beats"] = M._m("n_ventricular_beats", f.n_ventricular, "count",
+                                       "beats typed ventricular (see statement criterion)",
+                                       beats=[b.index for b in beats if b.kind == "ventricular"])
+    meas["n_supraventricular_beats"] = M._m(
+        "n_supraventricular_beats", f.n_supraventricular, "count", "premature narrow beats",
+        beats=[b.index for b in beats if b.kind == "supraventricular"])
+    excluded = [lead for lead in record.sig_name if lead not in usable]
+    if excluded:
+        f.notes.append("excluded from measurement (quality): " + ", ".join(excluded))
+    if False in agree:
+        bad = [n for n, a in zip(_CROSS_TOL_MS, agree) if a is False]
+        f.notes.append("learned and classic delineators disagree on " + ", ".join(bad))
+    return meas, f
+
+
+def _quality_factor(quality: RecordQuality, usable: list[str]) -> float:
+    """1.0 with 12 good leads, lower with excluded or merely acceptable leads."""
+    grades = [quality.leads[lead].grade for lead in usable if lead in quality.leads]
+    acceptable = sum(g == "acceptable" for g in grades)
+    return float(max(0.5, 1.0 - 0.03 * (12 - len(usable)) - 0.02 * acceptable))
+
+
+def _amplitude_measurements(amp: dict, beats: list[GlobalBeat], usable: list[str],
+                            fs: float) -> list[Measurement]:
+    out = []
+    idx = [b.index for b in M.dominant(beats)]
+    method = ("median over dominant beats; baseline = PR-segment level; Q/R/S within the global "
+              "QRS, ST at global J + 60 ms, T = largest deflection from J + 80 ms to T end")
+    for lead, a in amp.items():
+        for k in ("q_mv", "r_mv", "s_mv", "st60_mv", "t_mv"):
+            out.append(M._m(f"amp.{lead}.{k}", a[k], "mV", method, leads=[lead], beats=idx))
+
+    def get(lead, k):
+        return amp[lead][k] if lead in amp else None
+
+    sv1, rv5, rv6 = get("V1", "s_mv"), get("V5", "r_mv"), get("V6", "r_mv")
+    if sv1 is not None and (rv5 is not None or rv6 is not None):
+        sl = abs(sv1) + max(v for v in (rv5, rv6) if v is not None)
+        out.append(M._m("sokolow_lyon_mv", sl, "mV", "S(V1) + max(R(V5), R(V6)) "
+                        "(Sokolow & Lyon, Am Heart J 1949)", leads=["V1", "V5", "V6"], beats=idx))
+    else:
+        out.append(M._m("sokolow_lyon_mv", None, "mV", "S(V1) + max(R(V5), R(V6))",
+                        reason="V1 or both V5 and V6 unusable"))
+    ravl, sv3 = get("aVL", "r_mv"), get("V3", "s_mv")
+    out.append(M._m("cornell_mv", None if ravl is None or sv3 is None else ravl + abs(sv3), "mV",
+                    "R(aVL) + S(V3) (Casale et al., Circulation 1987)", leads=["aVL", "V3"],
+                    beats=idx, reason=None if ravl is not None and sv3 is not None
+                    else "aVL or V3 unusable"))
+    for group, leads in (("limb", LIMB_LEADS), ("precordial", STANDARD_LEADS[6:])):
+        pp = [amp[lead]["r_mv"] - min(amp[lead]["q_mv"], amp[lead]["s_mv"])
+              for lead in leads if lead in amp]
+        out.append(M._m(f"qrs_amplitude_max_{group}_mv", max(pp) if pp else None, "mV",
+                        "largest QRS peak-to-peak amplitude over the usable leads of the group",
+                        leads=[lead for lead in leads if lead in amp], beats=idx,
+                        reason=None if pp else f"no usable {group} lead"))
+    return out
+
+
+def _terminal_areas(sig: np.ndarray, usable: list[str], beats: list[GlobalBeat],
+                    fs: float) -> dict[str, float]:
+    """Net area (mV*ms) of the last 40 ms of the global QRS per lead: the direction of the
+    terminal forces that separates RBBB (rightward, anterior) from LBBB."""
+    dom = M.dominant(beats)
+    if not dom:
+        return {}
+    x = sig - M.isoelectric(sig, beats, fs)
+    w = int(0.040 * fs)
+    out = {}
+    for j, lead in enumerate(usable):
+        areas = [float(x[b.qrs_off - w:b.qrs_off + 1, j].sum() * 1000.0 / fs) for b in dom
+                 if b.qrs_off - w >= b.qrs_on]
+        if areas:
+            out[lead] = float(np.median(areas))
+    return out

@@ -1,0 +1,43 @@
+"""Evidence types: measurements and statements, each with a stable id and its provenance.
+
+Every number the assistant may show is a :class:`Measurement`; every diagnostic claim is a
+:class:`Statement` that cites measurement ids. Ids are stable strings (``m:qrs_ms``,
+``m:amp.V1.r_mv``, ``s:rbbb``) so that reports, the verifier and the UI can refer to them.
+"""
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Measurement(BaseModel):
+    """One measured quantity with the evidence behind it."""
+
+    id: str = Field(description="stable evidence id, e.g. 'm:qrs_ms'")
+    name: str = Field(description="name with its unit, e.g. 'qrs_ms'")
+    value: float | None = Field(description="the measured value; null when not measurable")
+    unit: str
+    method: str = Field(description="how it was measured (algorithm and reconciliation rule)")
+    leads: list[str] = Field(default_factory=list, description="leads the value rests on")
+    beats: list[int] = Field(default_factory=list, description="global beat indices used")
+    window_s: tuple[float, float] | None = Field(
+        default=None, description="time window of the beats used, seconds from record start")
+    reason: str | None = Field(default=None, description="why value is null, when it is")
+    details: dict = Field(default_factory=dict, description="cross-checks and sub-values")
+
+
+class Statement(BaseModel):
+    """A diagnostic statement derived from measurements by a published criterion."""
+
+    id: str = Field(description="stable evidence id, e.g. 's:rbbb'")
+    label: str
+    snomed: str = Field(description="SNOMED CT concept id")
+    criterion: str = Field(description="the rule applied, with its thresholds")
+    source: str = Field(description="guideline or paper defining the criterion, with year")
+    evidence_ids: list[str]
+    confidence: float = Field(ge=0.0, le=1.0)
+    leads: list[str] = Field(default_factory=list)
+    knowledge_id: str | None = Field(default=None, description="knowledge passage id")
+
+
+def measurement_id(name: str) -> str:
+    return f"m:{name}"

@@ -1,0 +1,229 @@
+"""Global and per-lead measurements, each carrying an evidence id and its provenance.
+
+Inputs are the record's signal (mV), the usable leads, and the global beats reconciled from
+per-lead delineation (:mod:`tools.beats`). Global intervals are medians over dominant beats
+after beats that disagree with the others are dropped; amplitudes are measured against the
+isoelectric PR-segment level of each beat, as the AHA/ACCF/HRS 2009 recommendations for the
+standardization of ECG interpretation (Kligfield et al., Circulation 115:1306, 2007, part I)
+describe for ST and wave amplitudes.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from tools.beats import GlobalBeat, interval_ms, robust_over_beats
+from tools.evidence import Measurement
+
+# Beat-to-beat tolerance before a beat's interval is called discordant and dropped (ms).
+_TOL_MS = {"pr": 20.0, "p": 20.0, "qrs": 16.0, "qt": 30.0}
+_FRONTAL_ANGLE = {"I": 0.0, "II": 60.0, "III": 120.0, "aVR": -150.0, "aVL": -30.0, "aVF": 90.0}
+# Augmented leads see the frontal vector scaled by sqrt(3)/2 relative to the bipolar leads
+# (Goldberger 1942; hexaxial reference system).
+_FRONTAL_GAIN = {"I": 1.0, "II": 1.0, "III": 1.0, "aVR": 0.866, "aVL": 0.866, "aVF": 0.866}
+
+
+def _m(name: str, value, unit: str, method: str, **kw) -> Measurement:
+    v = None if value is None or not np.isfinite(value) else round(float(value), 1)
+    return Measurement(id=f"m:{name}", name=name, value=v, unit=unit, method=method, **kw)
+
+
+def _window(beats: list[GlobalBeat], idx: list[int], fs: float) -> tuple[float, float] | None:
+    sel = [b for b in beats if b.index in idx]
+    if not sel:
+        return None
+    start = min(b.p_on if b.p_on is not None else b.qrs_on for b in sel)
+    end = max(b.t_off if b.t_off is not None else b.qrs_off for b in sel)
+    return (round(start / fs, 3), round(end / fs, 3))
+
+
+def mark_ectopy(beats: list[GlobalBeat], fs: float, irregular: bool) -> None:
+    """Label premature beats (in place): RR shorter than 85 % of the median RR and followed by
+    a longer RR. Ventricular when the codec typed the beat ventricular, or its QRS is >= 40 ms
+    wider than the median QRS (wide, no preceding P); supraventricular otherwise. Skipped in an
+    irregularly irregular rhythm, where prematurity is undefined."""
+    if len(beats) < 4:
+        return
+    r = np.array([b.r_time for b in beats], float)
+    rr = np.diff(r)
+    med_rr = float(np.median(rr))
+    med_qrs = float(np.median([b.qrs_off - b.qrs_on for b in beats]))
+    for i, b in enumerate(beats):
+        wide = (b.qrs_off - b.qrs_on) - med_qrs >= 0.040 * fs
+        if b.kind == "ventricular" or (wide and b.p_on is None):
+            b.kind = "ventricular"
+            continue
+        if irregular or i == 0:
+            continue
+        premature = rr[i - 1] < 0.85 * med_rr
+        pause = i < len(rr) and rr[i] > rr[i - 1] * 1.1
+        if premature and (pause or i == len(rr)):
+            b.kind = "supraventricular"
+
+
+def dominant(beats: list[GlobalBeat]) -> list[GlobalBeat]:
+    return [b for b in beats if b.kind in ("normal", "unknown", "fusion")] or list(beats)
+
+
+def rhythm_measurements(beats: list[GlobalBeat], fs: float, leads: list[str]) -> list[Measurement]:
+    """Heart rate and RR variability from all beats (R peak = median QRS peak over leads)."""
+    method = "global beats clustered over usable leads (openecg QRS), R time = median peak"
+    r = np.array([b.r_time for b in beats], float) / fs
+    idx = [b.index for b in beats]
+    win = (round(float(r[0]), 3), round(float(r[-1]), 3)) if r.size else None
+    if r.size < 2:
+        reason = "fewer than 2 beats detected"
+        return [_m(n, None, u, method, reason=reason) for n, u in
+                [("hr_bpm", "bpm"), ("rr_ms", "ms"), ("rr_sd_ms", "ms"), ("rr_cv", "ratio"),
+                 ("rmssd_ms", "ms")]]
+    rr = np.diff(r) * 1000.0
+    d = np.diff(rr)
+    kw = dict(leads=leads, beats=idx, window_s=win)
+    out = [
+        _m("hr_bpm", 60000.0 / rr.mean(), "bpm", method + "; 60000 / mean RR", **kw),
+        _m("rr_ms", rr.mean(), "ms", method, **kw),
+        _m("rr_sd_ms", rr.std(ddof=1) if rr.size > 1 else 0.0, "ms", method, **kw),
+        _m("rr_range_ms", rr.max() - rr.min(), "ms", method, **kw),
+        Measurement(id="m:rr_cv", name="rr_cv", value=round(float(rr.std() / rr.mean()), 3),
+                    unit="ratio", method=method + "; SD / mean of RR", **kw),
+        _m("rmssd_ms", np.sqrt(np.mean(d ** 2)) if d.size else 0.0, "ms", method, **kw),
+    ]
+    return out
+
+
+def interval_measurements(beats: list[GlobalBeat], fs: float, rr_ms: float | None
+                          ) -> list[Measurement]:
+    """PR, P duration, QRS, QT and QTc from dominant beats (robust median over beats)."""
+    dom = dominant(beats)
+    out = []
+    names = {"pr": "pr_ms", "p": "p_ms", "qrs": "qrs_ms", "qt": "qt_ms"}
+    what = {"pr": "earliest P onset to earliest QRS onset",
+            "p": "earliest P onset to latest P offset",
+            "qrs": "earliest QRS onset to latest QRS offset",
+            "qt": "earliest QRS onset to latest T end"}
+    qt = None
+    for key, name in names.items():
+        vals = interval_ms(dom, fs, key)
+        value, kept, dropped = robust_over_beats(vals, _TOL_MS[key])
+        leads = sorted({lead for b in dom if b.index in kept
+                        for lead in (b.p_leads if key in ("pr", "p") else
+                                     b.t_leads if key == "qt" else b.leads)})
+        method = (f"openecg per-lead delineation; {what[key]} over leads, 2 most extreme leads "
+                  "trimmed (CSE convention, robust); median over dominant beats, beats off the "
+                  f"median by > max({_TOL_MS[key]:.0f} ms, 3 MAD) dropped")
+        reason = None
+        if value is None:
+            reason = {"pr": "no P wave found before the QRS in enough leads",
+                      "p": "no P wave found in enough leads",
+                      "qt": "T-wave end not found in enough leads"}.get(key, "no QRS delineated")
+        out.append(_m(name, value, "ms", method, leads=leads, beats=kept,
+                      window_s=_window(beats, kept, fs), reason=reason,
+                      details={"dropped_beats": dropped, "n_beats": len(kept)}))
+        if key == "qt":
+            qt = (value, kept, leads)
+    value, kept, leads = qt
+    rr_s = rr_ms / 1000.0 if rr_ms else None
+    ok = value is not None and rr_s is not None
+    reason = None if ok else "QT or RR not measurable"
+    common = dict(leads=leads, beats=kept, window_s=_window(beats, kept, fs), reason=reason)
+    fri = value / rr_s ** (1 / 3) if ok else None
+    baz = value / rr_s ** 0.5 if ok else None
+    out += [
+        # Fridericia is the default: Bazett over-corrects at high and under-corrects at low
+        # heart rates (AHA/ACCF/HRS 2009 part IV, Rautaharju et al., Circulation 119:e241).
+        _m("qtc_ms", fri, "ms", "Fridericia QT / RR^(1/3), RR = mean RR", **common),
+        _m("qtc_fridericia_ms", fri, "ms", "Fridericia QT / RR^(1/3)", **common),
+        _m("qtc_bazett_ms", baz, "ms", "Bazett QT / RR^(1/2)", **common),
+    ]
+    return out
+
+
+def isoelectric(signal: np.ndarray, beats: list[GlobalBeat], fs: float) -> np.ndarray:
+    """Per-lead baseline through each beat's PR-segment level (median of the 30 ms ending 10 ms
+    before QRS onset), linearly interpolated between beats: removes wander without filtering
+    the ST segment (a high-pass filter would distort it; AHA 2007 part I)."""
+    n, n_leads = signal.shape
+    knots_t, knots_v = [], []
+    a, b_ = int(0.040 * fs), int(0.010 * fs)
+    for b in beats:
+        lo, hi = b.qrs_on - a, b.qrs_on - b_
+        if lo >= 0 and hi > lo:
+            knots_t.append((lo + hi) / 2.0)
+            knots_v.append(np.median(signal[lo:hi], axis=0))
+    if not knots_t:
+        return np.tile(np.median(signal, axis=0), (n, 1))
+    kt, kv = np.array(knots_t), np.array(knots_v)
+    t = np.arange(n)
+    return np.stack([np.interp(t, kt, kv[:, j]) for j in range(n_leads)], axis=1)
+
+
+def _lead_beat_amplitudes(x: np.ndarray, b: GlobalBeat, fs: float) -> dict:
+    qrs = x[b.qrs_on:b.qrs_off + 1]
+    ir = int(np.argmax(qrs))
+    r = max(float(qrs[ir]), 0.0)
+    q = min(float(qrs[:ir + 1].min()), 0.0) if r > 0.05 else 0.0
+    s = min(float(qrs[ir:].min()), 0.0) if r > 0.05 else min(float(qrs.min()), 0.0)
+    j60 = b.qrs_off + int(0.060 * fs)
+    st = float(x[j60]) if j60 < x.size else np.nan
+    t_lo = b.qrs_off + int(0.080 * fs)
+    t_hi = b.t_off if b.t_off is not None else b.qrs_off + int(0.400 * fs)
+    seg = x[t_lo:min(t_hi, x.size)]
+    t = float(seg[np.argmax(np.abs(seg))]) if seg.size else np.nan
+    return {"q_mv": q, "r_mv": r, "s_mv": s, "st60_mv": st, "t_mv": t,
+            "qrs_area_mvms": float(qrs.sum() * 1000.0 / fs)}
+
+
+def lead_amplitudes(signal: np.ndarray, leads: list[str], usable: list[str],
+                    beats: list[GlobalBeat], fs: float) -> dict[str, dict[str, float]]:
+    """Median over dominant beats of Q, R, S, ST(J+60 ms), T amplitudes (mV) per usable lead,
+    baseline-corrected; also net QRS area (mV*ms) for the axis."""
+    dom = dominant(beats)
+    if not dom:
+        return {}
+    x = signal - isoelectric(signal, beats, fs)
+    out = {}
+    for j, lead in enumerate(leads):
+        if lead not in usable:
+            continue
+        per = [_lead_beat_amplitudes(x[:, j], b, fs) for b in dom]
+        out[lead] = {k: float(np.nanmedian([p[k] for p in per])) for k in per[0]}
+    return out
+
+
+def frontal_axis(values: dict[str, float]) -> float | None:
+    """Frontal-plane axis (degrees, -180..180) from a quantity measured in >= 3 limb leads,
+    by least squares over all of them (not from two leads only)."""
+    rows, ys = [], []
+    for lead, v in values.items():
+        if lead in _FRONTAL_ANGLE and np.isfinite(v):
+            th = np.radians(_FRONTAL_ANGLE[lead])
+            g = _FRONTAL_GAIN[lead]
+            rows.append([g * np.cos(th), g * np.sin(th)])
+            ys.append(v)
+    if len(rows) < 3:
+        return None
+    (hx, hy), *_ = np.linalg.lstsq(np.array(rows), np.array(ys), rcond=None)
+    if np.hypot(hx, hy) < 1e-9:
+        return None
+    return float(np.degrees(np.arctan2(hy, hx)))
+
+
+def wave_area(signal: np.ndarray, leads: list[str], usable: list[str], beats: list[GlobalBeat],
+              fs: float, wave: str) -> dict[str, float]:
+    """Net area (mV*ms) of the P or T wave per usable limb lead, median over dominant beats."""
+    x = signal - isoelectric(signal, beats, fs)
+    out = {}
+    for j, lead in enumerate(leads):
+        if lead not in usable or lead not in _FRONTAL_ANGLE:
+            continue
+        areas = []
+        for b in dominant(beats):
+            if wave == "P" and b.p_on is not None and b.p_off is not None:
+                lo, hi = b.p_on, b.p_off
+            elif wave == "T" and b.t_off is not None:
+                lo, hi = b.qrs_off + int(0.040 * fs), b.t_off
+            else:
+                continue
+            areas.append(float(x[lo:hi + 1, j].sum() * 1000.0 / fs))
+        if areas:
+            out[lead] = float(np.median(areas))
+    return out
