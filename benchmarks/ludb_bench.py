@@ -14,6 +14,7 @@ Writes ``benchmarks/results/ludb_bench.json``.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from statistics import median
@@ -39,14 +40,20 @@ def rhythm_category(codes) -> str:
     return "sinus" if keys & _SINUS_KEYS else "other"
 
 
-def axis_category(axis_deg: float | None, codes=()) -> str | None:
-    """'normal' (-30..+90), 'left' (-90..<-30), 'right' (>+90..180), 'extreme' (other);
-    from the statements (LAD / RAD / else normal) when the axis value is absent."""
+def axis_category(axis_deg: float | None, codes=(), left_below_deg: float = -30.0) -> str | None:
+    """'normal' (``left_below_deg``..+90), 'left' (-90..<``left_below_deg``), 'right'
+    (>+90..180), 'extreme' (other); from the statements (LAD / RAD / else normal) when the
+    axis value is absent.
+
+    ``left_below_deg=-30`` is the AHA/ACC/HRS convention (Surawicz et al., Circulation
+    119:e235, 2009). LUDB's cardiologists (Nizhny Novgorod) appear to follow the Russian
+    school, where left deviation starts below 0 degrees ('horizontal' is 0..+30): LUDB
+    does not define its categories, so agreement is reported under both limits."""
     if axis_deg is not None:
         a = (axis_deg + 180.0) % 360.0 - 180.0
-        if -30.0 <= a <= 90.0:
+        if left_below_deg <= a <= 90.0:
             return "normal"
-        if -90.0 <= a < -30.0:
+        if -90.0 <= a < left_below_deg:
             return "left"
         return "right" if a > 90.0 else "extreme"
     keys = L.to_classes(codes)
@@ -75,6 +82,7 @@ def process_record(rec: int, use_engine: bool, use_baseline: bool) -> dict:
             **{k: common.measurement(d, k) for k in scoring.INTERVALS},
             "codes": codes, "rhythm": rhythm_category(codes) if "error" not in d else None,
             "axis_deg": axis, "axis": axis_category(axis, codes) if "error" not in d else None,
+            "axis_below0": axis_category(axis, codes, 0.0) if "error" not in d else None,
             "delineation": d.get("delineation") or {}}
     if use_baseline:
         t0 = time.perf_counter()
@@ -128,8 +136,9 @@ def score(results: list[dict], labs: dict) -> dict:
         eng = {r["record"]: r["engine"] for r in results}
         unpaced = [r for r in eng if r in labs and not labs[r].paced]
         out["engine"]["rhythm"] = _agreement([(labs[r].rhythm, eng[r]["rhythm"]) for r in unpaced])
-        out["engine"]["axis"] = _agreement([(labs[r].axis, eng[r]["axis"]) for r in unpaced
-                                            if labs[r].axis is not None])
+        for key in ("axis", "axis_below0"):
+            out["engine"][key] = _agreement([(labs[r].axis, eng[r][key]) for r in unpaced
+                                             if labs[r].axis is not None])
         classes = [L.CLASS_BY_KEY[k] for k in LUDB_CLASSES]
         out["engine"]["classes"] = L.score_classes(
             {r: eng[r]["codes"] for r in eng}, {r: labs[r].snomed for r in eng if r in labs},
@@ -164,8 +173,11 @@ def report(s: dict) -> str:
         e = s["engine"]
         lines += ["", f"Rhythm agreement (unpaced): {e['rhythm']['agree']}/{e['rhythm']['n']}"
                   f"  {e['rhythm']['confusion']}",
-                  f"Axis agreement (unpaced, stated): {e['axis']['agree']}/{e['axis']['n']}"
-                  f"  {e['axis']['confusion']}", "",
+                  f"Axis agreement (unpaced, stated; left < -30): {e['axis']['agree']}/"
+                  f"{e['axis']['n']}  {e['axis']['confusion']}",
+                  f"Axis agreement (left < 0, LUDB's apparent convention): "
+                  f"{e['axis_below0']['agree']}/{e['axis_below0']['n']}  "
+                  f"{e['axis_below0']['confusion']}", "",
                   common.table(["class", "support", "tp", "fp", "fn", "precision", "recall",
                                 "f1"], [[k, v["support"], v["tp"], v["fp"], v["fn"],
                                          v["precision"], v["recall"], v["f1"]]
@@ -179,7 +191,8 @@ def report(s: dict) -> str:
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, nargs="*", help="LUDB record numbers (default all)")
-    ap.add_argument("--jobs", type=int, default=1, help="worker processes")
+    ap.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
+                    help="worker processes (default: CPUs, at most 4)")
     ap.add_argument("--no-engine", action="store_true")
     ap.add_argument("--no-baseline", action="store_true")
     args = ap.parse_args(argv)

@@ -35,7 +35,8 @@ Decisions (documented here, applied in :data:`CLASSES`):
 Per-class precision/recall/F1 count records (one decision per record and class). A class
 with no reference positive in the evaluated set has recall and F1 = None and is left out
 of the macro F1 (its false positives are still reported), so macro F1 is over the classes
-that occur; the number of classes used is returned with it.
+that occur; the classes used are returned with it. A stricter variant also counts such a
+class as F1 = 0 when the engine stated it anyway.
 
 Data: CinC 2021 (Reyna et al., CinC 2021; CC BY 4.0); mapping CSVs BSD-2-Clause.
 """
@@ -209,8 +210,12 @@ def score_classes(predicted: dict, truth: dict, classes=CLASSES) -> dict[str, di
 
 
 def macro_f1(scores: dict[str, dict], keys=CINC_MACRO_CLASSES) -> dict:
-    """Mean F1 over ``keys`` that have reference positives; lists those left out."""
+    """Mean F1 over ``keys`` that have reference positives (``macro_f1``), listing those left
+    out; ``macro_f1_strict`` also counts a left-out class as F1 = 0 when the engine stated it
+    anyway (false positives with no positive to find)."""
     used = [k for k in keys if scores[k]["f1"] is not None]
-    value = sum(scores[k]["f1"] for k in used) / len(used) if used else None
-    return {"macro_f1": value, "classes": used,
-            "left_out_no_support": [k for k in keys if k not in used]}
+    strict = used + [k for k in keys if k not in used and scores[k]["fp"] > 0]
+    mean_f1 = (lambda ks: sum(scores[k]["f1"] or 0.0 for k in ks) / len(ks) if ks else None)
+    return {"macro_f1": mean_f1(used), "classes": used,
+            "left_out_no_support": [k for k in keys if k not in used],
+            "macro_f1_strict": mean_f1(strict), "strict_classes": strict}

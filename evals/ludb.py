@@ -322,8 +322,11 @@ def _labels_from_row(row: dict[str, str]) -> LudbLabels:
 def read_labels(csv_path: str | Path | None = None) -> dict[int, LudbLabels]:
     """Per-record labels from ``ludb.csv`` (multi-line cells: one diagnosis a line).
 
-    Axis: LUDB's 'vertical' (about +60..+90 degrees) and 'horizontal' (about 0..+30) lie
-    inside the normal range -30..+90 degrees, so both count as 'normal'."""
+    Axis: LUDB's 'vertical' (about +70..+90 degrees) and 'horizontal' (about 0..+30) lie
+    inside the normal range -30..+90 degrees, so both count as 'normal'. Caution: LUDB does
+    not define its categories; its 'left axis deviation' appears to follow the Russian
+    convention (below 0 degrees, not below -30), so it includes axes that the AHA
+    convention calls normal (benchmarks.ludb_bench reports agreement under both)."""
     path = Path(csv_path or default_ludb_dir() / "ludb.csv")
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))

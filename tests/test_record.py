@@ -22,7 +22,7 @@ CINC_E07500 = DATA / "cinc2021" / "E07500.hea"
 
 def _require(path: Path) -> Path:
     # Missing shared data is a broken checkout, not a reason to skip: fail loudly.
-    assert path.is_file(), f"shared test data missing: {path} (CI expects ../shared beside the repo)"
+    assert path.is_file(), f"shared test data missing: {path} (expected ../shared beside the repo)"
     return path
 
 
@@ -94,8 +94,9 @@ def test_ludb_record(ludb):
     assert ludb.age == 51 and ludb.sex == "F"
     peak_mv = np.abs(ludb.signal).max(axis=0)
     assert np.all(peak_mv < 5) and np.all(peak_mv > 0.05)  # plausible mV, not uV or V
-    # Einthoven: I + III = II (up to quantisation)
-    assert np.allclose(ludb.lead("I") + ludb.lead("III"), ludb.lead("II"), atol=0.01)
+    # Einthoven (I + III = II) confirms the lead order; LUDB leads were filtered separately,
+    # so the identity holds only approximately there.
+    assert np.corrcoef(ludb.lead("I") + ludb.lead("III"), ludb.lead("II"))[0, 1] > 0.9
 
 
 def test_ludb_dat_path_finds_header(ludb):
@@ -109,6 +110,7 @@ def test_cinc_mat_record():
     assert rec.sig_name == list(STANDARD_LEADS)
     assert rec.age == 78 and rec.sex == "M"
     assert 0.05 < np.abs(rec.signal).max() < 10
+    assert np.allclose(rec.lead("I") + rec.lead("III"), rec.lead("II"), atol=0.002)  # 1 uV steps
     via_mat = load_record(CINC_E07500.with_suffix(".mat"))
     assert np.array_equal(via_mat.signal, rec.signal)
 
@@ -128,7 +130,8 @@ def test_wfdb_header_units_converted_to_mv(tmp_path, ludb, unit, factor):
     for i in range(1, 13):  # gain in adu per unit: adu/mV * (mV per unit)
         fields = lines[i].split()
         gain = float(fields[2].split("(")[0])
-        fields[2] = f"{gain / factor!r}{fields[2][fields[2].index('('):].replace('/mV', '/' + unit)}"
+        baseline = fields[2][fields[2].index("("):].replace("/mV", "/" + unit)
+        fields[2] = f"{gain * factor!r}{baseline}"
         lines[i] = " ".join(fields)
     hea.write_text("\n".join(lines) + "\n")
     rec = load_record(hea)
@@ -173,7 +176,7 @@ def test_npy_round_trip_both_orientations(tmp_path, ludb):
 
 def test_npz_round_trip_with_names_and_units(tmp_path, ludb):
     path = tmp_path / "rec.npz"
-    raw_names = np.array(["i", "ii", "iii", "avr", "avl", "avf", "v1", "v2", "v3", "v4", "v5", "v6"])
+    raw_names = np.array("i ii iii avr avl avf v1 v2 v3 v4 v5 v6".split())
     np.savez_compressed(path, signal=ludb.signal.T * 1000, fs=500.0, sig_name=raw_names, units="uV")
     rec = load_record(path)
     assert rec.fs == 500 and rec.sig_name == list(STANDARD_LEADS)
@@ -257,6 +260,23 @@ def test_truncated_data_file(tmp_path, source):
     assert data.name in message
 
 
+def test_corrupted_data_fails_checksum(tmp_path):
+    hea = copy_record(_require(LUDB_1), tmp_path)
+    dat = tmp_path / "1.dat"
+    raw = bytearray(dat.read_bytes())
+    raw[2 * 12 * 1000 + 2] ^= 0x40  # sample 1000 of lead II: still a plausible value
+    dat.write_bytes(bytes(raw))
+    message = expect_error(hea, "checksum")
+    assert "'ii'" in message
+
+
+def test_header_signal_lines_must_match_count(tmp_path):
+    hea = copy_record(_require(LUDB_1), tmp_path)
+    lines = hea.read_text().splitlines()
+    hea.write_text("\n".join(lines[:5] + lines[6:]) + "\n")
+    expect_error(hea, "11 signal lines")
+
+
 def test_data_file_outside_header_folder(tmp_path):
     hea = copy_record(_require(LUDB_1), tmp_path / "rec")
     hea.write_text(hea.read_text().replace("1.dat", "../1.dat"))
@@ -304,7 +324,8 @@ def test_hundred_leads(tmp_path, ludb):
     np.save(tmp_path / "wide.npy", np.zeros((5000, 100)))
     expect_error(tmp_path / "wide.npy", "100 leads", fs=500)
     names = [f"L{i}" for i in range(100)]
-    expect_error(write_csv(tmp_path / "wide.csv", np.zeros((1000, 100)), names), "100 leads", fs=500)
+    wide = write_csv(tmp_path / "wide.csv", np.zeros((1000, 100)), names)
+    expect_error(wide, "100 leads", fs=500)
     lines = ["1 100 500 5000"] + ["1.dat 16 200/mV 16 0 0 0 0 L%d" % i for i in range(100)]
     (tmp_path / "1.hea").write_text("\n".join(lines) + "\n")
     shutil.copyfile(_require(LUDB_1).with_suffix(".dat"), tmp_path / "1.dat")

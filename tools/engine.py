@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tools import measure as M
+from tools.calibration import einthoven_residual, limb_gains, spans_normalised
 from tools.beats import GlobalBeat, interval_ms, reconcile, robust_over_beats
 from tools.delineate import LeadDelineation, delineate_ecgdeli, delineate_openecg
 from tools.evidence import Measurement, Statement
@@ -149,15 +150,21 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
             unit="mV*ms", method="net area of the last 40 ms of the global QRS, PR-level baseline",
             leads=[lead], beats=[b.index for b in M.dominant(beats)])
     limb_ok = [lead for lead in usable if lead in LIMB_LEADS]
+    normalised = spans_normalised(record.signal)
+    gains = _limb_gain_correction(sig, usable, normalised)
     axis_src = {lead: amp[lead]["qrs_area_mvms"] for lead in limb_ok if lead in amp}
     for wave, vals in (("p", M.wave_area(sig, usable, usable, beats, fs, "P")),
                        ("qrs", axis_src),
                        ("t", M.wave_area(sig, usable, usable, beats, fs, "T"))):
+        if gains:
+            vals = {lead: v * gains[lead] for lead, v in vals.items()}
         ax = M.frontal_axis(vals)
         meas[f"{wave}_axis_deg"] = M._m(
             f"{wave}_axis_deg", ax, "deg",
             f"least-squares frontal vector from net {wave.upper()} area over {len(vals)} limb "
-            "leads (hexaxial angles, aV leads scaled sqrt(3)/2)", leads=sorted(vals),
+            "leads (hexaxial angles, aV leads scaled sqrt(3)/2)"
+            + ("; limb-lead gains restored by Einthoven/Goldberger least squares" if gains else ""),
+            leads=sorted(vals),
             beats=[b.index for b in M.dominant(beats)],
             reason=None if ax is not None else "fewer than 3 usable limb leads with this wave")
 
@@ -172,7 +179,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
         paced=atrial["paced"], flutter_atrial_rate=atrial["flutter_rate"],
         n_ventricular=sum(b.kind == "ventricular" for b in beats),
         n_supraventricular=sum(b.kind == "supraventricular" for b in beats),
-        quality_factor=q_factor,
+        quality_factor=q_factor, amplitude_normalised=normalised,
         reversal=(rev.suspected, rev.kind, rev.evidence, rev.confidence))
     meas["n_ventricular_beats"] = M._m("n_ventricular_beats", f.n_ventricular, "count",
                                        "beats typed ventricular (see statement criterion)",
@@ -180,6 +187,9 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     meas["n_supraventricular_beats"] = M._m(
         "n_supraventricular_beats", f.n_supraventricular, "count", "premature narrow beats",
         beats=[b.index for b in beats if b.kind == "supraventricular"])
+    if normalised:
+        f.notes.append("every lead has the same peak-to-peak span: amplitudes look normalised "
+                       "per lead, so voltage and ST/T amplitude criteria are not assessed")
     excluded = [lead for lead in record.sig_name if lead not in usable]
     if excluded:
         f.notes.append("excluded from measurement (quality): " + ", ".join(excluded))
@@ -187,6 +197,18 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
         bad = [n for n, a in zip(_CROSS_TOL_MS, agree) if a is False]
         f.notes.append("learned and classic delineators disagree on " + ", ".join(bad))
     return meas, f
+
+
+def _limb_gain_correction(sig: np.ndarray, usable: list[str],
+                          normalised: bool) -> dict[str, float] | None:
+    """Relative limb-lead gains when the recorded limb leads violate Einthoven's law in a way
+    that per-lead gains explain (residual > 15 % before, < 5 % after); None otherwise."""
+    before = einthoven_residual(sig, usable)
+    if before is None or (before < 0.15 and not normalised):
+        return None
+    gains = limb_gains(sig, usable)
+    after = einthoven_residual(sig, usable, gains) if gains else None
+    return gains if after is not None and after < 0.05 else None
 
 
 def _quality_factor(quality: RecordQuality, usable: list[str]) -> float:

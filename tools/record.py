@@ -9,13 +9,13 @@ expected.
 from __future__ import annotations
 
 import csv
-import io
 import math
 import re
 import zipfile
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -131,7 +131,7 @@ _SEXES = {"m": "M", "male": "M", "f": "F", "female": "F"}
 
 
 def load_record(path: str | PathLike, *, fs: float | None = None,
-                units: str | None = None) -> Record:
+                units: Literal["mV", "uV", "V"] | None = None) -> Record:
     """Read one ECG file into a :class:`Record` with the signal in mV.
 
     The extension picks the format: ``.hea`` (or the ``.dat``/``.mat`` beside it) for WFDB,
@@ -153,7 +153,7 @@ def load_record(path: str | PathLike, *, fs: float | None = None,
 
     Examples
     --------
-    >>> rec = load_record("../shared/data/ludb/data/1.hea")  # doctest: +SKIP
+    >>> rec = load_record("examples/ludb-1/1.hea")  # doctest: +SKIP
     >>> rec.signal.shape, rec.fs, rec.sig_name[3]  # doctest: +SKIP
     ((5000, 12), 500.0, 'aVR')
     """
@@ -191,9 +191,11 @@ def _check_file(path: str | PathLike, what: str) -> Path:
     try:
         p = Path(path)
     except TypeError:
-        raise RecordError(f"expected a file path (str or Path), got {type(path).__name__}") from None
+        raise RecordError(f"expected a file path (str or Path), got {type(path).__name__}"
+                          ) from None
     if ".." in p.parts:
-        raise RecordError(f"{str(p)!r}: path must not contain '..' components")
+        raise RecordError(f"{str(p)!r}: path must not contain '..' components; "
+                          "pass a resolved path")
     try:
         exists, regular = p.exists(), p.is_file()
         size = p.stat().st_size if regular else 0
@@ -218,8 +220,8 @@ def _build(path: Path, signal, fs, names, scale, *, assumed_units: bool = False,
     fs_hz = _check_fs(path, fs)
     signal = np.asarray(signal)
     if signal.ndim != 2 or signal.dtype.kind not in "biuf":
-        raise RecordError(f"{str(path)!r}: signal of shape {signal.shape} and dtype {signal.dtype}; "
-                          "expected a 2-D numeric (n_samples, n_leads) array")
+        raise RecordError(f"{str(path)!r}: signal of shape {signal.shape} and dtype "
+                          f"{signal.dtype}; expected a 2-D numeric (n_samples, n_leads) array")
     n_samples, n_leads = signal.shape
     leads = _lead_names(path, names, n_leads)
     if n_samples < _MIN_DURATION_S * fs_hz:
@@ -237,7 +239,8 @@ def _check_fs(path: Path, fs) -> float:
     try:
         value = float(fs)
     except (TypeError, ValueError):
-        raise RecordError(f"{str(path)!r}: sampling frequency {fs!r} is not a number (Hz)") from None
+        raise RecordError(f"{str(path)!r}: sampling frequency {fs!r} is not a number (Hz)"
+                          ) from None
     if isinstance(fs, bool) or not _FS_MIN_HZ <= value <= _FS_MAX_HZ:  # NaN fails too
         raise RecordError(f"{str(path)!r}: sampling frequency {value:g} Hz is outside "
                           f"{_FS_MIN_HZ:g}..{_FS_MAX_HZ:g} Hz")
@@ -248,18 +251,19 @@ def _resolve_fs(path: Path, fs_arg, fs_file) -> float:
     """The file's fs (Hz) or the caller's; both given must agree, neither is an error."""
     if fs_file is None:
         if fs_arg is None:
-            raise RecordError(f"{str(path)!r} does not state its sampling frequency; pass fs= in Hz")
+            raise RecordError(f"{str(path)!r} does not state its sampling frequency; "
+                              "pass fs= in Hz")
         return _check_fs(path, fs_arg)
     file_hz = _check_fs(path, fs_file)
     if fs_arg is not None and not math.isclose(_check_fs(path, fs_arg), file_hz, rel_tol=1e-6):
-        raise RecordError(f"{str(path)!r}: fs={fs_arg!r} Hz was given but the file states {file_hz:g} Hz")
+        raise RecordError(f"{str(path)!r}: fs={fs_arg!r} Hz was given but the file states "
+                          f"{file_hz:g} Hz")
     return file_hz
 
 
-def _lead_count(path: Path, n_leads: int) -> None:
+def _lead_count(path: Path, n_leads: int, hint: str = "") -> None:
     if not 1 <= n_leads <= _MAX_LEADS:
-        raise RecordError(f"{str(path)!r}: {n_leads} leads; expected 1..{_MAX_LEADS} "
-                          "(arrays are read as (n_samples, n_leads))")
+        raise RecordError(f"{str(path)!r}: {n_leads} leads; expected 1..{_MAX_LEADS}{hint}")
 
 
 def _lead_names(path: Path, names, n_leads: int) -> list[str]:
@@ -282,7 +286,8 @@ def _lead_names(path: Path, names, n_leads: int) -> list[str]:
     return out
 
 
-def _fill_nonfinite(path: Path, signal: np.ndarray, leads: list[str]) -> tuple[np.ndarray, list[str]]:
+def _fill_nonfinite(path: Path, signal: np.ndarray,
+                    leads: list[str]) -> tuple[np.ndarray, list[str]]:
     """Linearly interpolate NaN/inf samples (at most 1 % per lead, no lead entirely missing);
     return the signal and a comment saying what was filled."""
     bad = ~np.isfinite(signal)
@@ -319,12 +324,12 @@ def _unit_scale(path: Path, stated, units_arg: str | None, names) -> tuple[np.nd
     """Per-lead factor from file units to mV, and whether any lead's units were assumed (mV)."""
     arg = None if units_arg is None else _to_mv(path, units_arg, "the units= argument")
     factors, assumed = [], False
-    for name, unit in zip(names, stated):
+    for i, (name, unit) in enumerate(zip(names, stated), start=1):
         if unit is None or not str(unit).strip():
             assumed = assumed or arg is None
             factors.append(1.0 if arg is None else arg)
             continue
-        factor = _to_mv(path, unit, f"lead {name!r}")
+        factor = _to_mv(path, unit, f"lead {name!r}" if name else f"lead {i}")
         if arg is not None and factor != arg:
             raise RecordError(f"{str(path)!r}: units={units_arg!r} contradicts the file's "
                               f"{unit!r} for lead {name!r}")
@@ -359,9 +364,11 @@ def _load_wfdb(path: Path, fs, units) -> Record:
     _check_wfdb_header(hea, header, lines)
     fs_hz = _resolve_fs(hea, fs, header.fs)
     scale, _ = _unit_scale(hea, header.units, units, header.sig_name)
-    rec = _call(hea, "signal data could not be decoded", wfdb.rdrecord, name)
+    rec = _call(hea, "signal data could not be decoded", wfdb.rdrecord, name, physical=False)
+    _check_wfdb_checksums(hea, rec)
+    signal = _call(hea, "signal data could not be scaled", rec.dac, return_res=64)
     age, sex = _demographics(rec.comments)
-    return _build(hea, rec.p_signal, fs_hz, rec.sig_name, scale, age=age, sex=sex,
+    return _build(hea, signal, fs_hz, rec.sig_name, scale, age=age, sex=sex,
                   comments=list(rec.comments))
 
 
@@ -374,7 +381,8 @@ def _wfdb_header_lines(hea: Path) -> list[str]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise RecordError(f"{str(hea)!r}: not a WFDB header (not UTF-8 text)") from None
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    lines = [ln.strip() for ln in text.splitlines()
+             if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         raise RecordError(f"{str(hea)!r}: empty WFDB header; expected a record line "
                           "'name n_signals fs n_samples'")
@@ -386,6 +394,9 @@ def _check_wfdb_header(hea: Path, header, lines: list[str]) -> None:
     or omitted (uncalibrated; wfdb assumes 200), several samples per frame, or data files
     that are missing, outside the header's folder or shorter than declared."""
     _lead_count(hea, header.n_sig or 0)
+    if len(lines) - 1 != header.n_sig or len(header.file_name or []) != header.n_sig:
+        raise RecordError(f"{str(hea)!r}: record line declares {header.n_sig} signals but "
+                          f"{len(lines) - 1} signal lines follow; expected one line per signal")
     if len(lines[0].split()) < 3:
         raise RecordError(f"{str(hea)!r}: record line {lines[0][:60]!r} states no sampling "
                           "frequency; expected 'name n_signals fs n_samples'")
@@ -427,6 +438,17 @@ def _check_wfdb_data(hea: Path, header) -> None:
                               f"(about {held} samples)")
 
 
+def _check_wfdb_checksums(hea: Path, rec) -> None:
+    """Compare the samples with the header's per-signal checksums (16-bit sums of the digital
+    samples, WFDB "header" man page) where it states them. wfdb does not check them, and a
+    corrupted data file otherwise reads as a plausible but wrong ECG."""
+    stated = rec.checksum or []
+    for name, want, got in zip(rec.sig_name, stated, rec.calc_checksum()):
+        if want is not None and (int(got) - int(want)) % 65536:
+            raise RecordError(f"{str(hea)!r}: samples of signal {name!r} do not match the header's "
+                              "checksum; the data file is corrupted or belongs to another header")
+
+
 def _float_or_none(text: str) -> float | None:
     try:
         return float(text)
@@ -460,10 +482,11 @@ def _load_csv(path: Path, fs, units) -> Record:
                               "and no fs= was given; pass fs= in Hz")
         fs_hz = _check_fs(path, fs)
     else:
-        to_s = _TIME_UNITS.get((stated[time_col] or "").lower(), _TIME_COLUMNS[names[time_col].lower()])
+        to_s = _time_scale(path, names[time_col], stated[time_col])
         fs_hz = _resolve_fs(path, fs, _fs_from_time(path, values[:, time_col] * to_s))
         values = np.delete(values, time_col, axis=1)
-        names, stated = names[:time_col] + names[time_col + 1:], stated[:time_col] + stated[time_col + 1:]
+        keep = [i for i in range(len(names)) if i != time_col]
+        names, stated = [names[i] for i in keep], [stated[i] for i in keep]
     _lead_count(path, len(names))
     scale, assumed = _unit_scale(path, stated, units, names)
     return _build(path, values, fs_hz, names, scale, assumed_units=assumed)
@@ -502,6 +525,15 @@ def _split_unit(cell: str) -> tuple[str, str | None]:
     return (m.group(1), m.group(2)) if m and m.group(1) else (cell, None)
 
 
+def _time_scale(path: Path, name: str, unit: str | None) -> float:
+    """Factor from a time column's values to seconds: its unit (``time (ms)``) or its name."""
+    if unit is None:
+        return _TIME_COLUMNS[name.lower()]
+    if unit.lower() not in _TIME_UNITS:
+        raise RecordError(f"{str(path)!r}: time column unit {unit!r}; expected s or ms")
+    return _TIME_UNITS[unit.lower()]
+
+
 def _fs_from_time(path: Path, t: np.ndarray) -> float:
     """Sampling frequency in Hz from a time column in seconds, which must be evenly spaced
     (every sample within a quarter interval of the uniform grid: rounding, not gaps)."""
@@ -536,8 +568,7 @@ def _load_npy(path: Path, fs, units) -> Record:
 def _load_npz(path: Path, fs, units) -> Record:
     """An archive with ``signal`` (as for .npy), ``fs`` (Hz; else ``fs=``), optional
     ``sig_name`` or ``leads`` (strings) and optional ``units`` (one, or one per lead)."""
-    infos = _call(path, "is not a valid .npz (zip) archive", lambda: zipfile.ZipFile(path).infolist())
-    if sum(i.file_size for i in infos) > _MAX_FILE_BYTES:
+    if _call(path, "is not a valid .npz (zip) archive", _unzipped_bytes, path) > _MAX_FILE_BYTES:
         raise RecordError(f"{str(path)!r}: archive expands to more than "
                           f"{_MAX_FILE_BYTES // 2**20} MB")
     with _call(path, "is not a readable .npz archive", np.load, path, allow_pickle=False) as z:
@@ -557,6 +588,11 @@ def _load_npz(path: Path, fs, units) -> Record:
     return _build(path, signal, fs_hz, names, scale, assumed_units=assumed)
 
 
+def _unzipped_bytes(path: Path) -> int:
+    with zipfile.ZipFile(path) as archive:
+        return sum(info.file_size for info in archive.infolist())
+
+
 def _orient(path: Path, array: np.ndarray) -> np.ndarray:
     """A 2-D real array as (n_samples, n_leads). It is transposed only when unambiguous: at
     most 16 rows and more than 16 columns cannot be samples x leads."""
@@ -568,7 +604,7 @@ def _orient(path: Path, array: np.ndarray) -> np.ndarray:
 
 
 def _default_leads(path: Path, n_leads: int) -> list[str]:
-    _lead_count(path, n_leads)
+    _lead_count(path, n_leads, " (arrays are read as (n_samples, n_leads))")
     if n_leads != len(STANDARD_LEADS):
         raise RecordError(f"{str(path)!r}: {n_leads} leads without names; only 12 columns are "
                           "taken as I..V6; save an .npz with 'sig_name' or a CSV with a header row")

@@ -68,20 +68,30 @@ def _afib_rule(sig: np.ndarray, fs: float, usable: list[str]) -> bool:
 
 
 def _pacing(sig: np.ndarray, fs: float, usable: list[str], n_beats: int) -> tuple[bool, int]:
-    """openecg's center-surround spike detector on the best of II / V1 / V5: paced when >= 3
-    spikes and spikes on >= 30 % of beats (openecg.report's rule)."""
+    """Pacemaker spikes from openecg's center-surround detector in II, V1 and V5, counted only
+    when they coincide (within 10 ms) in at least two leads: a pacing artefact is one
+    electrical event seen by every lead, while noise spikes are lead-specific. Paced when
+    >= 3 such spikes and at least one per two beats."""
     from openecg import detect_pacings
 
-    best = 0
+    spikes = {}
     for lead in ("II", "V1", "V5"):
         if lead in usable:
             try:
-                best = max(best, int(np.asarray(detect_pacings(sig[:, usable.index(lead)],
-                                                               int(round(fs)))).size))
+                spikes[lead] = np.asarray(detect_pacings(sig[:, usable.index(lead)],
+                                                         int(round(fs))), float)
             except Exception:
                 continue
-    paced = best >= 3 and (n_beats < 3 or best / n_beats >= 0.3)
-    return paced, best
+    tol = 0.010 * fs
+    sync = 0
+    leads = list(spikes)
+    if leads:
+        ref = max(leads, key=lambda k: spikes[k].size)
+        for t in spikes[ref]:
+            if any(np.any(np.abs(spikes[o] - t) <= tol) for o in leads if o != ref):
+                sync += 1
+    paced = sync >= 3 and (n_beats == 0 or sync / n_beats >= 0.5)
+    return paced, sync
 
 
 def atrial_activity(sig: np.ndarray, fs: float, usable: list[str], beats: list[GlobalBeat],
@@ -108,7 +118,7 @@ def atrial_activity(sig: np.ndarray, fs: float, usable: list[str], beats: list[G
                     leads=[lead for lead in _FLUTTER_LEADS if lead in usable],
                     reason=None if flutter else "no regular atrial waves faster than the QRS"),
         Measurement(id="m:pacing_spikes", name="pacing_spikes", value=float(spikes),
-                    unit="count", method="openecg detect_pacings (best of II, V1, V5)"),
+                    unit="count", method="openecg detect_pacings spikes coinciding within 10 ms in >= 2 of II, V1, V5"),
         Measurement(id="m:afib_rule", name="afib_rule", value=float(afib), unit="bool",
                     method="openecg afib_score RR rules (independent second opinion)"),
     ]

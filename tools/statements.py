@@ -55,6 +55,7 @@ class Features:
     n_ventricular: int = 0
     n_supraventricular: int = 0
     quality_factor: float = 1.0
+    amplitude_normalised: bool = False                # per-lead normalised export: no mV criteria
     abstain: bool = False
     abstain_reason: str | None = None
     reversal: tuple[bool, str | None, str, float] = (False, None, "", 0.0)
@@ -327,8 +328,11 @@ def derive_statements(f: Features) -> list[Statement]:
     out = rhythm_statements(f)
     sinus = any(s.id in ("s:sr", "s:sb", "s:st") for s in out)
     out += conduction_statements(f, sinus)
-    out += voltage_statements(f)
-    out += st_t_statements(f)
+    if not f.amplitude_normalised:
+        out += voltage_statements(f)
+        out += st_t_statements(f)
+    else:
+        out += [s for s in voltage_statements(f) if s.id == "s:lqt"]
     out += ectopy_statements(f)
     suspected, kind, evidence, conf = f.reversal
     if suspected:

@@ -1,0 +1,33 @@
+"""Run every benchmark in turn: ``python -m benchmarks.run_all`` (also ``make bench``).
+
+Each writes its own ``benchmarks/results/<name>.json``; this prints their tables in order.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from benchmarks import cinc_bench, ludb_bench, speed_bench
+
+BENCHMARKS = (("ludb_bench", ludb_bench.main), ("cinc_bench", cinc_bench.main),
+              ("speed_bench", speed_bench.main))
+
+
+def main(argv=None) -> int:
+    failed = []
+    for name, run in BENCHMARKS:
+        print(f"\n=== {name} ===", flush=True)
+        t0 = time.perf_counter()
+        try:
+            run([])
+        except Exception as exc:  # noqa: BLE001 - report and go on to the next benchmark
+            failed.append(name)
+            print(f"{name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"({name}: {time.perf_counter() - t0:.0f} s)", flush=True)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""CinC 2021 header parsing, SNOMED class mapping and scores; LUDB diagnosis rows."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evals import labels as L
+from evals import ludb
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="module")
+def cinc_dir() -> Path:
+    d = DATA / "cinc2021"
+    if not (d / "E07500.hea").is_file() or not (d / "dx_mapping_scored.csv").is_file():
+        pytest.fail(f"CinC 2021 data missing under {str(d)!r}: the shared data folder must "
+                    f"sit beside the checkout (../shared/data)")
+    return d
+
+
+@pytest.fixture(scope="module")
+def ludb_labels() -> dict:
+    path = DATA / "ludb" / "ludb.csv"
+    if not path.is_file():
+        pytest.fail(f"LUDB diagnoses missing: {str(path)!r}")
+    return ludb.read_labels(path)
+
+
+# --- CinC headers and mapping ------------------------------------------------------------------
+def test_parse_real_header(cinc_dir):
+    h = L.parse_header(cinc_dir / "E07500.hea")
+    assert h.record == "E07500"
+    assert h.dx == {"67741000119109", "426177001"}
+    assert h.age == 78 and h.sex == "M"
+    assert L.parse_header(cinc_dir / "E07500").dx == h.dx  # extension optional
+
+
+def test_all_headers_parse_and_all_codes_are_mapped(cinc_dir):
+    mapping = L.read_dx_mapping(cinc_dir)
+    headers = [L.parse_header(p) for p in sorted(cinc_dir.glob("*.hea"))]
+    assert len(headers) == 50
+    assert all(h.dx and h.sex in ("M", "F") for h in headers)
+    assert {c for h in headers for c in h.dx} <= set(mapping)
+    assert mapping["713427006"]["abbreviation"] == "CRBBB" and mapping["713427006"]["scored"]
+    assert mapping["251139008"]["scored"] is False  # suspect arm leads reversed
+
+
+def test_class_codes_exist_in_mapping(cinc_dir):
+    mapping = L.read_dx_mapping(cinc_dir)
+    for c in L.CLASSES:
+        assert c.snomed in mapping, c.key
+        assert (c.codes | c.also_accept) <= set(mapping), c.key
+
+
+def test_header_without_dx_fails_loudly(tmp_path):
+    p = tmp_path / "X1.hea"
+    p.write_text("X1 12 500 5000\n# Age: 50\n")
+    with pytest.raises(ValueError, match="X1.hea"):
+        L.parse_header(p)
+
+
+def test_nan_age_and_sex_spelling(tmp_path):
+    p = tmp_path / "X2.hea"
+    p.write_text("X2 12 500 5000\n# Age: NaN\n# Sex: female\n# Dx: 426783006\n")
+    h = L.parse_header(p)
+    assert h.age is None and h.sex == "F" and h.dx == {"426783006"}
+
+
+# --- class mapping and scores ------------------------------------------------------------------
+def test_equivalent_codes_map_to_one_class():
+    assert L.to_classes({"713427006"}) == L.to_classes({"59118001"}) == {"rbbb"}
+    assert L.to_classes({"733534002"}) == {"lbbb"}
+    assert L.to_classes({"17338001"}) == {"pvc"}
+    assert L.to_classes({63593006}) == {"pac"}
+    assert L.to_classes({"164934002"}) == set()  # T wave abnormal is not a class
+    assert L.CLASS_BY_KEY["rbbb"].snomed == "59118001"
+
+
+def test_scores_with_also_accept_and_macro():
+    truth = {"a": {"426177001"}, "b": {"164934002"}, "c": {"713427006", "427084000"},
+             "d": {"426783006"}}
+    pred = {"a": {"426177001", "59931005"}, "b": {"59931005"}, "c": {"59118001"},
+            "d": {"427084000"}}
+    s = L.score_classes(pred, truth)
+    assert (s["sb"]["tp"], s["sb"]["fp"], s["sb"]["fn"]) == (1, 0, 0)
+    # T inversion on 'a' is a false positive; on 'b' (T wave abnormal) it is ignored
+    assert (s["tinv"]["fp"], s["tinv"]["ignored"], s["tinv"]["support"]) == (1, 1, 0)
+    assert s["tinv"]["recall"] is None and s["tinv"]["f1"] is None
+    assert s["rbbb"]["f1"] == 1.0
+    assert (s["stach"]["tp"], s["stach"]["fp"], s["stach"]["fn"]) == (0, 1, 1)
+    assert s["stach"]["f1"] == 0.0
+    m = L.macro_f1(s, ("sb", "rbbb", "stach", "af"))
+    assert m["macro_f1"] == pytest.approx(2 / 3)
+    assert m["left_out_no_support"] == ["af"]
+    assert m["macro_f1_strict"] == m["macro_f1"]  # no AF stated: nothing to add
+    m = L.macro_f1(s, ("sb", "rbbb", "stach", "tinv"))
+    assert m["strict_classes"] == ["sb", "rbbb", "stach", "tinv"]
+    assert m["macro_f1_strict"] == pytest.approx(2 / 4)
+
+
+# --- LUDB rows ---------------------------------------------------------------------------------
+def test_ludb_record_1(ludb_labels):
+    lab = ludb_labels[1]
+    assert lab.rhythm == "sinus" and lab.axis == "left" and not lab.paced
+    assert lab.sex == "F" and lab.age == 51
+    assert {"426177001", "39732003", "164873001"} <= lab.snomed
+
+
+def test_ludb_categories(ludb_labels):
+    assert len(ludb_labels) == 100
+    rhythms = [lab.rhythm for lab in ludb_labels.values()]
+    assert rhythms.count("af") == 8 and rhythms.count("flutter") == 2
+    assert rhythms.count("sinus") == 90
+    assert ludb_labels[127].rhythm == "sinus"      # sinus bradycardia + wandering pacemaker
+    assert ludb_labels[109].rhythm == "af"         # AF with aberrant conduction
+    axes = [lab.axis for lab in ludb_labels.values()]
+    assert axes.count("normal") == 38 + 11 + 10    # normal + vertical + horizontal
+    assert axes.count("left") == 35 and axes.count("right") == 2 and axes.count(None) == 4
+
+
+def test_ludb_paced_and_conduction(ludb_labels):
+    paced = sorted(r for r, lab in ludb_labels.items() if lab.paced)
+    assert paced == [45, 93, 95, 111]
+    assert ludb_labels[45].axis is None and "10370003" in ludb_labels[45].snomed
+    conduction = [c for lab in ludb_labels.values() for c in lab.conduction]
+    assert conduction.count("irbbb") == 14 and conduction.count("avb1") == 6
+    assert conduction.count("rbbb") == 1 and conduction.count("lbbb") == 2
+    assert conduction.count("lafb") == 7
