@@ -48,10 +48,12 @@ CLIP_PLATEAU_S, CLIP_MIN_PLATEAUS, CLIP_FRACTION, CLIP_POOR_FRACTION = 0.008, 3,
 # Wander is removable by high-pass filtering, so it stays `acceptable` up to 4 mV.
 WANDER_MV, WANDER_POOR_MV = 1.0, 4.0
 # EMG / high-frequency noise: robust SD of the >40 Hz residual (mains notched out; the median
-# ignores the QRS samples) over the QRS amplitude. Calibration leads: median 0.003, 95th
-# percentile 0.023, 99th 0.049; every lead above 0.05 looked noisy by eye, and above 0.12
-# the QRS was barely visible (CinC JS20015 aVL 0.137, JS20019 aVL 0.140).
-HF_CUTOFF_HZ, HF_RATIO, HF_POOR_RATIO = 40.0, 0.05, 0.12
+# ignores the QRS samples), relative to the QRS amplitude and absolute. Ratio on the
+# calibration leads: median 0.003, 95th percentile 0.023, 99th 0.049; every lead above 0.05
+# looked noisy by eye, above 0.12 the QRS was barely visible (CinC JS20015 aVL 0.137,
+# JS20019 aVL 0.140). Absolute: 99th percentile 0.020 mV; an SD of 0.04 mV (+-0.1 mV fuzz)
+# hides small P waves even beside a tall QRS, 0.12 mV hides them all.
+HF_CUTOFF_HZ, HF_RATIO, HF_POOR_RATIO, HF_MV, HF_POOR_MV = 40.0, 0.05, 0.12, 0.04, 0.12
 # Mains: amplitude of the 50 or 60 Hz line over the QRS amplitude. Calibration leads: 99th
 # percentile 0.053; CinC JS20006/JS20011 hum 0.13-0.68; JS20007 V6 (5 mV hum) 0.75.
 MAINS_HZ, POWERLINE_RATIO, POWERLINE_POOR_RATIO = (50.0, 60.0), 0.10, 0.5
@@ -226,8 +228,9 @@ def _grade_leads(x: np.ndarray, clean: np.ndarray, bp: np.ndarray, tmpl: np.ndar
             issues.append(("baseline_wander", _worse(m["baseline_excursion_mv"], WANDER_POOR_MV)))
         if hf_mv is not None:
             m["hf_noise_mv"], m["hf_noise_ratio"] = float(hf_mv[k]), float(hf_mv[k] / amp[k])
-            if m["hf_noise_ratio"] > HF_RATIO:
-                issues.append(("high_frequency_noise", _worse(m["hf_noise_ratio"], HF_POOR_RATIO)))
+            if m["hf_noise_ratio"] > HF_RATIO or m["hf_noise_mv"] > HF_MV:
+                poor = m["hf_noise_ratio"] > HF_POOR_RATIO or m["hf_noise_mv"] > HF_POOR_MV
+                issues.append(("high_frequency_noise", "poor" if poor else "acceptable"))
         if mains_mv is not None:
             m["powerline_mv"], m["powerline_hz"] = float(mains_mv[k]), float(mains_hz[k])
             m["powerline_ratio"] = float(mains_mv[k] / amp[k])
@@ -511,18 +514,20 @@ def _limb_reversal(seg: np.ndarray, tmpl: np.ndarray | None, fs: float,
              + ("n/a" if np.isnan(corr) else f"{corr:+.2f}"))
     dextro = "dextrocardia (which inverts V5-V6 as well) is the differential"
     if p_seen and p[i] >= 0.03:
-        return LimbReversal(suspected=False, confidence=0.0,
-                            evidence=f"upright P in lead I argues against LA/RA reversal ({facts})")
+        return LimbReversal(suspected=False, confidence=0.0, evidence=(
+            f"upright P in lead I argues against LA/RA reversal ({facts})"))
     if qrs_neg_i and mirror and p_neg_i:
-        conf, why = 0.9, f"lead I globally inverted (P and QRS negative) and mirroring V5-V6; {dextro}"
+        conf, why = 0.9, ("lead I globally inverted (P and QRS negative) and mirroring V5-V6; "
+                          + dextro)
     elif qrs_neg_i and mirror and (avr_qrs_up or strong_mirror):
-        conf, why = 0.6, ("QRS negative in I and lead I mirroring V5-V6, P in I not measurable; "
-                          f"extreme right axis deviation is the alternative; {dextro}")
+        conf, why = 0.6, ("QRS negative in I and lead I mirroring V5-V6, P in I not clearly "
+                          f"negative; extreme right axis deviation is the alternative; {dextro}")
     elif p_neg_i and strong_mirror:
-        conf, why = 0.6, f"P negative in I and lead I mirroring V5-V6 (QRS in I near zero); {dextro}"
+        conf, why = 0.6, ("P negative in I and lead I mirroring V5-V6 (QRS in I near zero); "
+                          + dextro)
     elif qrs_neg_i and p_neg_i and avr_up:
         conf, why = 0.5, ("lead I globally inverted with upright P and QRS in aVR, but V5-V6 do "
-                          f"not mirror lead I: {dextro} and as likely")
+                          "not mirror lead I, so dextrocardia is as likely as cable reversal")
     else:
         return LimbReversal(suspected=False, evidence=f"no LA/RA reversal pattern ({facts})",
                             confidence=0.0)

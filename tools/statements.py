@@ -85,10 +85,10 @@ def rhythm_statements(f: Features) -> list[Statement]:
                          ["m:pacing_spikes", "m:hr_bpm"], 0.9 * q))
         return out
     irregular = (m.get("rr_cv") or 0) > 0.08 and (m.get("nrmssd") or 0) > 0.08
-    if f.flutter_atrial_rate is not None and f.p_ratio < 0.9:
+    if f.flutter_atrial_rate is not None and f.p_ratio < 0.5:
         out.append(_stmt("afl", "Atrial flutter", "164890007",
-                         "regular atrial waves at 240-340 /min with >= 2 atrial waves per "
-                         "ventricular cycle", RHYTHM_SRC, ["m:atrial_rate_bpm", "m:hr_bpm"],
+                         "no consistent P waves and organised atrial (flutter) waves at "
+                         "228-360 /min in >= 3 of II, III, aVF, V1", RHYTHM_SRC, ["m:atrial_rate_bpm", "m:hr_bpm"],
                          0.7 * q))
         return out
     if f.p_ratio < 0.5 and irregular:
