@@ -25,7 +25,8 @@ def load(path: str | Path):
     import wfdb
     from tools.record import Record, normalize_lead_name
 
-    rec = wfdb.rdrecord(str(Path(path).with_suffix("")) if str(path).endswith(".hea") else str(path))
+    path = Path(path)
+    rec = wfdb.rdrecord(str(path.with_suffix("") if path.suffix == ".hea" else path))
     units = [str(u).lower() for u in rec.units]
     scale = np.array([1e-3 if u in ("uv", "µv") else 1.0 for u in units])
     return Record(signal=np.asarray(rec.p_signal, dtype=float) * scale, fs=float(rec.fs),

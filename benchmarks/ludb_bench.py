@@ -104,6 +104,17 @@ def _agreement(rows: list[tuple[str, str | None]]) -> dict:
             "no_answer": sum(p is None for _, p in rows), "confusion": conf}
 
 
+def _worst(pred: dict, refs: dict, n: int = 3) -> dict:
+    """Per interval, the ``n`` records with the largest |predicted - reference| (ms)."""
+    out = {}
+    for k in scoring.INTERVALS:
+        errs = [(pred[r][k] - ref[k], r) for r, ref in refs.items()
+                if ref[k] is not None and pred.get(r, {}).get(k) is not None]
+        errs.sort(key=lambda x: -abs(x[0]))
+        out[k] = [{"record": r, "error_ms": e} for e, r in errs[:n]]
+    return out
+
+
 def score(results: list[dict], labs: dict) -> dict:
     """All scores from the per-record results."""
     refs = {r["record"]: r["ref"] for r in results}
@@ -128,6 +139,7 @@ def score(results: list[dict], labs: dict) -> dict:
             "intervals_vs_trim0": scoring.interval_errors(pred, refs0),
             "boundaries": {"all_leads": bnd(), "lead_II": bnd(leads={"II"}),
                            "held_out": bnd(records=held), "rest": bnd(records=rest)},
+            "worst": _worst(pred, refs),
             "seconds_median": median(p["seconds"] for p in pred.values()),
             "failures": {k: (p.get("error") or p.get("errors")) for k, p in pred.items()
                          if p.get("error") or p.get("errors")},
@@ -164,9 +176,10 @@ def report(s: dict) -> str:
               common.table(["method", "records", "interval", "n", "miss", "extra", "mean",
                             "sd", "med|e|", "within_tol", "iec_style"], rows, 2)]
     rows = [[m, sub, k, v["n_ref"], v["sensitivity"], v["ppv"], v["mean_error_ms"],
-             v["sd_error_ms"]] for m in methods for sub in ("all_leads", "lead_II")
+             v["sd_error_ms"]] for m in methods
+            for sub in ("all_leads", "lead_II", "held_out", "rest")
             for k, v in s[m]["boundaries"][sub].items()]
-    lines += ["", "Per-lead boundaries (150 ms matching):",
+    lines += ["", "Per-lead boundaries (150 ms matching; held_out/rest: all leads):",
               common.table(["method", "leads", "boundary", "n_ref", "sens", "ppv", "mean_ms",
                             "sd_ms"], rows, 3)]
     if "engine" in s and "rhythm" in s["engine"]:
@@ -182,6 +195,10 @@ def report(s: dict) -> str:
                                 "f1"], [[k, v["support"], v["tp"], v["fp"], v["fn"],
                                          v["precision"], v["recall"], v["f1"]]
                                         for k, v in e["classes"].items()], 2)]
+    for m in methods:
+        worst = "; ".join(f"{k} " + ", ".join(f"#{w['record']} {w['error_ms']:+.0f}" for w in ws)
+                          for k, ws in s[m]["worst"].items())
+        lines.append(f"{m} largest errors (ms): {worst}")
     for m in methods:
         lines.append(f"{m}: median {s[m]['seconds_median']:.2f} s/record, "
                      f"{len(s[m]['failures'])} records with failures")

@@ -43,8 +43,8 @@ BEAT_GAP_S = 0.120        # a new beat when the next QRS peak is > 120 ms after 
 MIN_LEADS = 6             # beats annotated in >= 6 leads; >= 6 P / T waves per beat
 P_WINDOW_S = (0.400, 0.020)   # P offset in (QRS onset - 400 ms, QRS onset + 20 ms]
 T_WINDOW_S = (0.020, 0.600)   # T onset in [QRS offset - 20 ms, QRS offset + 600 ms)
-# Times are sample / fs in float seconds: 60 samples at 500 Hz give 1.12 - 1.0 = 0.12000000000000011.
-# Comparisons allow this rounding so that a boundary exactly on a limit falls as the rule says.
+# Times are sample / fs in float seconds: 60 samples at 500 Hz give 1.12 - 1.0 =
+# 0.12000000000000011. Comparisons allow this rounding so that a boundary exactly on a limit falls as the rule says.
 _EPS_S = 1e-9
 
 

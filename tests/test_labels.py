@@ -128,3 +128,17 @@ def test_ludb_paced_and_conduction(ludb_labels):
     assert conduction.count("irbbb") == 14 and conduction.count("avb1") == 6
     assert conduction.count("rbbb") == 1 and conduction.count("lbbb") == 2
     assert conduction.count("lafb") == 7
+
+
+# --- categories used by the LUDB benchmark -----------------------------------------------------
+def test_rhythm_and_axis_categories():
+    from benchmarks.ludb_bench import axis_category, rhythm_category
+
+    assert rhythm_category({"426177001"}) == "sinus"
+    assert rhythm_category({"426783006", "164889003"}) == "af"
+    assert rhythm_category({"164890007"}) == "flutter"
+    assert rhythm_category(set()) == "other"
+    assert [axis_category(a) for a in (-30.0, -31.0, 90.0, 91.0, -120.0)] == [
+        "normal", "left", "normal", "right", "extreme"]
+    assert axis_category(-10.0) == "normal" and axis_category(-10.0, left_below_deg=0.0) == "left"
+    assert axis_category(None, {"39732003"}) == "left" and axis_category(None, ()) is None

@@ -128,7 +128,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     rr = meas["rr_ms"].value
     nrmssd = (meas["rmssd_ms"].value / rr) if rr and meas["rmssd_ms"].value is not None else None
     irregular = (meas["rr_cv"].value or 0) > 0.08 and (nrmssd or 0) > 0.08 \
-        and atrial["p_ratio"] < 0.5
+        and (meas["rr_nmasd"].value or 0) > 0.10 and atrial["p_ratio"] < 0.5
     M.mark_ectopy(beats, fs, irregular)
     add(M.interval_measurements(beats, fs, rr))
     for name, tol in _CROSS_TOL_MS.items():
@@ -170,6 +170,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
 
     m = {k: v.value for k, v in meas.items()}
     m["nrmssd"] = nrmssd
+    m["nmasd"] = meas["rr_nmasd"].value
     agree = [meas[n].details["cross_check"]["agrees"] for n in _CROSS_TOL_MS]
     q_factor = _quality_factor(quality, usable) * (0.85 if False in agree else 1.0)
     rev = quality.limb_lead_reversal

@@ -74,7 +74,7 @@ def rhythm_measurements(beats: list[GlobalBeat], fs: float, leads: list[str]) ->
         reason = "fewer than 2 beats detected"
         return [_m(n, None, u, method, reason=reason) for n, u in
                 [("hr_bpm", "bpm"), ("rr_ms", "ms"), ("rr_sd_ms", "ms"), ("rr_cv", "ratio"),
-                 ("rmssd_ms", "ms")]]
+                 ("rmssd_ms", "ms"), ("rr_nmasd", "ratio"), ("rr_range_ms", "ms")]]
     rr = np.diff(r) * 1000.0
     d = np.diff(rr)
     kw = dict(leads=leads, beats=idx, window_s=win)
@@ -86,6 +86,10 @@ def rhythm_measurements(beats: list[GlobalBeat], fs: float, leads: list[str]) ->
         Measurement(id="m:rr_cv", name="rr_cv", value=round(float(rr.std() / rr.mean()), 3),
                     unit="ratio", method=method + "; SD / mean of RR", **kw),
         _m("rmssd_ms", np.sqrt(np.mean(d ** 2)) if d.size else 0.0, "ms", method, **kw),
+        Measurement(id="m:rr_nmasd", name="rr_nmasd",
+                    value=round(float(np.median(np.abs(d)) / np.median(rr)), 3) if d.size else 0.0,
+                    unit="ratio", method=method + "; median |successive RR difference| / median RR",
+                    **kw),
     ]
     return out
 

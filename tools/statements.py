@@ -77,26 +77,27 @@ def _stmt(sid, label, snomed, criterion, source, ids, conf, leads=()):
 def rhythm_statements(f: Features) -> list[Statement]:
     m, q, out = f.m, f.quality_factor, []
     hr = m.get("hr_bpm")
-    rr_ids = ["m:hr_bpm", "m:rr_cv", "m:rmssd_ms", "m:p_wave_ratio"]
+    rr_ids = ["m:hr_bpm", "m:rr_cv", "m:rmssd_ms", "m:rr_nmasd", "m:p_wave_ratio"]
     if f.paced:
         out.append(_stmt("paced", "Paced rhythm", "10370003",
                          "pacemaker spikes before >= 30 % of beats (openecg spike detector)",
                          "openecg pacer detector (center-surround spike score)",
                          ["m:pacing_spikes", "m:hr_bpm"], 0.9 * q))
         return out
-    irregular = (m.get("rr_cv") or 0) > 0.08 and (m.get("nrmssd") or 0) > 0.08
-    if f.flutter_atrial_rate is not None and f.p_ratio < 0.5:
-        out.append(_stmt("afl", "Atrial flutter", "164890007",
-                         "no consistent P waves and organised atrial (flutter) waves at "
-                         "228-360 /min in >= 3 of II, III, aVF, V1", RHYTHM_SRC, ["m:atrial_rate_bpm", "m:hr_bpm"],
-                         0.7 * q))
-        return out
-    if f.p_ratio < 0.5 and irregular:
+    # Irregularly irregular: RR varies overall (CV, normalised RMSSD: Dash et al. 2009) AND most
+    # successive RR differences are large (median |dRR| / median RR > 0.10), which separates
+    # fibrillation from a regular rhythm interrupted by a few premature beats.
+    irregular = ((m.get("rr_cv") or 0) > 0.08 and (m.get("nrmssd") or 0) > 0.08
+                 and (m.get("nmasd") or 0) > 0.10)
+    # P waves absent (found before < 30 % of beats), or scarce (< 50 %) with the independent
+    # RR-rule detector agreeing.
+    if irregular and (f.p_ratio < 0.3 or (f.p_ratio < 0.5 and f.afib_rule)):
         votes = 1 + int(f.afib_rule)
         out.append(_stmt("af", "Atrial fibrillation", "164889003",
-                         "irregularly irregular RR (RR CV > 0.08 and RMSSD/mean RR > 0.08) and no "
-                         "consistent P wave (P found before < 50 % of beats); RR-rule second "
-                         f"opinion {'agrees' if f.afib_rule else 'disagrees'}",
+                         "irregularly irregular RR (RR CV > 0.08, RMSSD/mean RR > 0.08, median "
+                         "|successive RR difference|/median RR > 0.10) and no consistent P wave "
+                         "(P before < 30 % of beats, or < 50 % with the RR-rule detector "
+                         f"agreeing); RR-rule second opinion {'agrees' if f.afib_rule else 'disagrees'}",
                          RHYTHM_SRC, rr_ids, (0.6 + 0.15 * votes) * q))
         return out
     sinus = f.p_ratio >= 0.7 and (f.pr_sd_ms is None or f.pr_sd_ms < 40)
@@ -236,16 +237,18 @@ def voltage_statements(f: Features) -> list[Statement]:
                          ["m:qrs_amplitude_max_limb_mv", "m:qrs_amplitude_max_precordial_mv"],
                          _conf(margin, 0.05, q)))
     qtc = m.get("qtc_ms")
-    if qtc is not None:
+    wide = (m.get("qrs_ms") or 0) >= 120
+    if qtc is not None and wide:
+        f.notes.append("QRS >= 120 ms: QT prolongation not assessed (a wide QRS lengthens QT; "
+                       "AHA/ACCF/HRS 2009 part IV advises JT or QRS-adjusted QT)")
+    elif qtc is not None:
         lim = 450 if f.sex == "M" else 460
         if qtc >= lim:
-            wide = (m.get("qrs_ms") or 0) >= 120
             out.append(_stmt("lqt", "Prolonged QT interval", "111975006",
                              f"QTc (Fridericia) >= {lim} ms "
-                             f"({'men' if f.sex == 'M' else 'women or sex unknown'})"
-                             + ("; QRS >= 120 ms inflates QT" if wide else ""),
-                             AHA_IV, ["m:qtc_ms", "m:qt_ms", "m:hr_bpm"],
-                             _conf(qtc - lim, 10, q) * (0.7 if wide else 1.0)))
+                             f"({'men' if f.sex == 'M' else 'women or sex unknown'}), "
+                             "QRS < 120 ms", AHA_IV, ["m:qtc_ms", "m:qt_ms", "m:hr_bpm"],
+                             _conf(qtc - lim, 10, q)))
     return out
 
 
