@@ -6,13 +6,13 @@ Global intervals (:func:`interval_errors`, :func:`interval_report`)
     a PR in atrial fibrillation), mean and SD of (predicted - reference) in ms, median
     |error|, and the share of records whose |error| is within a per-record tolerance.
 
-    Tolerances. IEC 60601-2-25:2011 (clause 201.12.4.102.3.2, formerly IEC 60601-2-51:2003)
-    tests global interval measurement on the CSE measurement database and bounds the *mean*
-    and the *SD* of the differences over that set; the limits usually quoted are PR and QRS
-    mean within +-10 ms with SD <= 10 ms, QT mean within +-25 ms with SD <= 30 ms (P
-    duration +-10 / 15 ms). We could not check these against the standard's text here
-    (it is not freely available): treat them as "IEC-style" and verify before claiming
-    conformity. They are applied to LUDB, not to CSE, so ``iec_style_ok`` is informative
+    Tolerances. IEC 60601-2-25:2011 (which absorbed IEC 60601-2-51:2003) tests global
+    interval measurement on biological ECGs of the CSE measurement database and bounds the
+    *mean* and the *SD* of the differences over that set; the limits as we recall them are
+    PR and QRS mean within +-10 ms with SD <= 10 ms, QT mean within +-25 ms with SD <= 30 ms
+    (P duration +-10 / 15 ms). We could not check the clause or the numbers against the
+    standard's text here (it is not freely available): treat them as "IEC-style" and verify
+    before claiming anything about conformity. They are applied to LUDB, not to CSE, so ``iec_style_ok`` is informative
     only. The per-record share ``within_tol`` uses the same mean limits as a per-record
     tolerance (10 ms PR/QRS, 25 ms QT): that criterion is ours, not the standard's.
 
