@@ -19,9 +19,11 @@ _FLUTTER_LEADS = ("II", "III", "aVF", "V1")
 
 
 def _p_ratio(beats: list[GlobalBeat]) -> float:
-    if not beats:
+    """Share of beats with a P wave, ventricular beats (typed by the codec) left out."""
+    conducted = [b for b in beats if b.kind != "ventricular"]
+    if not conducted:
         return 0.0
-    return sum(b.p_on is not None for b in beats) / len(beats)
+    return sum(b.p_on is not None for b in conducted) / len(conducted)
 
 
 def _pr_sd(beats: list[GlobalBeat], fs: float) -> float | None:
@@ -116,8 +118,8 @@ def atrial_activity(sig: np.ndarray, fs: float, usable: list[str], beats: list[G
     ms = [
         Measurement(id="m:p_wave_ratio", name="p_wave_ratio", value=round(p_ratio, 2),
                     unit="ratio", beats=[b.index for b in beats if b.p_on is not None],
-                    method="share of beats with a P wave ending within 400 ms before the QRS "
-                           "in at least half of the usable leads", leads=usable),
+                    method="share of non-ventricular beats with a P wave ending within 400 ms "
+                           "before the QRS in at least half of the usable leads", leads=usable),
         Measurement(id="m:pr_sd_ms", name="pr_sd_ms",
                     value=None if pr_sd is None else round(pr_sd, 1), unit="ms", beats=idx,
                     method="SD of PR over beats with a P wave",

@@ -80,7 +80,7 @@ def rhythm_statements(f: Features) -> list[Statement]:
     rr_ids = ["m:hr_bpm", "m:rr_cv", "m:rmssd_ms", "m:rr_nmasd", "m:p_wave_ratio"]
     if f.paced:
         out.append(_stmt("paced", "Paced rhythm", "10370003",
-                         "pacemaker spikes before >= 30 % of beats (openecg spike detector)",
+                         "pacemaker spikes (coinciding in >= 2 of II, V1, V5) on >= 50 % of beats",
                          "openecg pacer detector (center-surround spike score)",
                          ["m:pacing_spikes", "m:hr_bpm"], 0.9 * q))
         return out
@@ -89,6 +89,12 @@ def rhythm_statements(f: Features) -> list[Statement]:
     # fibrillation from a regular rhythm interrupted by a few premature beats.
     irregular = ((m.get("rr_cv") or 0) > 0.08 and (m.get("nrmssd") or 0) > 0.08
                  and (m.get("nmasd") or 0) > 0.10)
+    if f.flutter_atrial_rate is not None and f.p_ratio < 0.5:
+        out.append(_stmt("afl", "Atrial flutter", "164890007",
+                         "no consistent P waves and organised atrial (flutter) waves at "
+                         "228-360 /min in >= 3 of II, III, aVF, V1", RHYTHM_SRC,
+                         ["m:atrial_rate_bpm", "m:p_wave_ratio", "m:hr_bpm"], 0.7 * q))
+        return out
     # P waves absent (found before < 30 % of beats), or scarce (< 50 %) with the independent
     # RR-rule detector agreeing.
     if irregular and (f.p_ratio < 0.3 or (f.p_ratio < 0.5 and f.afib_rule)):
@@ -100,7 +106,9 @@ def rhythm_statements(f: Features) -> list[Statement]:
                          f"agreeing); RR-rule second opinion {'agrees' if f.afib_rule else 'disagrees'}",
                          RHYTHM_SRC, rr_ids, (0.6 + 0.15 * votes) * q))
         return out
-    sinus = f.p_ratio >= 0.7 and (f.pr_sd_ms is None or f.pr_sd_ms < 40)
+    # Sinus: a P wave with a constant PR before most conducted beats (ventricular ectopics,
+    # which have none, are left out of the P-wave ratio).
+    sinus = f.p_ratio >= 0.5 and f.pr_sd_ms is not None and f.pr_sd_ms < 40
     p_axis = m.get("p_axis_deg")
     if sinus and p_axis is not None and not (-30 <= p_axis <= 120):
         sinus = False
