@@ -113,8 +113,14 @@ def _codec_labels(x500: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     starts = _window_starts(n)
     for k, s in enumerate(starts):
         seg = x500[s:s + _CODEC_SEQ].astype(np.float32)
-        x = np.zeros(_CODEC_SEQ, np.float32)
-        x[:seg.size] = rank_normalize(seg)
+        if seg.size < _CODEC_SEQ:
+            # The codec only saw full 10-s windows: a short record is repeated to fill one
+            # (zero padding made it widen QRS by ~35 ms on a 4-s crop); labels of the copy
+            # are discarded.
+            seg_full = np.resize(seg, _CODEC_SEQ)
+        else:
+            seg_full = seg
+        x = rank_normalize(seg_full).astype(np.float32)
         out = sess.run(None, {inp: x[None, :]})
         f = out[idx["frame"]][0, :seg.size].argmax(-1)
         b = out[idx["beat"]][0, :seg.size].argmax(-1)

@@ -41,3 +41,21 @@ class Statement(BaseModel):
 
 def measurement_id(name: str) -> str:
     return f"m:{name}"
+
+
+def evidence_index(report: dict) -> dict[str, dict]:
+    """Every citable evidence id of an analysis dict (``Analysis.to_dict()``) -> its entry.
+
+    ``m:*`` are measurements, ``s:*`` statements, ``q:record`` the record-level quality,
+    ``q:limb_lead_reversal`` the reversal check and ``q:lead.<LEAD>`` one lead's quality.
+    """
+    out: dict[str, dict] = {m["id"]: m for m in report.get("measurements", {}).values()}
+    out.update({s["id"]: s for s in report.get("statements", [])})
+    q = report.get("quality") or {}
+    if q:
+        out["q:record"] = {k: q.get(k) for k in ("usable_leads", "excluded_leads", "abstain",
+                                                 "abstain_reason", "issues")}
+        out["q:limb_lead_reversal"] = q.get("limb_lead_reversal") or {}
+        for lead, lq in (q.get("leads") or {}).items():
+            out[f"q:lead.{lead}"] = lq
+    return out

@@ -189,8 +189,16 @@ def lead_amplitudes(signal: np.ndarray, leads: list[str], usable: list[str],
         if lead not in usable:
             continue
         per = [_lead_beat_amplitudes(x[:, j], b, fs) for b in dom]
-        out[lead] = {k: float(np.nanmedian([p[k] for p in per])) for k in per[0]}
+        out[lead] = {k: _nanmedian([p[k] for p in per]) for k in per[0]}
     return out
+
+
+def _nanmedian(values: list[float]) -> float:
+    """Median of the finite values; NaN (not a warning) when there are none (e.g. ST at
+    J + 60 ms falls after the end of the record for every beat)."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    return float(np.median(v)) if v.size else float("nan")
 
 
 def frontal_axis(values: dict[str, float]) -> float | None:
