@@ -24,6 +24,8 @@ _FRONTAL_GAIN = {"I": 1.0, "II": 1.0, "III": 1.0, "aVR": 0.866, "aVL": 0.866, "a
 
 def _m(name: str, value, unit: str, method: str, **kw) -> Measurement:
     v = None if value is None or not np.isfinite(value) else round(float(value), 1)
+    if v is None and not kw.get("reason"):
+        kw["reason"] = "not measurable in the usable beats and leads of this record"
     return Measurement(id=f"m:{name}", name=name, value=v, unit=unit, method=method, **kw)
 
 
