@@ -11,8 +11,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# TORCH_INDEX: extra index for torch, e.g. https://download.pytorch.org/whl/cpu on a machine
+# where PyPI would give the CUDA build and you want the CPU one (this machine has the CPU
+# wheel locally, so it is left empty here).
+TORCH_INDEX ?=
+PIP_EXTRA := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)
+
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet $(PIP_EXTRA) -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
