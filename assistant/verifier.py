@@ -1,0 +1,220 @@
+"""Deterministic grounding verifier: nothing reaches the user unless it matches the evidence.
+
+Checks for every finding of a draft :class:`~assistant.schemas.Interpretation`:
+
+1. every cited evidence id exists;
+2. every number with a unit (``142 ms``, ``45 bpm``, ``-32 deg``, ``1.2 mV``) and every number
+   right after a measurement name (``QRS 142``) equals a cited measurement within tolerance
+   (citing a statement cites the measurements it rests on);
+3. every lead named is among the leads of the cited evidence;
+4. no diagnostic concept is asserted that the engine did not state, and none the engine
+   stated is denied;
+5. nothing is said about a lead excluded for quality or a measurement the engine could not
+   make.
+
+No LLM is involved: the checks are regular expressions over the text and set logic over the
+evidence index (:func:`tools.evidence.evidence_index`).
+"""
+from __future__ import annotations
+
+import re
+
+from assistant.schemas import Interpretation
+
+# unit -> (canonical unit, multiplier to canonical)
+_UNITS = {
+    "ms": ("ms", 1.0), "msec": ("ms", 1.0), "millisecond": ("ms", 1.0),
+    "milliseconds": ("ms", 1.0), "s": ("ms", 1000.0), "sec": ("ms", 1000.0),
+    "bpm": ("bpm", 1.0), "beats per minute": ("bpm", 1.0), "/min": ("bpm", 1.0),
+    "per minute": ("bpm", 1.0),
+    "deg": ("deg", 1.0), "degrees": ("deg", 1.0), "degree": ("deg", 1.0), "°": ("deg", 1.0),
+    "mv": ("mV", 1.0), "mm": ("mV", 0.1),
+}
+_TOL = {"ms": 1.0, "bpm": 1.0, "deg": 2.0, "mV": 0.05}
+_NUM_UNIT = re.compile(
+    r"(?<![\w.])([-+\u2212]?\d+(?:\.\d+)?)\s*(milliseconds?|msec|ms|beats per minute|bpm|"
+    r"per minute|/min|degrees?|deg|°|mV|mm|sec|s)(?![\w])", re.IGNORECASE)
+# A number right after a measurement name, e.g. "QRS 142", "QTc of 470", "heart rate: 61".
+_KEYWORD_UNIT = [
+    (r"\b(?:heart rate|HR|ventricular rate|rate)", "bpm"),
+    (r"\bQTc(?:\s*\((?:Fridericia|Bazett)\))?", "ms"), (r"\bQT(?!c)", "ms"),
+    (r"\bPR(?:\s+interval)?", "ms"), (r"\bQRS(?:\s+(?:duration|width))?", "ms"),
+    (r"\b(?:QRS |P |T )?axis", "deg"),
+]
+_KEYWORD_NUM = [(re.compile(k + r"\s*(?:interval|duration)?\s*(?:of|is|was|=|:)?\s*"
+                            r"(?:about\s+|approximately\s+|~\s*)?([-+\u2212]?\d+(?:\.\d+)?)(?![\d.])"
+                            r"(?!\s*(?:ms|msec|millisec|bpm|beats|deg|°|mV|mm|%|/min|per|s\b|sec))",
+                            re.IGNORECASE), u)
+                for k, u in _KEYWORD_UNIT]
+_LEAD = re.compile(r"(?<![\w-])(aVR|aVL|aVF|V[1-6]|III|II)(?![\w])|"
+                   r"(?<=\blead )I(?![\w])|(?<=\bleads )I(?![\w])|(?<![\w])I(?=,\s*(?:II|aVL)\b)",
+                   re.IGNORECASE)
+
+# concept -> (pattern, statement ids that support it)
+_CONCEPTS: list[tuple[str, str, set[str]]] = [
+    ("incomplete right bundle branch block",
+     r"incomplete right bundle branch block|incomplete RBBB|\bIRBBB\b", {"s:irbbb"}),
+    ("right bundle branch block", r"(?<!incomplete )right bundle branch block|(?<![Ii])RBBB",
+     {"s:rbbb"}),
+    ("left bundle branch block", r"left bundle branch block|\bLBBB\b", {"s:lbbb"}),
+    ("left anterior fascicular block",
+     r"left anterior (?:fascicular block|hemiblock)|\bLAFB\b|\bLAHB\b", {"s:lafb"}),
+    ("atrial fibrillation", r"atrial fibrillation|\bA-?fib\b|\bAF\b", {"s:af"}),
+    ("atrial flutter", r"atrial flutter|\bflutter\b", {"s:afl"}),
+    ("first-degree AV block",
+     r"first[- ]degree (?:AV |atrioventricular )?block|1st[- ]degree (?:AV )?block|\bIAVB\b",
+     {"s:avb1"}),
+    ("sinus bradycardia", r"sinus bradycardia", {"s:sb"}),
+    ("sinus tachycardia", r"sinus tachycardia", {"s:st"}),
+    ("sinus arrhythmia", r"sinus arrhythmia", {"s:sa"}),
+    ("sinus rhythm", r"sinus rhythm", {"s:sr", "s:sb", "s:st"}),
+    ("left axis deviation", r"left axis deviation|\bLAD\b", {"s:lad", "s:lafb"}),
+    ("right axis deviation", r"right axis deviation|\bRAD\b", {"s:rad"}),
+    ("left ventricular hypertrophy", r"left ventricular hypertrophy|\bLVH\b", {"s:lvh"}),
+    ("prolonged QT", r"prolonged QTc?|long QTc?|QTc? prolongation", {"s:lqt"}),
+    ("short PR", r"short PR", {"s:spr", "s:wpw"}),
+    ("pre-excitation", r"pre-?excitation|Wolff|\bWPW\b|delta wave", {"s:wpw"}),
+    ("low QRS voltage", r"low (?:QRS )?voltage", {"s:lqrsv"}),
+    ("premature ventricular complexes",
+     r"premature ventricular|\bPVCs?\b|\bVPBs?\b|ventricular ectop", {"s:pvc"}),
+    ("premature atrial complexes",
+     r"premature atrial|\bPACs?\b|\bAPBs?\b|supraventricular ectop", {"s:pac"}),
+    ("paced rhythm", r"paced rhythm|pacemaker|\bpacing\b|\bpaced\b", {"s:paced"}),
+    ("ST elevation", r"ST[- ]segment elevation|ST[- ]elevation|\bSTEMI\b", {"s:ste_*"}),
+    ("ST depression", r"ST[- ]segment depression|ST[- ]depression", {"s:std_*"}),
+    ("T-wave inversion", r"T[- ]wave inversions?|inverted T[- ]waves?", {"s:tinv"}),
+    ("limb-lead reversal", r"lead reversal|reversed (?:limb )?leads|electrode (?:reversal|"
+                           r"misplacement)|arm leads reversed", {"s:lead_reversal"}),
+    ("normal ECG", r"normal (?:ECG|electrocardiogram)|within normal limits", {"normal"}),
+]
+_NEGATION = re.compile(r"\b(no|not|without|absent|absence of|negative for|rules? out|ruled out|"
+                       r"free of|nor|never|cannot be (?:said|called)|does not (?:show|meet))\b"
+                       r"[^.;:]{0,40}$", re.IGNORECASE)
+_ABNORMAL = {"s:af", "s:afl", "s:avb1", "s:rbbb", "s:irbbb", "s:lbbb", "s:lafb", "s:lad",
+             "s:rad", "s:lvh", "s:lqt", "s:spr", "s:wpw", "s:lqrsv", "s:pvc", "s:pac",
+             "s:paced", "s:tinv", "s:lead_reversal", "s:sb", "s:st", "s:poor_quality"}
+
+
+def _supported(ids: set[str], stated: set[str]) -> bool:
+    for sid in ids:
+        if sid == "normal":
+            if not (stated & _ABNORMAL) and not any(s.startswith(("s:ste_", "s:std_"))
+                                                    for s in stated):
+                return True
+        elif sid.endswith("*"):
+            if any(s.startswith(sid[:-1]) for s in stated):
+                return True
+        elif sid in stated:
+            return True
+    return False
+
+
+def _expand(ids: list[str], index: dict[str, dict]) -> set[str]:
+    """Cited ids plus the evidence the cited statements rest on."""
+    out = set()
+    for eid in ids:
+        out.add(eid)
+        entry = index.get(eid) or {}
+        out.update(entry.get("evidence_ids") or [])
+    return out
+
+
+def _number_problems(text: str, cited: set[str], index: dict) -> tuple[list[str], int]:
+    values = {}
+    for eid in cited:
+        e = index.get(eid) or {}
+        if isinstance(e.get("value"), (int, float)) and e.get("unit") in _TOL:
+            values.setdefault(e["unit"], []).append((eid, float(e["value"])))
+    found: list[tuple[float, str, str]] = []
+    for m in _NUM_UNIT.finditer(text):
+        unit, mult = _UNITS[m.group(2).lower()]
+        found.append((float(m.group(1).replace("\u2212", "-")) * mult, unit, m.group(0)))
+    for pattern, unit in _KEYWORD_NUM:
+        for m in pattern.finditer(text):
+            found.append((float(m.group(1).replace("\u2212", "-")), unit, m.group(0)))
+    problems = []
+    for x, unit, raw in found:
+        cands = values.get(unit, [])
+        if not any(abs(x - v) <= max(_TOL[unit], 0.02 * abs(v)) for _, v in cands):
+            near = ", ".join(f"{eid}={v:g}" for eid, v in cands) or "none cited"
+            problems.append(f"number '{raw.strip()}' matches no cited {unit} measurement "
+                            f"({near})")
+    return problems, len(found)
+
+
+def _lead_problems(text: str, cited: set[str], index: dict, excluded: set[str]) -> list[str]:
+    allowed = set()
+    for eid in cited:
+        allowed.update((index.get(eid) or {}).get("leads") or [])
+    problems = []
+    for m in _LEAD.finditer(text):
+        lead = m.group(0)
+        lead = {"avr": "aVR", "avl": "aVL", "avf": "aVF"}.get(lead.lower(), lead.upper()
+                                                             if lead[0] in "vV" else lead)
+        if lead in excluded:
+            problems.append(f"lead {lead} was excluded for poor quality and must not be "
+                            "interpreted")
+        elif lead not in allowed:
+            problems.append(f"lead {lead} is not among the leads of the cited evidence")
+    return problems
+
+
+def _concept_problems(text: str, stated: set[str]) -> list[str]:
+    problems = []
+    taken: list[tuple[int, int]] = []
+    for name, pattern, ids in _CONCEPTS:
+        for m in re.finditer(pattern, text, re.IGNORECASE):
+            if any(a <= m.start() < b for a, b in taken):
+                continue  # part of a longer concept already judged
+            taken.append((m.start(), m.end()))
+            negated = bool(_NEGATION.search(text[:m.start()]))
+            supported = _supported(ids, stated)
+            if negated and supported:
+                problems.append(f"denies {name}, which the engine stated")
+            elif not negated and not supported:
+                problems.append(f"asserts {name}, which the engine did not state")
+    return problems
+
+
+def verify(draft: Interpretation, report: dict) -> tuple[list[str], int, int]:
+    """Problems found in ``draft`` against ``report`` (``Analysis.to_dict()``), plus the
+    number of findings and numbers checked. An empty list means the draft may be shown."""
+    from tools.evidence import evidence_index
+
+    index = evidence_index(report)
+    stated = {s["id"] for s in report.get("statements", [])}
+    excluded = set((report.get("quality") or {}).get("excluded_leads") or [])
+    problems: list[str] = []
+    n_numbers = 0
+    if not draft.findings:
+        problems.append("the draft has no findings")
+    for i, f in enumerate(draft.findings, 1):
+        where = f"finding {i}"
+        if not f.evidence_ids:
+            problems.append(f"{where}: cites no evidence")
+            continue
+        unknown = [e for e in f.evidence_ids if e not in index]
+        if unknown:
+            problems.append(f"{where}: cites unknown evidence ids {unknown}")
+        for eid in f.evidence_ids:
+            e = index.get(eid) or {}
+            if eid.startswith("m:") and e and e.get("value") is None:
+                problems.append(f"{where}: cites {eid}, which was not measurable "
+                                f"({e.get('reason') or 'no value'})")
+        cited = _expand(f.evidence_ids, index)
+        nums, n = _number_problems(f.text, cited, index)
+        n_numbers += n
+        problems += [f"{where}: {p}" for p in nums]
+        problems += [f"{where}: {p}" for p in _lead_problems(f.text, cited, index, excluded)]
+        problems += [f"{where}: {p}" for p in _concept_problems(f.text, stated)]
+    # The summary may only repeat what the findings say: its numbers must be in the evidence
+    # the findings cite, and its concepts must be stated by the engine.
+    all_cited = set().union(*[_expand(f.evidence_ids, index) for f in draft.findings]) \
+        if draft.findings else set()
+    nums, n = _number_problems(draft.summary, all_cited, index)
+    n_numbers += n
+    problems += [f"summary: {p}" for p in nums]
+    problems += [f"summary: {p}" for p in _concept_problems(draft.summary, stated)]
+    problems += [f"summary: {p}" for p in _lead_problems(draft.summary, all_cited, index,
+                                                         excluded)]
+    return problems, len(draft.findings), n_numbers

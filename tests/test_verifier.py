@@ -1,0 +1,90 @@
+"""The grounding verifier against hand-written drafts on a real record (LUDB 1: sinus
+bradycardia, HR 45 bpm, QRS 93 ms, PR 140 ms)."""
+import pytest
+
+from assistant.fallback import fallback_interpretation
+from assistant.schemas import Finding, Interpretation
+from assistant.verifier import verify
+from tools.engine import analyze
+from tools.record import load_record
+
+from tests.test_engine import CINC, LUDB1
+
+
+@pytest.fixture(scope="module")
+def report():
+    return analyze(load_record(LUDB1)).to_dict()
+
+
+def _draft(*findings, summary="Sinus bradycardia."):
+    return Interpretation(findings=[Finding(text=t, evidence_ids=ids) for t, ids in findings],
+                          summary=summary)
+
+
+def _v(report, draft):
+    problems, _, _ = verify(draft, report)
+    return problems
+
+
+def _val(report, name):
+    return report["measurements"][name]["value"]
+
+
+def test_correct_draft_passes(report):
+    hr, qrs = _val(report, "hr_bpm"), _val(report, "qrs_ms")
+    d = _draft((f"Sinus bradycardia at {hr:.0f} bpm.", ["s:sb", "m:hr_bpm"]),
+               (f"QRS duration {qrs:.0f} ms is normal.", ["m:qrs_ms"]))
+    assert _v(report, d) == []
+
+
+def test_small_llm_misreading_is_caught(report):
+    # The failure that motivated the verifier: a 1.5B model called HR 112 / QRS 150 normal.
+    d = _draft(("Normal sinus rhythm, HR 112 bpm, QRS 150 ms.", ["m:hr_bpm", "m:qrs_ms"]),
+               summary="Normal ECG.")
+    problems = " | ".join(_v(report, d))
+    assert "112 bpm" in problems
+    assert "150 ms" in problems
+    assert "normal ECG" in problems  # sinus bradycardia is abnormal
+
+
+def test_number_without_unit_after_measurement_name_is_checked(report):
+    d = _draft(("QRS 150, within normal limits for width.", ["m:qrs_ms"]))
+    assert any("QRS 150" in p for p in _v(report, d))
+
+
+def test_unknown_evidence_id_fails(report):
+    d = _draft(("Sinus bradycardia.", ["s:sb", "m:does_not_exist"]))
+    assert any("unknown evidence" in p for p in _v(report, d))
+
+
+def test_lead_not_in_cited_evidence_fails(report):
+    d = _draft(("Heart rate measured; T waves in V2 look fine.", ["m:hr_bpm"]))
+    assert _v(report, d) == []  # hr_bpm rests on all usable leads
+    amp = "m:amp.V1.r_mv"
+    d = _draft(("R wave in V5 is tall.", [amp]))
+    assert any("lead V5" in p for p in _v(report, d))
+
+
+def test_assert_and_deny_against_statements(report):
+    assert any("asserts atrial fibrillation" in p
+               for p in _v(report, _draft(("Atrial fibrillation.", ["m:hr_bpm"]))))
+    assert _v(report, _draft(("No atrial fibrillation.", ["s:sb"]))) == []
+    assert any("denies sinus bradycardia" in p
+               for p in _v(report, _draft(("There is no sinus bradycardia.", ["s:sb"]))))
+
+
+def test_null_measurement_cannot_be_cited():
+    d = analyze(load_record(CINC)).to_dict()
+    d["measurements"]["pr_ms"]["value"] = None
+    d["measurements"]["pr_ms"]["reason"] = "no P wave"
+    problems = verify(_draft(("PR interval.", ["m:pr_ms"]), summary="x"), d)[0]
+    assert any("not measurable" in p for p in problems)
+
+
+def test_summary_numbers_are_checked(report):
+    d = _draft(("Sinus bradycardia.", ["s:sb", "m:hr_bpm"]), summary="Rate 99 bpm.")
+    assert any(p.startswith("summary") for p in _v(report, d))
+
+
+def test_fallback_always_passes(report):
+    assert _v(report, fallback_interpretation(report)) == []
