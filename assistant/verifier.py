@@ -176,12 +176,16 @@ def _concept_problems(text: str, stated: set[str]) -> list[str]:
     return problems
 
 
-def verify(draft: Interpretation, report: dict) -> tuple[list[str], int, int]:
-    """Problems found in ``draft`` against ``report`` (``Analysis.to_dict()``), plus the
-    number of findings and numbers checked. An empty list means the draft may be shown."""
+def verify(draft: Interpretation, report: dict, *, knowledge_ids: set[str] | None = None
+           ) -> tuple[list[str], int, int]:
+    """Problems found in ``draft`` against ``report`` (``Analysis.to_dict()``, optionally with
+    ``report['comparison']``: serial-comparison entries keyed by ``c:`` id), plus the number
+    of findings and numbers checked. An empty list means the draft may be shown.
+    ``knowledge_ids``: the knowledge base's passage ids (unknown cited ones fail)."""
     from tools.evidence import evidence_index
 
     index = evidence_index(report)
+    index.update(report.get("comparison") or {})
     stated = {s["id"] for s in report.get("statements", [])}
     excluded = set((report.get("quality") or {}).get("excluded_leads") or [])
     problems: list[str] = []
@@ -201,6 +205,10 @@ def verify(draft: Interpretation, report: dict) -> tuple[list[str], int, int]:
             if eid.startswith("m:") and e and e.get("value") is None:
                 problems.append(f"{where}: cites {eid}, which was not measurable "
                                 f"({e.get('reason') or 'no value'})")
+        if knowledge_ids is not None:
+            bad_k = [k for k in f.knowledge_ids if k not in knowledge_ids]
+            if bad_k:
+                problems.append(f"{where}: cites unknown knowledge passages {bad_k}")
         cited = _expand(f.evidence_ids, index)
         nums, n = _number_problems(f.text, cited, index)
         n_numbers += n
@@ -217,4 +225,10 @@ def verify(draft: Interpretation, report: dict) -> tuple[list[str], int, int]:
     problems += [f"summary: {p}" for p in _concept_problems(draft.summary, stated)]
     problems += [f"summary: {p}" for p in _lead_problems(draft.summary, all_cited, index,
                                                          excluded)]
+    if draft.comparison_with_prior:
+        comp = set(report.get("comparison") or {}) | all_cited
+        nums, n = _number_problems(draft.comparison_with_prior, _expand(sorted(comp), index),
+                                   index)
+        n_numbers += n
+        problems += [f"comparison: {p}" for p in nums]
     return problems, len(draft.findings), n_numbers

@@ -1,0 +1,76 @@
+"""One Settings object: environment variables override a TOML config file, which overrides
+the defaults. Nothing is read at import time; call :func:`get_settings`.
+
+Environment variables (all optional):
+
+=============================== ============================================================
+``ECG_ASSISTANT_HOME``          data directory (default ``~/.cache/ecg-assistant``)
+``ECG_ASSISTANT_CONFIG``        TOML file (default ``$ECG_ASSISTANT_HOME/config.toml``)
+``ECG_ASSISTANT_LLM_BASE_URL``  OpenAI-compatible endpoint, e.g. ``http://gpu:8000/v1``;
+                                empty = start the embedded local model on demand
+``ECG_ASSISTANT_LLM_MODEL``     model name at that endpoint
+``ECG_ASSISTANT_LLM_API_KEY``   API key for that endpoint
+``ECG_ASSISTANT_LLM_IMAGES``    ``1`` when the model accepts images (vLLM with a VLM)
+``ECG_ASSISTANT_LLM_TIMEOUT``   seconds per LLM request (default 120)
+``ECG_ASSISTANT_API_KEY``       API key required by the HTTP API (unset = open)
+=============================== ============================================================
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+_ENV = {
+    "home": "ECG_ASSISTANT_HOME",
+    "llm_base_url": "ECG_ASSISTANT_LLM_BASE_URL",
+    "llm_model": "ECG_ASSISTANT_LLM_MODEL",
+    "llm_api_key": "ECG_ASSISTANT_LLM_API_KEY",
+    "llm_accepts_images": "ECG_ASSISTANT_LLM_IMAGES",
+    "llm_timeout_s": "ECG_ASSISTANT_LLM_TIMEOUT",
+    "api_key": "ECG_ASSISTANT_API_KEY",
+}
+
+
+class Settings(BaseModel):
+    home: Path = Field(default_factory=lambda: Path.home() / ".cache" / "ecg-assistant")
+    llm_base_url: str = ""
+    llm_model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    llm_api_key: str = "not-needed"
+    llm_accepts_images: bool = False
+    llm_timeout_s: float = 120.0
+    llm_max_tokens: int = 700
+    llm_temperature: float = 0.0
+    embedded_threads: int = 2
+    embedded_ctx: int = 4096
+    embedded_start_timeout_s: float = 180.0
+    api_key: str = ""
+    max_upload_mb: float = 50.0
+
+    @property
+    def embedded(self) -> bool:
+        """True when no endpoint is configured and the embedded local model is used."""
+        return not self.llm_base_url
+
+
+def get_settings(**overrides) -> Settings:
+    """Defaults < config file < environment < ``overrides``."""
+    values: dict = {}
+    home = Path(os.environ.get(_ENV["home"]) or Settings().home)
+    cfg = Path(os.environ.get("ECG_ASSISTANT_CONFIG") or home / "config.toml")
+    if cfg.is_file():
+        with cfg.open("rb") as fh:
+            try:
+                values.update(tomllib.load(fh))
+            except tomllib.TOMLDecodeError as exc:
+                raise ValueError(f"config file {str(cfg)!r} is not valid TOML: {exc}") from None
+    for field, var in _ENV.items():
+        if os.environ.get(var) not in (None, ""):
+            values[field] = os.environ[var]
+    if isinstance(values.get("llm_accepts_images"), str):
+        values["llm_accepts_images"] = values["llm_accepts_images"].lower() in ("1", "true",
+                                                                                "yes")
+    values.update(overrides)
+    return Settings(**values)
