@@ -97,7 +97,7 @@ class ReportAgent:
                  progress: Callable[[str], None] | None = None):
         self.settings = settings
         self.llm = llm
-        self._measure = measure or _measure_file
+        self._measure_fn = measure or _measure_file
         self._progress = progress or (lambda msg: None)
         self._tools: dict[str, Any] | None = None
         self.graph = self._build()
@@ -145,12 +145,12 @@ class ReportAgent:
     def _measure(self, state: AgentState) -> dict:
         self._progress("measuring the ECG")
         t = time.perf_counter()
-        analysis = self._measure(state["path"], state.get("fs"))
+        analysis = self._measure_fn(state["path"], state.get("fs"))
         state["tool_calls"].append({"tool": "measure_ecg", "args": {"path": "<upload>"},
                                     "seconds": round(time.perf_counter() - t, 3)})
         comparison = None
         if state.get("prior_path"):
-            prior = self._measure(state["prior_path"], state.get("fs"))
+            prior = self._measure_fn(state["prior_path"], state.get("fs"))
             state["tool_calls"].append({"tool": "measure_ecg", "args": {"path": "<prior>"},
                                         "seconds": 0.0})
             comparison = compare_with_prior(analysis, prior)
