@@ -226,7 +226,8 @@ def delineate_ecgdeli(signal: np.ndarray, fs: float) -> list[LeadDelineation]:
     import ecgdeli
 
     x = np.asarray(signal, float)
-    filtered = ecgdeli.filter_ecg(x, fs)
+    # the 50-Hz notch needs fs > 100 Hz (Nyquist); below that there is no mains band to remove
+    filtered = ecgdeli.filter_ecg(x, fs, notch=50.0 if fs > 110 else None)
     ann = ecgdeli.annotate(filtered, fs)
     cols = {"P": (0, 1, 2), "QRS": (3, 5, 7), "T": (9, 10, 11)}
     out: list[LeadDelineation] = []

@@ -63,10 +63,59 @@ def _beat_dict(b: GlobalBeat, fs: float) -> dict:
             "leads": b.leads, "dropped": b.dropped}
 
 
+def prepare(record: Record) -> tuple[Record, list[str]]:
+    """A copy of ``record`` safe to measure, and notes on what was changed.
+
+    Lead names are normalised; NaN/inf samples are interpolated (a lead with more than half
+    non-finite is zeroed, so quality marks it missing); limb leads absent from the record are
+    derived from I and II by Einthoven's and Goldberger's equations (III = II - I,
+    aVR = -(I + II)/2, aVL = I - II/2, aVF = II - I/2), as 8-lead exports expect.
+    """
+    from tools.record import normalize_lead_name
+
+    notes: list[str] = []
+    names = [normalize_lead_name(n) for n in record.sig_name]
+    x = np.array(record.signal, dtype=float, copy=True)
+    bad = ~np.isfinite(x)
+    if bad.any():
+        idx = np.arange(x.shape[0])
+        for j in np.flatnonzero(bad.any(axis=0)):
+            gap = bad[:, j]
+            if gap.mean() > 0.5:
+                x[:, j] = 0.0
+                notes.append(f"lead {names[j]}: mostly NaN/inf, treated as missing")
+            else:
+                x[gap, j] = np.interp(idx[gap], idx[~gap], x[~gap, j])
+                notes.append(f"lead {names[j]}: {int(gap.sum())} NaN/inf samples interpolated")
+    derived = []
+    if "I" in names and "II" in names:
+        lead_i, lead_ii = x[:, names.index("I")], x[:, names.index("II")]
+        formulas = {"III": lead_ii - lead_i, "aVR": -(lead_i + lead_ii) / 2,
+                    "aVL": lead_i - lead_ii / 2, "aVF": lead_ii - lead_i / 2}
+        for lead, values in formulas.items():
+            if lead not in names:
+                x = np.column_stack([x, values])
+                names.append(lead)
+                derived.append(lead)
+    if derived:
+        notes.append("derived from I and II (Einthoven/Goldberger): " + ", ".join(derived))
+        order = [n for n in STANDARD_LEADS if n in names] + \
+            [n for n in names if n not in STANDARD_LEADS]
+        x = x[:, [names.index(n) for n in order]]
+        names = order
+    if not notes and names == list(record.sig_name):
+        return record, notes
+    from dataclasses import replace
+
+    return replace(record, signal=x, sig_name=names,
+                   units=["mV"] * len(names)), notes
+
+
 def analyze(record: Record) -> Analysis:
     """Measure ``record`` and state findings with cited evidence (see module docstring)."""
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
+    record, prep_notes = prepare(record)
     quality = assess_quality(record)
     timings["quality_s"] = time.perf_counter() - t0
     usable = [lead for lead in STANDARD_LEADS if lead in quality.usable_leads
@@ -75,7 +124,7 @@ def analyze(record: Record) -> Analysis:
         f = Features(m={}, amp={}, terminal={}, usable=usable, abstain=True,
                      abstain_reason=quality.abstain_reason or "fewer than 3 usable leads")
         return Analysis(record, quality, _null_measurements(f.abstain_reason),
-                        derive_statements(f), {}, [], timings)
+                        derive_statements(f), {}, [], timings, prep_notes)
 
     cols = [record.sig_name.index(lead) for lead in usable]
     sig = record.signal[:, cols]
@@ -93,8 +142,37 @@ def analyze(record: Record) -> Analysis:
 
     meas, feats = _measure(record, sig, fs, usable, beats, dels, cross, quality)
     statements = derive_statements(feats)
+    _withdraw(meas, statements, feats)
     timings["total_s"] = time.perf_counter() - t0
-    return Analysis(record, quality, meas, statements, dels, beats, timings, feats.notes)
+    return Analysis(record, quality, meas, statements, dels, beats, timings,
+                    prep_notes + feats.notes)
+
+
+def _withdraw(meas: dict[str, Measurement], statements: list[Statement],
+              feats: Features) -> None:
+    """Null measurements the statements show to be meaningless, keeping the reason: PR and
+    P duration in atrial fibrillation or flutter (no organised P wave; the P-labelled waves
+    are fibrillatory or flutter waves), and every amplitude in mV when the file's amplitudes
+    are normalised per lead."""
+    ids = {s.id for s in statements}
+    if ids & {"s:af", "s:afl"}:
+        for name in ("pr_ms", "p_ms", "pr_sd_ms"):
+            if name in meas and meas[name].value is not None:
+                meas[name] = meas[name].model_copy(update={
+                    "value": None, "reason": "atrial fibrillation/flutter: no organised P wave "
+                    "(the waves found before the QRS are atrial activity, not P waves)"})
+    if feats.amplitude_normalised:
+        for name, m in list(meas.items()):
+            if m.unit == "mV" and m.value is not None:
+                meas[name] = m.model_copy(update={
+                    "value": None, "reason": "amplitudes in this file are normalised per lead "
+                    "(every lead spans the same range): not a physical voltage"})
+    for s in statements:  # a statement cites only evidence that still has a value
+        kept = [e for e in s.evidence_ids
+                if not e.startswith("m:") or meas.get(e[2:]) is None or
+                meas[e[2:]].value is not None]
+        if kept and kept != s.evidence_ids:
+            s.evidence_ids = kept
 
 
 def _null_measurements(reason: str) -> dict[str, Measurement]:
@@ -109,7 +187,7 @@ def _cross_check(sig: np.ndarray, fs: float, usable: list[str]) -> dict[str, flo
     try:
         dels = dict(zip(usable, delineate_ecgdeli(sig, fs)))
     except Exception as exc:  # a classic-method failure must not hide the primary result
-        return {"error": f"{type(exc).__name__}"}
+        return {"error": f"{type(exc).__name__}: {str(exc)[:120]}"}
     beats = reconcile(dels, fs)
     out = {}
     for key, tol in (("pr", 20.0), ("qrs", 16.0), ("qt", 30.0)):
@@ -162,7 +240,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
                        ("t", M.wave_area(sig, usable, usable, beats, fs, "T"))):
         if gains:
             vals = {lead: v * gains[lead] for lead, v in vals.items()}
-        ax = M.frontal_axis(vals)
+        ax = M.frontal_axis(vals) if (gains or not normalised) else None
         meas[f"{wave}_axis_deg"] = M._m(
             f"{wave}_axis_deg", ax, "deg",
             f"least-squares frontal vector from net {wave.upper()} area over {len(vals)} limb "
@@ -170,18 +248,22 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
             + ("; limb-lead gains restored by Einthoven/Goldberger least squares" if gains else ""),
             leads=sorted(vals),
             beats=[b.index for b in M.dominant(beats)],
-            reason=None if ax is not None else "fewer than 3 usable limb leads with this wave")
+            reason=None if ax is not None else (
+                "limb-lead amplitudes are normalised and their gains could not be restored"
+                if normalised and not gains else "fewer than 3 usable limb leads with this wave"))
 
     m = {k: v.value for k, v in meas.items()}
     m["nrmssd"] = nrmssd
     m["nmasd"] = meas["rr_nmasd"].value
     agree = [meas[n].details["cross_check"]["agrees"] for n in _CROSS_TOL_MS]
+    cross_error = cross.get("error")
     q_factor = _quality_factor(quality, usable) * (0.85 if False in agree else 1.0)
     rev = quality.limb_lead_reversal
     f = Features(
         m=m, amp=amp, terminal=terminal, usable=usable, sex=record.sex, age=record.age,
         p_ratio=atrial["p_ratio"], pr_sd_ms=atrial["pr_sd_ms"], afib_rule=atrial["afib_rule"],
         paced=atrial["paced"], flutter_atrial_rate=atrial["flutter_rate"],
+        bigeminal=_bigeminal(beats, fs),
         n_ventricular=sum(b.kind == "ventricular" for b in beats),
         n_supraventricular=sum(b.kind == "supraventricular" for b in beats),
         quality_factor=q_factor, amplitude_normalised=normalised,
@@ -198,6 +280,8 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     excluded = [lead for lead in record.sig_name if lead not in usable]
     if excluded:
         f.notes.append("excluded from measurement (quality): " + ", ".join(excluded))
+    if cross_error:
+        f.notes.append(f"classic cross-check (ECGdeli) did not run: {cross_error}")
     if False in agree:
         bad = [n for n, a in zip(_CROSS_TOL_MS, agree) if a is False]
         f.notes.append("learned and classic delineators disagree on " + ", ".join(bad))
@@ -216,6 +300,20 @@ def _limb_gain_correction(sig: np.ndarray, usable: list[str],
     return gains if after is not None and after < 0.05 else None
 
 
+def _bigeminal(beats: list[GlobalBeat], fs: float) -> bool:
+    """RR intervals alternating short-long (successive differences alternate in sign and
+    exceed 10 % of the median RR in >= 80 % of pairs): a regularly irregular pattern, such as
+    atrial or ventricular bigeminy, not fibrillation."""
+    r = np.array([b.r_time for b in beats], float)
+    if r.size < 6:
+        return False
+    rr = np.diff(r)
+    d = np.diff(rr)
+    big = np.abs(d) > 0.10 * np.median(rr)
+    alternating = np.sign(d[1:]) != np.sign(d[:-1])
+    return bool(big.mean() >= 0.8 and alternating.mean() >= 0.8)
+
+
 def _quality_factor(quality: RecordQuality, usable: list[str]) -> float:
     """1.0 with 12 good leads, lower with excluded or merely acceptable leads."""
     grades = [quality.leads[lead].grade for lead in usable if lead in quality.leads]
@@ -228,9 +326,10 @@ def _amplitude_measurements(amp: dict, beats: list[GlobalBeat], usable: list[str
     out = []
     idx = [b.index for b in M.dominant(beats)]
     method = ("median over dominant beats; baseline = PR-segment level; Q/R/S within the global "
-              "QRS, ST at global J + 60 ms, T = largest deflection from J + 80 ms to T end")
+              "QRS, ST at the global J point (st_j) and J + 60 ms (st60), T = largest "
+              "deflection from J + 80 ms to T end")
     for lead, a in amp.items():
-        for k in ("q_mv", "r_mv", "s_mv", "st60_mv", "t_mv"):
+        for k in ("q_mv", "r_mv", "s_mv", "st_j_mv", "st60_mv", "t_mv"):
             out.append(M._m(f"amp.{lead}.{k}", a[k], "mV", method, leads=[lead], beats=idx))
 
     def get(lead, k):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tools.beats import GlobalBeat, interval_ms, robust_over_beats
+from tools.beats import GlobalBeat, interval_ms, robust_over_beats, trim_for
 from tools.evidence import Measurement
 
 # Beat-to-beat tolerance before a beat's interval is called discordant and dropped (ms).
@@ -23,7 +23,10 @@ _FRONTAL_GAIN = {"I": 1.0, "II": 1.0, "III": 1.0, "aVR": 0.866, "aVL": 0.866, "a
 
 
 def _m(name: str, value, unit: str, method: str, **kw) -> Measurement:
-    v = None if value is None or not np.isfinite(value) else round(float(value), 1)
+    digits = {"mV": 3, "ratio": 3}.get(unit, 1)
+    v = None if value is None or not np.isfinite(value) else round(float(value), digits)
+    if v == 0:
+        v = 0.0  # no "-0.0" in the output
     if v is None and not kw.get("reason"):
         kw["reason"] = "not measurable in the usable beats and leads of this record"
     return Measurement(id=f"m:{name}", name=name, value=v, unit=unit, method=method, **kw)
@@ -83,15 +86,17 @@ def rhythm_measurements(beats: list[GlobalBeat], fs: float, leads: list[str]) ->
     out = [
         _m("hr_bpm", 60000.0 / rr.mean(), "bpm", method + "; 60000 / mean RR", **kw),
         _m("rr_ms", rr.mean(), "ms", method, **kw),
-        _m("rr_sd_ms", rr.std(ddof=1) if rr.size > 1 else 0.0, "ms", method, **kw),
+        _m("rr_sd_ms", rr.std(ddof=1) if rr.size > 1 else None, "ms", method,
+           reason=None if rr.size > 1 else "fewer than 3 beats", **kw),
         _m("rr_range_ms", rr.max() - rr.min(), "ms", method, **kw),
-        Measurement(id="m:rr_cv", name="rr_cv", value=round(float(rr.std() / rr.mean()), 3),
-                    unit="ratio", method=method + "; SD / mean of RR", **kw),
-        _m("rmssd_ms", np.sqrt(np.mean(d ** 2)) if d.size else 0.0, "ms", method, **kw),
-        Measurement(id="m:rr_nmasd", name="rr_nmasd",
-                    value=round(float(np.median(np.abs(d)) / np.median(rr)), 3) if d.size else 0.0,
-                    unit="ratio", method=method + "; median |successive RR difference| / median RR",
-                    **kw),
+        _m("rr_cv", rr.std(ddof=1) / rr.mean() if rr.size > 1 else None, "ratio",
+           method + "; SD (n-1) / mean of RR",
+           reason=None if rr.size > 1 else "fewer than 3 beats", **kw),
+        _m("rmssd_ms", np.sqrt(np.mean(d ** 2)) if d.size >= 2 else None, "ms", method,
+           reason=None if d.size >= 2 else "fewer than 4 beats", **kw),
+        _m("rr_nmasd", np.median(np.abs(d)) / np.median(rr) if d.size >= 2 else None, "ratio",
+           method + "; median |successive RR difference| / median RR",
+           reason=None if d.size >= 2 else "fewer than 4 beats", **kw),
     ]
     return out
 
@@ -113,9 +118,12 @@ def interval_measurements(beats: list[GlobalBeat], fs: float, rr_ms: float | Non
         leads = sorted({lead for b in dom if b.index in kept
                         for lead in (b.p_leads if key in ("pr", "p") else
                                      b.t_leads if key == "qt" else b.leads)})
-        method = (f"openecg per-lead delineation; {what[key]} over leads, 2 most extreme leads "
-                  "trimmed (CSE convention, robust); median over dominant beats, beats off the "
-                  f"median by > max({_TOL_MS[key]:.0f} ms, 3 MAD) dropped")
+        n_leads = max((len(b.p_leads if key in ("pr", "p") else b.t_leads if key == "qt"
+                           else b.leads) for b in dom), default=0)
+        k = trim_for(n_leads)
+        method = (f"openecg per-lead delineation; {what[key]} over leads, the {k} most extreme "
+                  f"lead(s) at each side trimmed (CSE convention, robust); median over dominant "
+                  f"beats, beats off the median by > max({_TOL_MS[key]:.0f} ms, 3 MAD) dropped")
         reason = None
         if value is None:
             reason = {"pr": "no P wave found before the QRS in enough leads",
@@ -170,11 +178,12 @@ def _lead_beat_amplitudes(x: np.ndarray, b: GlobalBeat, fs: float) -> dict:
     s = min(float(qrs[ir:].min()), 0.0) if r > 0.05 else min(float(qrs.min()), 0.0)
     j60 = b.qrs_off + int(0.060 * fs)
     st = float(x[j60]) if j60 < x.size else np.nan
+    st_j = float(x[b.qrs_off]) if b.qrs_off < x.size else np.nan
     t_lo = b.qrs_off + int(0.080 * fs)
     t_hi = b.t_off if b.t_off is not None else b.qrs_off + int(0.400 * fs)
     seg = x[t_lo:min(t_hi, x.size)]
     t = float(seg[np.argmax(np.abs(seg))]) if seg.size else np.nan
-    return {"q_mv": q, "r_mv": r, "s_mv": s, "st60_mv": st, "t_mv": t,
+    return {"q_mv": q, "r_mv": r, "s_mv": s, "st_j_mv": st_j, "st60_mv": st, "t_mv": t,
             "qrs_area_mvms": float(qrs.sum() * 1000.0 / fs)}
 
 

@@ -79,7 +79,8 @@ def _afib_rule(sig: np.ndarray, fs: float, usable: list[str]) -> bool:
         return False
 
 
-def _pacing(sig: np.ndarray, fs: float, usable: list[str], n_beats: int) -> tuple[bool, int]:
+def _pacing(sig: np.ndarray, fs: float, usable: list[str], beats: list[GlobalBeat]
+            ) -> tuple[bool, int]:
     """Pacemaker spikes from openecg's center-surround detector in II, V1 and V5, counted only
     when they coincide (within 10 ms) in at least two leads: a pacing artefact is one
     electrical event seen by every lead, while noise spikes are lead-specific. Paced when
@@ -100,10 +101,27 @@ def _pacing(sig: np.ndarray, fs: float, usable: list[str], n_beats: int) -> tupl
     if leads:
         ref = max(leads, key=lambda k: spikes[k].size)
         for t in spikes[ref]:
-            if any(np.any(np.abs(spikes[o] - t) <= tol) for o in leads if o != ref):
+            if any(np.any(np.abs(spikes[o] - t) <= tol) for o in leads if o != ref) \
+                    and _paces(t, beats, fs):
                 sync += 1
+    n_beats = len(beats)
     paced = sync >= 3 and (n_beats == 0 or sync / n_beats >= 0.5)
     return paced, sync
+
+
+def _paces(t: float, beats: list[GlobalBeat], fs: float) -> bool:
+    """A pacing spike precedes the complex it triggers: between 80 ms before the QRS onset
+    and 20 ms before the R peak (ventricular; the delineator often counts the spike as the
+    start of the paced QRS), or within 80 ms before to 10 ms after a P onset (atrial). A
+    'spike' at the R peak is a sharp R wave, not a pacemaker."""
+    for b in beats:
+        if abs(t - b.r_time) < 0.020 * fs:
+            return False
+        if b.qrs_on - 0.080 * fs <= t <= b.r_time - 0.020 * fs:
+            return True
+        if b.p_on is not None and b.p_on - 0.080 * fs <= t <= b.p_on + 0.010 * fs:
+            return True
+    return False
 
 
 def atrial_activity(sig: np.ndarray, fs: float, usable: list[str], beats: list[GlobalBeat],
@@ -113,7 +131,7 @@ def atrial_activity(sig: np.ndarray, fs: float, usable: list[str], beats: list[G
     pr_sd = _pr_sd(beats, fs)
     flutter = _flutter_rate(sig, fs, usable, beats)
     afib = _afib_rule(sig, fs, usable)
-    paced, spikes = _pacing(sig, fs, usable, len(beats))
+    paced, spikes = _pacing(sig, fs, usable, beats)
     idx = [b.index for b in beats]
     ms = [
         Measurement(id="m:p_wave_ratio", name="p_wave_ratio", value=round(p_ratio, 2),
@@ -131,7 +149,9 @@ def atrial_activity(sig: np.ndarray, fs: float, usable: list[str], beats: list[G
                     leads=[lead for lead in _FLUTTER_LEADS if lead in usable],
                     reason=None if flutter else "no organised atrial waves at 228-360 /min"),
         Measurement(id="m:pacing_spikes", name="pacing_spikes", value=float(spikes),
-                    unit="count", method="openecg detect_pacings spikes coinciding within 10 ms in >= 2 of II, V1, V5"),
+                    unit="count", method="openecg detect_pacings spikes coinciding within 10 ms in >= 2 of II, V1, "
+                           "V5 and lying before the R peak (0-80 ms before QRS onset .. 20 ms before R) "
+                           "or just before a P onset"),
         Measurement(id="m:afib_rule", name="afib_rule", value=float(afib), unit="bool",
                     method="openecg afib_score RR rules (independent second opinion)"),
     ]

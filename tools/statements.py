@@ -32,6 +32,7 @@ TERRITORIES = {
     "lateral": ["I", "aVL", "V5", "V6"],
     "anterior": ["V1", "V2", "V3", "V4"],
 }
+LIMB = ("I", "II", "III", "aVR", "aVL", "aVF")
 _CONTIGUOUS = [("aVL", "I"), ("I", "II"), ("II", "aVF"), ("aVF", "III"),
                ("V1", "V2"), ("V2", "V3"), ("V3", "V4"), ("V4", "V5"), ("V5", "V6"),
                ("V6", "I")]
@@ -51,6 +52,7 @@ class Features:
     pr_sd_ms: float | None = None
     afib_rule: bool = False                           # openecg RR-rule second opinion
     paced: bool = False
+    bigeminal: bool = False                           # RR alternates short-long
     flutter_atrial_rate: float | None = None
     n_ventricular: int = 0
     n_supraventricular: int = 0
@@ -70,7 +72,8 @@ def _conf(margin: float, scale: float, q: float) -> float:
 
 def _stmt(sid, label, snomed, criterion, source, ids, conf, leads=()):
     return Statement(id=f"s:{sid}", label=label, snomed=snomed, criterion=criterion,
-                     source=source, evidence_ids=list(ids), confidence=max(0.05, min(1.0, conf)),
+                     source=source, evidence_ids=list(ids),
+                     confidence=round(max(0.05, min(1.0, float(conf))), 2),
                      leads=list(leads), knowledge_id=f"k:{sid}")
 
 
@@ -89,6 +92,9 @@ def rhythm_statements(f: Features) -> list[Statement]:
     # fibrillation from a regular rhythm interrupted by a few premature beats.
     irregular = ((m.get("rr_cv") or 0) > 0.08 and (m.get("nrmssd") or 0) > 0.08
                  and (m.get("nmasd") or 0) > 0.10)
+    if not irregular and f.p_ratio < 0.3 and (m.get("rr_cv") or 0) > 0.08:
+        f.notes.append("irregular rhythm without P waves that does not meet the atrial "
+                       "fibrillation criteria: rhythm not classified")
     if f.flutter_atrial_rate is not None and f.p_ratio < 0.5:
         out.append(_stmt("afl", "Atrial flutter", "164890007",
                          "no consistent P waves and organised atrial (flutter) waves at "
@@ -97,7 +103,15 @@ def rhythm_statements(f: Features) -> list[Statement]:
         return out
     # P waves absent (found before < 30 % of beats), or scarce (< 50 %) with the independent
     # RR-rule detector agreeing.
-    if irregular and (f.p_ratio < 0.3 or (f.p_ratio < 0.5 and f.afib_rule)):
+    organised = f.pr_sd_ms is not None and f.pr_sd_ms < 20 and f.p_ratio >= 0.2
+    if irregular and organised:
+        f.notes.append("irregular RR but P waves with a constant PR: not called atrial "
+                       "fibrillation (premature beats or sinus arrhythmia more likely)")
+    if irregular and f.bigeminal:
+        f.notes.append("RR alternates short-long (bigeminal pattern): not called atrial "
+                       "fibrillation")
+    if irregular and not organised and not f.bigeminal and \
+            (f.p_ratio < 0.3 or (f.p_ratio < 0.5 and f.afib_rule)):
         votes = 1 + int(f.afib_rule)
         out.append(_stmt("af", "Atrial fibrillation", "164889003",
                          "irregularly irregular RR (RR CV > 0.08, RMSSD/mean RR > 0.08, median "
@@ -110,9 +124,11 @@ def rhythm_statements(f: Features) -> list[Statement]:
     # which have none, are left out of the P-wave ratio).
     sinus = f.p_ratio >= 0.5 and f.pr_sd_ms is not None and f.pr_sd_ms < 40
     p_axis = m.get("p_axis_deg")
-    if sinus and p_axis is not None and not (-30 <= p_axis <= 120):
+    # Sinus P axis is 0..+75 deg (Chou's Electrocardiography, 2008); -30..+120 allows for the
+    # error of a P-wave area axis. Not checked when limb leads look reversed.
+    if sinus and p_axis is not None and not f.reversal[0] and not (-30 <= p_axis <= 120):
         sinus = False
-        f.notes.append(f"P axis {p_axis:.0f} deg is not sinus (expected 0..+90)")
+        f.notes.append(f"P axis {p_axis:.0f} deg is outside -30..+120 deg: not sinus")
     if not sinus or hr is None:
         if f.p_ratio < 0.5 and not irregular:
             f.notes.append("regular rhythm without consistent P waves: rhythm not classified")
@@ -121,20 +137,27 @@ def rhythm_statements(f: Features) -> list[Statement]:
     src = "AHA/ACCF/HRS 2009 recommendations, part I (Kligfield et al., Circulation 2007)"
     if hr < 60:
         out.append(_stmt("sb", "Sinus bradycardia", "426177001",
-                         "sinus P waves and heart rate < 60 bpm", src, ids, _conf(60 - hr, 3, q)))
+                         "sinus P waves (as for sinus rhythm) and heart rate < 60 bpm", src, ids, _conf(60 - hr, 3, q)))
     elif hr > 100:
         out.append(_stmt("st", "Sinus tachycardia", "427084000",
-                         "sinus P waves and heart rate > 100 bpm", src, ids,
+                         "sinus P waves (as for sinus rhythm) and heart rate > 100 bpm", src, ids,
                          _conf(hr - 100, 3, q)))
     else:
         out.append(_stmt("sr", "Sinus rhythm", "426783006",
-                         "sinus P waves (upright in II, P axis 0..+90) and heart rate 60-100 bpm",
+                         "P wave with constant PR before >= 50 % of conducted beats, P axis "
+                         "-30..+120 deg, heart rate 60-100 bpm",
                          src, ids, _conf(min(hr - 60, 100 - hr), 3, q)))
-    rng = m.get("rr_range_ms")
-    if rng is not None and rng > 120 and f.n_supraventricular + f.n_ventricular == 0:
+    rng, rr = m.get("rr_range_ms"), m.get("rr_ms")
+    # P-P variation > 0.16 s (Surawicz & Knilans, Chou's Electrocardiography in Clinical
+    # Practice, 6th ed., 2008) and > 10 % of the mean cycle, without premature beats.
+    if rng is not None and rr and rng > 160 and rng > 0.10 * rr and \
+            f.n_supraventricular + f.n_ventricular == 0:
         out.append(_stmt("sa", "Sinus arrhythmia", "427393009",
-                         "sinus rhythm with P-P (RR) variation > 120 ms", src,
-                         ["m:rr_range_ms", "m:p_wave_ratio"], _conf(rng - 120, 30, q)))
+                         "sinus rhythm with P-P (RR) variation > 160 ms and > 10 % of the mean "
+                         "cycle, no premature beats",
+                         "Surawicz & Knilans, Chou's Electrocardiography in Clinical Practice, "
+                         "6th ed., 2008", ["m:rr_range_ms", "m:rr_ms", "m:p_wave_ratio"],
+                         _conf(rng - 160, 30, q)))
     return out
 
 
@@ -147,12 +170,12 @@ def conduction_statements(f: Features, sinus: bool) -> list[Statement]:
                              "PR interval > 200 ms in sinus rhythm", AHA_III,
                              ["m:pr_ms"], _conf(pr - 200, 8, q)))
         elif pr < 120:
-            wide = qrs is not None and qrs >= 110
+            wide = qrs is not None and qrs > 120
             if wide:
                 out.append(_stmt("wpw", "Ventricular pre-excitation pattern", "74390002",
-                                 "PR < 120 ms with QRS >= 110 ms (delta wave not assessed: "
+                                 "PR < 120 ms with QRS > 120 ms (delta wave not assessed: "
                                  "pattern only)", AHA_III, ["m:pr_ms", "m:qrs_ms"],
-                                 0.6 * _conf(min(120 - pr, qrs - 110), 8, q)))
+                                 0.6 * _conf(min(120 - pr, qrs - 120), 8, q)))
             out.append(_stmt("spr", "Short PR interval", "49578007",
                              "PR interval < 120 ms in sinus rhythm", AHA_III, ["m:pr_ms"],
                              _conf(120 - pr, 8, q)))
@@ -172,13 +195,14 @@ def conduction_statements(f: Features, sinus: bool) -> list[Statement]:
                              _conf(axis - 90, 6, q)))
         if -90 <= axis <= -45 and (qrs is None or qrs < 120):
             avl, inf = f.amp.get("aVL", {}), f.amp.get("III", {})
-            qr_avl = avl.get("r_mv", 0) > abs(avl.get("s_mv", 0))
+            qr_avl = avl.get("r_mv", 0) > abs(avl.get("s_mv", 0)) and avl.get("q_mv", 0) < 0
             rs_inf = abs(inf.get("s_mv", 0)) > inf.get("r_mv", 0)
             if qr_avl and rs_inf:
                 out.append(_stmt("lafb", "Left anterior fascicular block", "445118002",
-                                 "QRS axis -45..-90 deg, qR in aVL, rS in III, QRS < 120 ms",
-                                 AHA_III, ["m:qrs_axis_deg", "m:qrs_ms", "m:amp.aVL.r_mv",
-                                           "m:amp.III.s_mv"], _conf(-45 - axis, 6, q),
+                                 "QRS axis -45..-90 deg, qR in aVL (q present, R > S), rS in III (S > R), "
+                                 "QRS < 120 ms (R-peak time in aVL not assessed)",
+                                 AHA_III, ["m:qrs_axis_deg", "m:qrs_ms", "m:amp.aVL.q_mv",
+                                           "m:amp.aVL.r_mv", "m:amp.III.s_mv"], _conf(-45 - axis, 6, q),
                                  ["aVL", "III"]))
     return out
 
@@ -186,33 +210,37 @@ def conduction_statements(f: Features, sinus: bool) -> list[Statement]:
 def _bundle_branch(f: Features, qrs: float) -> list[Statement]:
     """RBBB / LBBB from QRS duration and the direction of the terminal 40 ms of the QRS:
     terminal rightward-anterior forces (positive in V1, negative in I and V6) in RBBB;
-    QS/rS in V1 with dominant broad R in I and V6 in LBBB (AHA 2009 part III)."""
-    q, out = f.quality_factor, []
-    t = f.terminal
-    if not {"V1", "I", "V6"} & set(t):
+    QS/rS in V1 with dominant broad R in I and V6 in LBBB (AHA 2009 part III). Evidence and
+    leads are the ones actually read."""
+    q, out, t = f.quality_factor, [], f.terminal
+    right = next((lead for lead in ("V1", "V2") if lead in t and lead in f.amp), None)
+    lateral = [lead for lead in ("I", "V6", "V5") if lead in t]
+    if right is None or not lateral:
         return out
-    v1 = t.get("V1", t.get("V2"))
-    lat = [t[lead] for lead in ("I", "V6", "V5") if lead in t]
-    amp_v1 = f.amp.get("V1", f.amp.get("V2", {}))
-    rbbb_morph = v1 is not None and v1 > 0 and lat and np.median(lat) < 0
-    lbbb_morph = (v1 is not None and v1 < 0 and amp_v1.get("r_mv", 0) < abs(amp_v1.get("s_mv", 0))
-                  and lat and np.median(lat) > 0
-                  and all(f.amp.get(lead, {}).get("q_mv", 0) > -0.1 for lead in ("I", "V6")))
-    ids = ["m:qrs_ms", "m:terminal_qrs.V1", "m:terminal_qrs.I", "m:terminal_qrs.V6"]
+    v1, lat = t[right], float(np.median([t[lead] for lead in lateral]))
+    amp_r = f.amp[right]
+    rbbb_morph = v1 > 0 and lat < 0
+    lbbb_morph = (v1 < 0 and amp_r.get("r_mv", 0) < abs(amp_r.get("s_mv", 0)) and lat > 0
+                  and all(f.amp.get(lead, {}).get("q_mv", 0) > -0.1
+                          for lead in ("I", "V6") if lead in f.amp))
+    leads = [right] + lateral
+    ids = ["m:qrs_ms"] + [f"m:terminal_qrs.{lead}" for lead in leads]
     if rbbb_morph and qrs >= 120:
         out.append(_stmt("rbbb", "Right bundle branch block", "59118001",
-                         "QRS >= 120 ms with terminal positive forces in V1 (rsR') and terminal "
-                         "S in I and V6", AHA_III, ids, _conf(qrs - 120, 8, q), ["V1", "I", "V6"]))
+                         f"QRS >= 120 ms with terminal positive forces in {right} (rsR') and "
+                         f"terminal negative forces in {', '.join(lateral)}", AHA_III, ids,
+                         _conf(qrs - 120, 8, q), leads))
     elif rbbb_morph and 110 <= qrs < 120:
         out.append(_stmt("irbbb", "Incomplete right bundle branch block", "713426002",
-                         "QRS 110-119 ms with RBBB morphology (terminal positive V1, terminal S in "
-                         "I and V6)", AHA_III, ids, _conf(min(qrs - 110, 120 - qrs), 4, q) * 0.9,
-                         ["V1", "I", "V6"]))
+                         f"QRS 110-119 ms with RBBB morphology (terminal positive {right}, "
+                         f"terminal negative {', '.join(lateral)})", AHA_III, ids,
+                         _conf(min(qrs - 110, 120 - qrs), 4, q) * 0.9, leads))
     elif lbbb_morph and qrs >= 120:
         out.append(_stmt("lbbb", "Left bundle branch block", "164909002",
-                         "QRS >= 120 ms, QS or rS in V1, broad R without q in I and V6", AHA_III,
-                         ids + ["m:amp.V1.r_mv", "m:amp.V1.s_mv"], _conf(qrs - 120, 8, q),
-                         ["V1", "I", "V6"]))
+                         f"QRS >= 120 ms, QS or rS in {right}, broad R without q in "
+                         f"{', '.join(lateral)}", AHA_III,
+                         ids + [f"m:amp.{right}.r_mv", f"m:amp.{right}.s_mv"],
+                         _conf(qrs - 120, 8, q), leads))
     return out
 
 
@@ -220,7 +248,11 @@ def voltage_statements(f: Features) -> list[Statement]:
     m, q, out = f.m, f.quality_factor, []
     sl, cornell = m.get("sokolow_lyon_mv"), m.get("cornell_mv")
     cornell_lim = 2.0 if f.sex == "F" else 2.8
-    if sl is not None and sl >= 3.5:
+    young = f.age is not None and f.age < 35
+    if young and ((sl or 0) >= 3.5 or (cornell or 0) > cornell_lim):
+        f.notes.append("voltage criteria for LVH met but not stated: they are not specific "
+                       "below 35 years (AHA/ACCF/HRS 2009 part V)")
+    elif sl is not None and sl >= 3.5:
         out.append(_stmt("lvh", "Left ventricular hypertrophy by voltage", "164873001",
                          "Sokolow-Lyon S(V1) + max R(V5, V6) >= 3.5 mV", AHA_V,
                          ["m:sokolow_lyon_mv"], _conf(sl - 3.5, 0.3, q) * 0.9, ["V1", "V5", "V6"]))
@@ -234,8 +266,9 @@ def voltage_statements(f: Features) -> list[Statement]:
     prec = [v for k, v in f.amp.items() if k.startswith("V")]
     limb_pp = [a["r_mv"] - min(a["q_mv"], a["s_mv"]) for a in limb]
     prec_pp = [a["r_mv"] - min(a["q_mv"], a["s_mv"]) for a in prec]
-    low_limb = len(limb_pp) >= 4 and max(limb_pp) < 0.5
-    low_prec = len(prec_pp) >= 4 and max(prec_pp) < 1.0
+    # every lead of the group must be usable: one unmeasured lead could be the large one
+    low_limb = len(limb_pp) == 6 and max(limb_pp) < 0.5
+    low_prec = len(prec_pp) == 6 and max(prec_pp) < 1.0
     if low_limb or low_prec:
         where = " and ".join(w for w, x in (("limb", low_limb), ("precordial", low_prec)) if x)
         margin = min([0.5 - max(limb_pp)] if low_limb else [1.0 - max(prec_pp)])
@@ -260,17 +293,18 @@ def voltage_statements(f: Features) -> list[Statement]:
     return out
 
 
-def _contiguous_groups(leads: set[str]) -> list[list[str]]:
-    """Leads of ``leads`` that have a contiguous neighbour also in ``leads``."""
-    hits = {a for a, b in _CONTIGUOUS if a in leads and b in leads}
-    hits |= {b for a, b in _CONTIGUOUS if a in leads and b in leads}
-    return sorted(hits)
+def _contiguous_hits(leads: set[str], territory: list[str]) -> list[str]:
+    """Leads of ``territory`` in ``leads`` that have a contiguous neighbour also in both."""
+    pairs = [(x, y) for x, y in _CONTIGUOUS if x in territory and y in territory
+             and x in leads and y in leads]
+    return sorted({lead for pair in pairs for lead in pair}, key=territory.index)
 
 
 def st_t_statements(f: Features) -> list[Statement]:
-    """ST elevation / depression (UDMI 2018 thresholds, measured at J+60 ms) and T-wave
-    inversion in >= 2 contiguous leads; suppressed when QRS >= 120 ms or paced, where
-    secondary ST-T changes are expected (AHA 2009 part IV)."""
+    """ST elevation / depression at the J point with the UDMI 2018 thresholds, and T-wave
+    inversion, in >= 2 contiguous leads of one territory; suppressed when QRS >= 120 ms or
+    paced, where secondary ST-T changes are expected (AHA 2009 part IV). Limb leads are
+    left out when a limb-lead reversal is suspected."""
     out, q = [], f.quality_factor
     if f.paced or (f.m.get("qrs_ms") or 0) >= 120:
         return out
@@ -282,29 +316,32 @@ def st_t_statements(f: Features) -> list[Statement]:
             return 0.15 if not men else (0.25 if young else 0.2)
         return 0.1
 
-    st = {lead: a["st60_mv"] for lead, a in f.amp.items() if np.isfinite(a.get("st60_mv", np.nan))}
+    skip = set(LIMB) if f.reversal[0] else set()
+    st = {lead: a["st_j_mv"] for lead, a in f.amp.items()
+          if lead not in skip and np.isfinite(a.get("st_j_mv", np.nan))}
     elev = {lead for lead, v in st.items() if lead != "aVR" and v >= ste_limit(lead)}
     dep = {lead for lead, v in st.items() if lead != "aVR" and v <= -0.05}
     for terr, tl in TERRITORIES.items():
         for kind, sel, snomed, crit in (
                 ("ste", elev, "164931005",
-                 "ST elevation at J+60 ms >= 0.1 mV (V2-V3: >= 0.2 mV men >= 40 y, 0.25 mV men "
-                 "< 40 y, 0.15 mV women) in >= 2 contiguous leads"),
-                ("std", dep, "429622005", "ST depression at J+60 ms >= 0.05 mV in >= 2 "
+                 "ST elevation at the J point >= 0.1 mV (V2-V3: >= 0.2 mV men >= 40 y, "
+                 "0.25 mV men < 40 y, 0.15 mV women) in >= 2 contiguous leads"),
+                ("std", dep, "429622005", "ST depression at the J point >= 0.05 mV in >= 2 "
                                           "contiguous leads")):
-            hit = [lead for lead in _contiguous_groups(sel) if lead in tl]
+            hit = _contiguous_hits(sel, tl)
             if len(hit) >= 2:
-                worst = max(abs(st[lead]) for lead in hit)
-                base = ste_limit(hit[0]) if kind == "ste" else 0.05
+                margin = max((st[lead] - ste_limit(lead)) if kind == "ste"
+                             else (-st[lead] - 0.05) for lead in hit)
                 out.append(_stmt(f"{kind}_{terr}",
                                  f"ST {'elevation' if kind == 'ste' else 'depression'}, "
                                  f"{terr} leads", snomed, crit, UDMI,
-                                 [f"m:amp.{lead}.st60_mv" for lead in hit],
-                                 _conf(worst - base, 0.05, q) * 0.9, hit))
+                                 [f"m:amp.{lead}.st_j_mv" for lead in hit],
+                                 _conf(margin, 0.05, q) * 0.9, hit))
     tinv = {lead for lead, a in f.amp.items()
-            if lead not in ("aVR", "V1") and a.get("t_mv", 0) <= -0.1 and a.get("r_mv", 0) > 0.2}
-    hit = _contiguous_groups(tinv)
-    if len(hit) >= 2 and hit != ["III"]:
+            if lead not in ("aVR", "V1") and lead not in skip
+            and a.get("t_mv", 0) <= -0.1 and a.get("r_mv", 0) > 0.2}
+    hit = sorted({lead for terr in TERRITORIES.values() for lead in _contiguous_hits(tinv, terr)})
+    if len(hit) >= 2:
         worst = max(-f.amp[lead]["t_mv"] for lead in hit)
         out.append(_stmt("tinv", "T-wave inversion", "59931005",
                          "T wave <= -0.1 mV in >= 2 contiguous leads with R > 0.2 mV "
@@ -318,7 +355,7 @@ def ectopy_statements(f: Features) -> list[Statement]:
     if f.n_ventricular:
         out.append(_stmt("pvc", "Premature ventricular complexes", "427172004",
                          "beats typed ventricular by the openecg beat head or >= 40 ms wider than "
-                         "the dominant QRS without a preceding P wave", AHA_III,
+                         "the dominant QRS without a preceding P wave", RHYTHM_SRC,
                          ["m:n_ventricular_beats"], min(0.9, 0.6 + 0.1 * f.n_ventricular) * q))
     if f.n_supraventricular:
         out.append(_stmt("pac", "Premature atrial complexes", "284470004",
@@ -329,7 +366,13 @@ def ectopy_statements(f: Features) -> list[Statement]:
 
 
 def derive_statements(f: Features) -> list[Statement]:
-    """All statements for a record; abstains (one 'poor quality' statement) when quality does."""
+    """All statements for a record; abstains (one 'poor quality' statement) when quality does.
+
+    Gating: a paced rhythm suppresses bundle-branch, fascicular, axis, voltage and ST-T
+    statements (the paced QRS explains them; AHA 2009 part III); a suspected limb-lead
+    reversal suppresses axis and fascicular statements and limb-lead ST-T; atrial
+    fibrillation or flutter suppresses PACs.
+    """
     if f.abstain:
         return [Statement(id="s:poor_quality", label="Poor quality: cannot interpret",
                           snomed="", criterion=f.abstain_reason or "too few usable leads",
@@ -337,14 +380,28 @@ def derive_statements(f: Features) -> list[Statement]:
                           evidence_ids=["q:record"], confidence=0.95,
                           knowledge_id="k:poor_quality")]
     out = rhythm_statements(f)
-    sinus = any(s.id in ("s:sr", "s:sb", "s:st") for s in out)
-    out += conduction_statements(f, sinus)
-    if not f.amplitude_normalised:
-        out += voltage_statements(f)
-        out += st_t_statements(f)
+    ids = {s.id for s in out}
+    sinus = bool(ids & {"s:sr", "s:sb", "s:st"})
+    paced = "s:paced" in ids
+    if paced:
+        f.notes.append("paced rhythm: conduction, axis, voltage and ST-T criteria not applied")
     else:
-        out += [s for s in voltage_statements(f) if s.id == "s:lqt"]
-    out += ectopy_statements(f)
+        conduction = conduction_statements(f, sinus)
+        if f.reversal[0]:
+            dropped = [s.label for s in conduction if s.id in ("s:lad", "s:rad", "s:lafb")]
+            conduction = [s for s in conduction if s.id not in ("s:lad", "s:rad", "s:lafb")]
+            f.notes.append("limb-lead reversal suspected: axis-based statements withheld"
+                           + (f" ({', '.join(dropped)})" if dropped else ""))
+        out += conduction
+        if not f.amplitude_normalised:
+            out += voltage_statements(f)
+            out += st_t_statements(f)
+        else:
+            out += [s for s in voltage_statements(f) if s.id == "s:lqt"]
+    ectopy = ectopy_statements(f)
+    if ids & {"s:af", "s:afl"} or paced:
+        ectopy = [s for s in ectopy if s.id != "s:pac"]
+    out += ectopy
     suspected, kind, evidence, conf = f.reversal
     if suspected:
         out.append(_stmt("lead_reversal", f"Limb-lead reversal suspected ({kind or 'LA/RA'})",
