@@ -17,8 +17,20 @@ $(BIN)/python:
 TORCH_INDEX ?=
 PIP_EXTRA := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet $(PIP_EXTRA) -e '.[dev]'
+# llama.cpp is compiled for AVX2 without AMX/AVX-512 and without -march=native: the native
+# build crashed (general protection fault in ggml's AMX path) on this kind of VM.
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+
+$(VENV)/.llama: | $(BIN)/python
+	@echo "building llama-cpp-python (about 10 minutes on 2 cores, once)"
+	$(BIN)/python -c "import llama_cpp" 2>/dev/null || \
+	  CMAKE_ARGS="$(LLAMA_CMAKE)" $(BIN)/pip install --quiet --no-cache-dir \
+	  'llama-cpp-python[server]==0.3.36'
+	touch $@
+
+$(STAMP): pyproject.toml $(VENV)/.llama | $(BIN)/python
+	$(BIN)/pip install --quiet $(PIP_EXTRA) -e '.[dev,llm]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -291,13 +291,14 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
 def _limb_gain_correction(sig: np.ndarray, usable: list[str],
                           normalised: bool) -> dict[str, float] | None:
     """Relative limb-lead gains when the recorded limb leads violate Einthoven's law in a way
-    that per-lead gains explain (residual > 15 % before, < 5 % after); None otherwise."""
+    that per-lead gains explain (residual > 15 % before, or a normalised export; after
+    correction < 15 % and less than half of before); None otherwise."""
     before = einthoven_residual(sig, usable)
     if before is None or (before < 0.15 and not normalised):
         return None
     gains = limb_gains(sig, usable)
     after = einthoven_residual(sig, usable, gains) if gains else None
-    return gains if after is not None and after < 0.05 else None
+    return gains if after is not None and after < 0.15 and after < 0.5 * before else None
 
 
 def _bigeminal(beats: list[GlobalBeat], fs: float) -> bool:
