@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from types import UnionType
 
 
 def _fmt(v, unit: str) -> str:
@@ -58,6 +59,137 @@ def cmd_measure(args) -> int:
     return 1 if failed else 0
 
 
+def _progress(msg: str) -> None:
+    print(f"... {msg}", file=sys.stderr, flush=True)
+
+
+def _llm_for(args):
+    """The configured LLM, starting the embedded one when no endpoint is set; None (with a
+    warning) when it cannot be had, so the report is still produced deterministically."""
+    from assistant.config import get_settings
+    from assistant.llm import LLM, LLMError
+
+    settings = get_settings()
+    if getattr(args, "no_llm", False):
+        return settings, None
+    try:
+        if settings.embedded:
+            from assistant.llm_server import MODEL_NAME, shared_server
+
+            server = shared_server(settings, progress=_progress)
+            return settings, LLM(settings, base_url=server.base_url, model=MODEL_NAME)
+        return settings, LLM(settings)
+    except LLMError as exc:
+        print(f"warning: LLM unavailable ({exc}); deterministic report only", file=sys.stderr)
+        return settings, None
+
+
+def cmd_report(args) -> int:
+    from assistant.agent import ReportAgent
+    from tools.record import RecordError
+
+    settings, llm = _llm_for(args)
+    agent = ReportAgent(settings, llm, progress=_progress)
+    try:
+        rep = agent.run(args.path, fs=args.fs, prior_path=args.prior, patient_id=args.patient)
+    except RecordError as exc:
+        print(json.dumps({"error": str(exc)}) if args.json else f"error: {exc}")
+        return 2
+    if args.json:
+        print(json.dumps(rep, default=_json_default))
+    else:
+        print(format_report(rep))
+    return 0
+
+
+def format_report(rep: dict) -> str:
+    """The readable report: findings with their citations, then grounding and timings."""
+    r, it, g = rep["record"], rep["interpretation"], rep["grounding"]
+    lines = [f"ECG {r['source']}: {len(r['leads'])} leads, {r['duration_s']:.1f} s, "
+             f"{r['fs']:g} Hz", ""]
+    for f in it["findings"]:
+        cites = ", ".join(f["evidence_ids"] + f.get("knowledge_ids", []))
+        lines.append(f"- {f['text']} [{cites}]")
+    lines += ["", f"Summary: {it['summary']}"]
+    if it.get("comparison_with_prior"):
+        lines.append(f"Compared with prior: {it['comparison_with_prior']}")
+    for lim in it.get("limitations", []):
+        lines.append(f"Limitation: {lim}")
+    how = "deterministic fallback" if g["fallback"] else (
+        "LLM draft, repaired" if g["repaired"] else "LLM draft")
+    lines.append(f"Grounding: verified ({how}); {len(rep['tool_calls'])} tool calls; "
+                 f"{rep['timings'].get('total_s', 0):.1f} s")
+    if g["fallback"] and g["problems"]:
+        lines.append("Why fallback: " + "; ".join(g["problems"][:3]))
+    return "\n".join(lines)
+
+
+def cmd_ask(args) -> int:
+    from assistant.qa import ChatSession
+    from tools.engine import analyze
+    from tools.record import RecordError, load_record
+
+    try:
+        report = analyze(load_record(args.path, fs=args.fs)).to_dict()
+    except RecordError as exc:
+        print(json.dumps({"error": str(exc)}) if args.json else f"error: {exc}")
+        return 2
+    settings, llm = _llm_for(args)
+    session = ChatSession(settings, llm, report=report)
+    questions = [args.question] if args.question else None
+    if questions is None:  # interactive chat
+        print("Ask about this ECG (empty line to quit).", file=sys.stderr)
+        while True:
+            try:
+                q = input("> ").strip()
+            except EOFError:
+                break
+            if not q:
+                break
+            out = session.ask(q)
+            print(f"{out['answer']} [{', '.join(out['evidence_ids'])}]")
+        return 0
+    out = session.ask(questions[0])
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"{out['answer']} [{', '.join(out['evidence_ids'])}]")
+    return 0
+
+
+def cmd_llm_serve(args) -> int:
+    import time
+
+    from assistant.config import get_settings
+    from assistant.llm import LLMError
+    from assistant.llm_server import EmbeddedServer
+
+    settings = get_settings()
+    try:
+        server = EmbeddedServer(settings, port=args.port).start(progress=_progress)
+    except LLMError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"embedded LLM serving at {server.base_url} (Ctrl-C to stop); set "
+          f"ECG_ASSISTANT_LLM_BASE_URL={server.base_url} to reuse it", flush=True)
+    try:
+        while server.proc and server.proc.poll() is None:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def cmd_knowledge_ingest(args) -> int:
+    from knowledge.kb import ingest
+
+    n = ingest()
+    print(f"ingested {n} passages")
+    return 0
+
+
 def _json_default(o):
     import numpy as np
 
@@ -66,10 +198,135 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
+def _field_type(annotation):
+    """argparse type and nargs for a pydantic field annotation (str, int, float, bool, lists)."""
+    import typing
+
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    base = args[0] if typing.get_origin(annotation) in (typing.Union, UnionType) and args \
+        else annotation
+    if typing.get_origin(base) is list:
+        return str, "*"
+    return (base if base in (int, float, str) else str), None
+
+
+def add_tool_command(sub, command: str, tool_name: str, *, positional=(), aliases=None,
+                     help: str | None = None, formatter=None):
+    """A subcommand generated from a tool declaration: one option per input field."""
+    from tools.registry import TOOLS
+
+    spec = TOOLS[tool_name]
+    aliases = aliases or {}
+    p = sub.add_parser(command, help=help or spec.description.split("\n")[0],
+                       description=spec.description)
+    for name, field in spec.input_model.model_fields.items():
+        typ, nargs = _field_type(field.annotation)
+        kw = {"help": field.description or name}
+        if nargs:
+            kw["nargs"] = nargs
+        if name in positional:
+            p.add_argument(name, type=typ, **kw)
+            continue
+        flags = aliases.get(name, ["--" + name.replace("_", "-")])
+        if field.annotation is bool:
+            p.add_argument(*flags, dest=name, action="store_true", **kw)
+        else:
+            p.add_argument(*flags, dest=name, type=typ, required=field.is_required(), **kw)
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=lambda a: _run_tool(spec, a, formatter))
+    return p
+
+
+def _run_tool(spec, args, formatter) -> int:
+    from pydantic import ValidationError
+
+    from tools.record import RecordError
+
+    values = {k: getattr(args, k) for k in spec.input_model.model_fields
+              if getattr(args, k, None) is not None}
+    try:
+        result = spec(spec.input_model.model_validate(values))
+    except (RecordError, ValueError, ValidationError, FileNotFoundError) as exc:
+        msg = str(exc)
+        if args.json:
+            print(json.dumps({"error": msg}))
+        else:
+            print(f"error: {msg}", file=sys.stderr)
+        return 2
+    if args.json or formatter is None:
+        print(result.model_dump_json(indent=None if args.json else 2))
+    else:
+        print(formatter(result))
+    return 0
+
+
+def _register_tools() -> None:
+    """Import the modules that declare tools (declarations only; heavy imports are lazy)."""
+    import tools.api  # noqa: F401
+    import tools.encoder  # noqa: F401
+    import tools.priors  # noqa: F401
+    import tools.render  # noqa: F401
+    import tools.retrieval  # noqa: F401
+
+
+def _fmt_passages(r) -> str:
+    return "\n\n".join(f"[{p.id}] {p.title} ({p.source}; score {p.score:.3f})\n{p.text}"
+                        for p in r.passages)
+
+
+def _fmt_similar(r) -> str:
+    rows = [f"{r.stored_reports} reports stored; encoder {r.embedding_model}"]
+    for m in r.matches:
+        labels = "; ".join(m.report.expert_labels) or \
+            ", ".join(s["label"] for s in m.report.statements)
+        rows.append(f"  {m.similarity:.3f}  {m.report.patient_id:<16} {labels}")
+    return "\n".join(rows)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    _register_tools()
     p = argparse.ArgumentParser(prog="ecg-assistant",
                                 description="Grounded 12-lead ECG interpretation assistant")
     sub = p.add_subparsers(dest="command", required=True)
+    add_tool_command(sub, "render", "render_ecg", positional=("path",),
+                     aliases={"out": ["-o", "--out"]},
+                     help="render the 12-lead page (PNG, SVG or PDF) with evidence highlights")
+    add_tool_command(sub, "encode", "encode_ecg", positional=("path",),
+                     help="learned embedding and label probabilities of a record")
+    kn = sub.add_parser("knowledge", help="clinical knowledge base").add_subparsers(
+        dest="knowledge_command", required=True)
+    add_tool_command(kn, "query", "search_knowledge", positional=("query",),
+                     aliases={"k": ["--k", "-k"]}, formatter=_fmt_passages)
+    ing = kn.add_parser("ingest", help="rebuild the knowledge base collection")
+    ing.set_defaults(func=cmd_knowledge_ingest)
+    pr = sub.add_parser("priors", help="prior-report store").add_subparsers(
+        dest="priors_command", required=True)
+    add_tool_command(pr, "add", "priors_add", positional=("path",),
+                     aliases={"patient_id": ["--patient"]})
+    add_tool_command(pr, "similar", "priors_similar", positional=("path",),
+                     aliases={"k": ["--k", "-k"], "patient_id": ["--patient"]},
+                     formatter=_fmt_similar)
+    add_tool_command(pr, "list", "priors_for_patient", positional=("patient_id",))
+    rp = sub.add_parser("report", help="grounded interpretation with cited evidence")
+    rp.add_argument("path", help="ECG file (.hea, .csv, .npy, .npz, .edf)")
+    rp.add_argument("--json", action="store_true")
+    rp.add_argument("--prior", help="an earlier ECG of the same patient to compare with")
+    rp.add_argument("--patient", help="patient id: compare with its stored priors")
+    rp.add_argument("--fs", type=float, default=None)
+    rp.add_argument("--no-llm", action="store_true", help="deterministic report, no LLM")
+    rp.set_defaults(func=cmd_report)
+    ak = sub.add_parser("ask", help="ask a question about an ECG (no question: chat)")
+    ak.add_argument("path")
+    ak.add_argument("question", nargs="?", default=None)
+    ak.add_argument("--json", action="store_true")
+    ak.add_argument("--fs", type=float, default=None)
+    ak.add_argument("--no-llm", action="store_true")
+    ak.set_defaults(func=cmd_ask)
+    lm = sub.add_parser("llm", help="the embedded local LLM").add_subparsers(
+        dest="llm_command", required=True)
+    sv = lm.add_parser("serve", help="serve the embedded model (OpenAI-compatible)")
+    sv.add_argument("--port", type=int, default=None)
+    sv.set_defaults(func=cmd_llm_serve)
     m = sub.add_parser("measure", help="measure records and state findings with evidence")
     m.add_argument("paths", nargs="+", metavar="PATH",
                    help=".hea (WFDB .dat/.mat), .csv, .npy/.npz or .edf file")
@@ -81,8 +338,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import os
+
+    # offline, quiet model loading; no telemetry (STACK.md)
+    for var, value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_VERBOSITY", "error"),
+                       ("HF_HUB_DISABLE_PROGRESS_BARS", "1"), ("ANONYMIZED_TELEMETRY", "False"),
+                       ("GRADIO_ANALYTICS_ENABLED", "False"), ("TOKENIZERS_PARALLELISM", "false")):
+        os.environ.setdefault(var, value)
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # output piped into head & co.
+        return 0
 
 
 if __name__ == "__main__":
