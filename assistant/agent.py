@@ -246,6 +246,7 @@ class ReportAgent:
         images = [state["image"]] if state.get("image") else None
         try:
             draft, _ = self.llm.structured(messages, Interpretation, images=images)
+            draft = _clean_ids(draft)
         except LLMError as exc:
             state["notes"].append(f"LLM draft failed: {exc}")
             draft = None
@@ -266,7 +267,7 @@ class ReportAgent:
     def _after_verify(self, state: AgentState) -> str:
         if not state["problems"]:
             return "ok"
-        budget_left = self.settings.llm_timeout_s - (time.perf_counter() - state["t0"])
+        budget_left = self.settings.report_budget_s - (time.perf_counter() - state["t0"])
         if state.get("draft") is not None and state.get("attempts", 0) < 2 and \
                 budget_left > state["timings"].get("draft_s", 0.0):
             return "repair"
@@ -285,7 +286,10 @@ class ReportAgent:
         if state.get("comparison"):
             interp.comparison_with_prior = "; ".join(
                 i["text"] for i in state["comparison"]["items"])
-        reasons = state.get("problems") or []
+        reasons = list(state.get("problems") or [])
+        if state.get("draft") is not None and state.get("attempts", 0) < 2:
+            reasons.append(f"no repair round: it would exceed the "
+                           f"{self.settings.report_budget_s:.0f}-s report budget")
         if self.llm is None:
             reasons = ["no LLM configured: deterministic report"]
         elif state["analysis"]["quality"].get("abstain"):
@@ -326,6 +330,24 @@ class ReportAgent:
                 "mode": "signal evidence + 12-lead image" if state.get("image")
                 else "text only (signal evidence)"},
         }
+
+
+def _clean_ids(draft: Interpretation) -> Interpretation:
+    """Small models glue values to ids ('m:qrs_ms=103'): keep the id token only. The claim
+    itself is untouched and still verified."""
+    import re
+
+    def clean(ids):
+        out = []
+        for e in ids:
+            m = re.match(r"\s*([a-z]:[A-Za-z0-9_.:-]+?)(?:[=\s(].*)?$", str(e))
+            out.append(m.group(1) if m else str(e))
+        return list(dict.fromkeys(out))
+
+    findings = [f.model_copy(update={"evidence_ids": clean(f.evidence_ids),
+                                     "knowledge_ids": clean(f.knowledge_ids)})
+                for f in draft.findings]
+    return draft.model_copy(update={"findings": findings})
 
 
 def _measure_file(path: str, fs: float | None) -> dict:

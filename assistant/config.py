@@ -31,6 +31,7 @@ _ENV = {
     "llm_accepts_images": "ECG_ASSISTANT_LLM_IMAGES",
     "llm_timeout_s": "ECG_ASSISTANT_LLM_TIMEOUT",
     "api_key": "ECG_ASSISTANT_API_KEY",
+    "llm_json_mode": "ECG_ASSISTANT_LLM_JSON_MODE",
 }
 
 
@@ -41,10 +42,16 @@ class Settings(BaseModel):
     llm_api_key: str = "not-needed"
     llm_accepts_images: bool = False
     llm_timeout_s: float = 120.0
-    llm_max_tokens: int = 700
+    llm_max_tokens: int = 450
     llm_temperature: float = 0.0
+    llm_json_mode: str = "prompt"          # "prompt" | "json_object" | "json_schema" (vLLM)
+    report_budget_s: float = 85.0          # no repair round that would exceed this
     embedded_threads: int = 2
     embedded_ctx: int = 4096
+    # "chatml": Qwen's own template. "chatml-function-calling" HTML-escaped '<', '>' and quotes
+    # in message text (the model then copied "&lt;" and "&#34;"); forced tool choice works
+    # with either.
+    embedded_chat_format: str = "chatml"
     embedded_start_timeout_s: float = 180.0
     api_key: str = ""
     max_upload_mb: float = 50.0

@@ -83,8 +83,21 @@ def compare_with_prior(now: dict, prior: dict, prior_date: str = "") -> dict:
 def evidence_text(report: dict, *, knowledge: list[dict] = (), comparison: dict | None = None
                   ) -> str:
     """The EVIDENCE block shared by the report and the question prompts."""
+    short = [{"id": k["id"], "source": k.get("source", ""),
+              "text": _first_words(k.get("text", ""), 40)} for k in knowledge][:5]
     return prompts.render(
         "evidence", record=report["record"], quality=report["quality"],
         measurements=selected_measurements(report),
-        statements=report.get("statements", []), knowledge=list(knowledge),
+        statements=report.get("statements", []), knowledge=short,
         comparison=comparison)
+
+
+def _first_words(text: str, n: int) -> str:
+    """The first sentences of a passage, up to about ``n`` words (keeps the CPU prompt short;
+    the full passage stays available by id)."""
+    words = text.split()
+    if len(words) <= n:
+        return text
+    cut = " ".join(words[:n])
+    end = cut.rfind(". ")
+    return cut[:end + 1] if end > len(cut) // 2 else cut + " ..."

@@ -109,7 +109,7 @@ class EmbeddedServer:
                "--model_alias", MODEL_NAME, "--host", "127.0.0.1", "--port", str(self.port),
                "--n_ctx", str(self.settings.embedded_ctx),
                "--n_threads", str(self.settings.embedded_threads),
-               "--chat_format", "chatml-function-calling"]
+               "--chat_format", self.settings.embedded_chat_format]
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)

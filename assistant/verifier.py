@@ -119,22 +119,106 @@ def _expand(ids: list[str], index: dict[str, dict]) -> set[str]:
     return out
 
 
+_OPS = [(r"<=|≤|at most|no more than", "<="), (r">=|≥|at least|no less than", ">="),
+        (r"<|&lt;|below|under|less than|lower than|shorter than", "<"),
+        (r">|&gt;|above|over|more than|greater than|exceeds?|exceeding|longer than|higher than",
+         ">")]
+_COMPARISON = re.compile(r"(" + "|".join(p for p, _ in _OPS) + r")\s*(?:the\s+)?(?:\w+\s+)?$",
+                         re.IGNORECASE)
+_QUOTED_THRESHOLD = re.compile(r"(threshold|cut-?off|limit|criterion)(\s+of)?\s*$",
+                               re.IGNORECASE)
+_MEASURE_WORDS = [(re.compile(r"\bQTc\b", re.I), "qtc"), (re.compile(r"\bQT\b(?!c)", re.I), "qt"),
+                  (re.compile(r"\bQRS\b", re.I), "qrs"), (re.compile(r"\bPR\b", re.I), "pr"),
+                  (re.compile(r"heart rate|\bHR\b|\brate\b", re.I), "hr")]
+
+
+def _thresholds(index: dict) -> dict[str, set[float]]:
+    """Numbers with units in the criteria of the engine's statements (their thresholds)."""
+    out: dict[str, set[float]] = {}
+    for eid, entry in index.items():
+        crit = entry.get("criterion") if eid.startswith("s:") else None
+        if not crit:
+            continue
+        for m in _NUM_UNIT.finditer(crit):
+            unit, mult = _UNITS[m.group(2).lower()]
+            out.setdefault(unit, set()).add(float(m.group(1)) * mult)
+        for m in re.finditer(r"(\d+(?:\.\d+)?)\s*(?:-|\.\.|to)\s*\d+(?:\.\d+)?\s*(ms|bpm|mV|deg)",
+                             crit):  # ranges such as "60-100 bpm": the lower end too
+            unit, _ = _UNITS[m.group(2).lower()]
+            out.setdefault(unit, set()).add(float(m.group(1)))
+    return out
+
+
+def _named(before: str, values: list[tuple[str, float]]) -> list[tuple[str, float]] | None:
+    """The candidate measurements named just before a number (QRS, PR, QT, QTc, heart
+    rate); None when no measurement is named or none of that name is a candidate."""
+    named = None
+    for pattern, key in _MEASURE_WORDS:
+        for m in pattern.finditer(before):
+            if named is None or m.start() > named[0]:
+                named = (m.start(), key)
+    if not named:
+        return None
+    prefix = {"qtc": "m:qtc", "qt": "m:qt_", "qrs": "m:qrs_ms", "pr": "m:pr_",
+              "hr": "m:hr_"}[named[1]]
+    sel = [(e, v) for e, v in values if e.startswith(prefix)]
+    return sel or None
+
+
+def _comparison_holds(op: str, x: float, before: str, unit: str,
+                      values: list[tuple[str, float]]) -> bool:
+    """Does the cited measurement the sentence talks about satisfy ``value <op> x``? The
+    measurement is the one named just before (QRS, PR, QT, QTc, heart rate), else any cited
+    one of that unit."""
+    named = None
+    for pattern, key in _MEASURE_WORDS:
+        for m in pattern.finditer(before):
+            if named is None or m.start() > named[0]:
+                named = (m.start(), key)
+    cands = values
+    if named:
+        prefix = {"qtc": "m:qtc", "qt": "m:qt_", "qrs": "m:qrs_ms", "pr": "m:pr_",
+                  "hr": "m:hr_"}[named[1]]
+        cands = [(e, v) for e, v in values if e.startswith(prefix)] or values
+    test = {"<": lambda v: v < x, "<=": lambda v: v <= x, ">": lambda v: v > x,
+            ">=": lambda v: v >= x}[op]
+    return any(test(v) for _, v in cands)
+
+
 def _number_problems(text: str, cited: set[str], index: dict) -> tuple[list[str], int]:
     values = {}
     for eid in cited:
         e = index.get(eid) or {}
         if isinstance(e.get("value"), (int, float)) and e.get("unit") in _TOL:
             values.setdefault(e["unit"], []).append((eid, float(e["value"])))
-    found: list[tuple[float, str, str]] = []
+    thresholds = _thresholds(index)
+    found: list[tuple[float, str, str, int]] = []
     for m in _NUM_UNIT.finditer(text):
         unit, mult = _UNITS[m.group(2).lower()]
-        found.append((float(m.group(1).replace("\u2212", "-")) * mult, unit, m.group(0)))
+        found.append((float(m.group(1).replace("\u2212", "-")) * mult, unit, m.group(0),
+                      m.start()))
     for pattern, unit in _KEYWORD_NUM:
         for m in pattern.finditer(text):
-            found.append((float(m.group(1).replace("\u2212", "-")), unit, m.group(0)))
+            found.append((float(m.group(1).replace("\u2212", "-")), unit, m.group(0),
+                          m.start(1)))
     problems = []
-    for x, unit, raw in found:
+    for x, unit, raw, pos in found:
+        before = text[max(0, pos - 40):pos]
         cands = values.get(unit, [])
+        comp = _COMPARISON.search(before)
+        if comp:  # "QRS above 120 ms": a comparison, true of the cited measurement or not
+            word = comp.group(1).lower()
+            op = next(o for p, o in _OPS if re.fullmatch(p, word, re.IGNORECASE))
+            if _comparison_holds(op, x, before[:comp.start()] or before, unit, cands):
+                continue
+            problems.append(f"comparison '{comp.group(0).strip()} {raw.strip()}' is not true of "
+                            f"the cited {unit} measurement")
+            continue
+        if _QUOTED_THRESHOLD.search(before) and x in thresholds.get(unit, set()):
+            continue  # a criterion's threshold quoted as such
+        named = _named(before[-30:], cands)
+        if named is not None:  # "QRS ... 93 ms" must be the QRS measurement itself
+            cands = named
         if not any(abs(x - v) <= max(_TOL[unit], 0.02 * abs(v)) for _, v in cands):
             near = ", ".join(f"{eid}={v:g}" for eid, v in cands) or "none cited"
             problems.append(f"number '{raw.strip()}' matches no cited {unit} measurement "
@@ -219,7 +303,10 @@ def verify(draft: Interpretation, report: dict, *, knowledge_ids: set[str] | Non
     # the findings cite, and its concepts must be stated by the engine.
     all_cited = set().union(*[_expand(f.evidence_ids, index) for f in draft.findings]) \
         if draft.findings else set()
-    nums, n = _number_problems(draft.summary, all_cited, index)
+    # The summary cites nothing itself: its numbers must be measured values (any measurement
+    # or comparison entry, the one named right before the number when one is named).
+    measured = {e for e in index if e.startswith(("m:", "c:"))}
+    nums, n = _number_problems(draft.summary, measured, index)
     n_numbers += n
     problems += [f"summary: {p}" for p in nums]
     problems += [f"summary: {p}" for p in _concept_problems(draft.summary, stated)]

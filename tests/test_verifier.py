@@ -88,3 +88,28 @@ def test_summary_numbers_are_checked(report):
 
 def test_fallback_always_passes(report):
     assert _v(report, fallback_interpretation(report)) == []
+
+
+def test_quoted_criterion_threshold_is_allowed_but_not_as_a_measurement(report):
+    ok = _draft(("Sinus bradycardia: heart rate below 60 bpm.", ["s:sb", "m:hr_bpm"]))
+    assert _v(report, ok) == []
+    bad = _draft(("Sinus bradycardia, heart rate 60 bpm.", ["s:sb", "m:hr_bpm"]))
+    assert any("60 bpm" in p for p in _v(report, bad))
+
+
+def test_comparisons_are_checked_against_the_measurement(report):
+    qrs = _val(report, "qrs_ms")
+    assert _v(report, _draft(("QRS duration below 120 ms.", ["m:qrs_ms"]))) == []
+    assert any("not true" in p for p in
+               _v(report, _draft(("QRS above 120 ms.", ["m:qrs_ms"]))))
+    assert qrs < 120
+    assert _v(report, _draft(("Rate under the threshold of 60 bpm.", ["s:sb", "m:hr_bpm"]))) == []
+
+
+def test_named_measurement_must_match_its_own_value(report):
+    pr, qrs = _val(report, "pr_ms"), _val(report, "qrs_ms")
+    ok = _draft((f"PR {pr:.0f} ms and QRS {qrs:.0f} ms.", ["m:pr_ms", "m:qrs_ms"]),
+                summary=f"Sinus bradycardia; QRS interval of {qrs:.0f} ms.")
+    assert _v(report, ok) == []
+    swapped = _draft((f"PR {qrs:.0f} ms and QRS {pr:.0f} ms.", ["m:pr_ms", "m:qrs_ms"]))
+    assert len(_v(report, swapped)) == 2
