@@ -35,8 +35,11 @@ $(STAMP): pyproject.toml $(VENV)/.llama | $(BIN)/python
 
 install: $(STAMP)
 
+# The main job on the embedded default: measure the bundled examples, then a grounded report
+# written by the embedded local LLM (started and stopped by the command itself).
 run: install
 	$(BIN)/ecg-assistant measure $(EXAMPLES)
+	$(BIN)/ecg-assistant report examples/cinc-E07500/E07500.hea
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -202,7 +202,9 @@ class ReportAgent:
             except Exception as exc:  # retrieval trouble must not block the report
                 state["notes"].append(f"knowledge search failed: {type(exc).__name__}")
         comparison = state.get("comparison")
-        if plan.get("use_priors") and comparison is None and state.get("patient_id"):
+        # A patient id always brings its priors (serial comparison is the point of giving
+        # one); the plan only decides the optional lookups.
+        if comparison is None and state.get("patient_id"):
             comparison = self._prior_comparison(state)
         image = None
         if self.llm is not None and self.llm.accepts_images:

@@ -121,3 +121,19 @@ def test_no_llm_gives_deterministic_report(tmp_path):
     rep = ReportAgent(get_settings(home=str(tmp_path)), None).run(str(LUDB1))
     assert rep["grounding"]["fallback"]
     assert rep["grounding"]["problems"] == ["no LLM configured: deterministic report"]
+
+
+def test_patient_id_brings_stored_priors_into_the_comparison(tmp_path, ludb1_report,
+                                                            monkeypatch):
+    from knowledge.priors import default_priors_dir
+    from tools.priors import PriorsAddInput, priors_add
+
+    monkeypatch.setattr("tools.priors.default_priors_dir", lambda: tmp_path / "priors")
+    assert default_priors_dir() != tmp_path / "priors"
+    priors_add(PriorsAddInput(path=str(CINC), patient_id="p-42", date="2023-01-01"))
+    with FakeOpenAI([PLAN, _good(ludb1_report)]) as fake:
+        rep = _agent(fake, tmp_path).run(str(LUDB1), patient_id="p-42")
+        prompt = fake.requests[-1]["messages"][-1]["content"]
+    assert "COMPARISON WITH PRIOR ECG (2023-01-01)" in prompt
+    assert "c:qrs_ms.change" in rep["evidence"]
+    assert any(c["tool"] == "priors_for_patient" for c in rep["tool_calls"])

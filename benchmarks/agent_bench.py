@@ -1,0 +1,104 @@
+"""Grounded reports with the embedded LLM: seconds per report, tool calls, verifier outcomes,
+agreement with dataset labels, and yes/no questions answered from the evidence.
+
+    .venv/bin/python -m benchmarks.agent_bench [--n 12] [--data ../shared/data]
+
+Starts the embedded llama.cpp server once (2 threads), runs ``ReportAgent`` on the first N
+CinC 2021 records, and for each record asks the yes/no questions its SNOMED labels decide
+(AF, RBBB, first-degree AV block, bradycardia, sinus rhythm). Label agreement: a report
+"agrees" with a label when the interpretation's findings state that class (concept match
+on the verified text). Writes benchmarks/results/agent_bench.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "agent_bench.json"
+
+# question, SNOMED codes meaning "yes" (CinC equivalents), statement class
+QUESTIONS = [
+    ("Is there atrial fibrillation?", {"164889003"}),
+    ("Is there a right bundle branch block?", {"59118001", "713427006"}),
+    ("Is there a first-degree AV block?", {"270492004"}),
+    ("Is there bradycardia?", {"426177001"}),
+    ("Is this a regular sinus rhythm?", {"426783006", "426177001", "427084000"}),
+]
+_CLASS_WORDS = {"426177001": "sinus bradycardia", "427084000": "sinus tachycardia",
+                "164889003": "atrial fibrillation", "59118001": "right bundle branch block",
+                "713427006": "right bundle branch block", "270492004": "first-degree",
+                "111975006": "prolonged qt", "426783006": "sinus rhythm",
+                "284470004": "premature atrial", "427172004": "premature ventricular"}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=12)
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    args = ap.parse_args(argv)
+    from assistant.agent import ReportAgent
+    from assistant.config import get_settings
+    from assistant.llm import LLM
+    from assistant.llm_server import MODEL_NAME, EmbeddedServer
+    from assistant.qa import ChatSession
+    from evals.labels import parse_header
+    from tools.engine import analyze
+    from tools.record import load_record
+
+    files = sorted((Path(args.data).resolve() / "cinc2021").glob("*.hea"))[:args.n]
+    settings = get_settings()
+    rows, qa = [], []
+    with EmbeddedServer(settings) as server:
+        llm = LLM(settings, base_url=server.base_url, model=MODEL_NAME)
+        agent = ReportAgent(settings, llm)
+        for i, path in enumerate(files, 1):
+            print(f"[agent] {i}/{len(files)} {path.name}", file=sys.stderr, flush=True)
+            truth = set(parse_header(path).dx)
+            t = time.perf_counter()
+            rep = agent.run(str(path))
+            secs = time.perf_counter() - t
+            text = " ".join(f["text"] for f in rep["interpretation"]["findings"]).lower()
+            labels = {c: _CLASS_WORDS[c] for c in truth if c in _CLASS_WORDS}
+            rows.append({"record": path.stem, "seconds": round(secs, 1),
+                         "tool_calls": len(rep["tool_calls"]),
+                         "outcome": "fallback" if rep["grounding"]["fallback"] else
+                         ("repaired" if rep["grounding"]["repaired"] else "first"),
+                         "problems": rep["grounding"]["problems"][:3],
+                         "labels_stated": sum(w in text for w in labels.values()),
+                         "labels": len(labels)})
+            session = ChatSession(settings, llm, report=analyze(load_record(path)).to_dict())
+            for q, codes in QUESTIONS:
+                expected = "Yes" if truth & codes else "No"
+                out = session.ask(q)
+                qa.append({"record": path.stem, "question": q, "expected": expected,
+                           "answer": out["answer"][:160], "fallback": out["grounding"]["fallback"],
+                           "correct": out["answer"].startswith(expected)})
+    n = len(rows)
+    outcomes = {k: sum(r["outcome"] == k for r in rows) / n for k in ("first", "repaired",
+                                                                       "fallback")}
+    secs = [r["seconds"] for r in rows]
+    summary = {
+        "records": n, "machine": "2 CPU cores, embedded Qwen2.5-Coder-1.5B Q4_K_M",
+        "seconds_median": statistics.median(secs), "seconds_max": max(secs),
+        "tool_calls_mean": statistics.mean(r["tool_calls"] for r in rows),
+        "verifier": outcomes,
+        "label_agreement": (sum(r["labels_stated"] for r in rows) /
+                            max(1, sum(r["labels"] for r in rows))),
+        "qa_accuracy": sum(q["correct"] for q in qa) / len(qa), "qa_n": len(qa),
+        "qa_llm_phrased": sum(not q["fallback"] for q in qa) / len(qa),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"summary": summary, "reports": rows, "qa": qa}, indent=1))
+    for k, v in summary.items():
+        print(f"{k:>18}: {v:.3g}" if isinstance(v, float) else f"{k:>18}: {v}")
+    print(f"wrote {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
