@@ -182,6 +182,15 @@ def cmd_llm_serve(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from assistant.api import create_app
+
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
 def cmd_knowledge_ingest(args) -> int:
     from knowledge.kb import ingest
 
@@ -327,6 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
     sv = lm.add_parser("serve", help="serve the embedded model (OpenAI-compatible)")
     sv.add_argument("--port", type=int, default=None)
     sv.set_defaults(func=cmd_llm_serve)
+    api = sub.add_parser("serve", help="HTTP API (OpenAPI at /openapi.json)")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8000)
+    api.set_defaults(func=cmd_serve)
     m = sub.add_parser("measure", help="measure records and state findings with evidence")
     m.add_argument("paths", nargs="+", metavar="PATH",
                    help=".hea (WFDB .dat/.mat), .csv, .npy/.npz or .edf file")
