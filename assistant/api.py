@@ -50,20 +50,13 @@ class _TooLarge(Exception):
 
 
 def default_llm(settings: Settings) -> tuple[Any, str | None]:
-    """The configured LLM (starting the embedded one when no endpoint is set), or
-    ``(None, note)`` when it cannot be had; same logic as the CLI's ``_llm_for``."""
-    from assistant.llm import LLM
+    """The LLM for ``llm=true`` reports (:func:`assistant.llm_server.connect`)."""
+    from assistant.llm_server import connect
 
-    try:
-        if settings.embedded:
-            from assistant.llm_server import MODEL_NAME, shared_server
-
-            server = shared_server(settings)
-            return LLM(settings, base_url=server.base_url, model=MODEL_NAME), None
-        return LLM(settings), None
-    except Exception as exc:  # LLMError, or the embedded server failing to start
-        log.warning("LLM unavailable (%s); deterministic report only", type(exc).__name__)
-        return None, f"LLM unavailable ({type(exc).__name__}); deterministic report only"
+    llm, note = connect(settings)
+    if note:
+        log.warning("LLM unavailable; deterministic report only")
+    return llm, note
 
 
 def create_app(settings: Settings | None = None, *,
@@ -135,11 +128,10 @@ def _llm_health(settings: Settings) -> dict:
     it answered ``/models`` within 2 s (None when nothing is configured). Never starts it."""
     base_url = settings.llm_base_url
     if settings.embedded:
-        from assistant import llm_server
+        from assistant.llm_server import running_server
 
-        server = llm_server._SHARED
-        running = server is not None and server.proc is not None and server.proc.poll() is None
-        if not running:
+        server = running_server()
+        if server is None:
             return {"configured": False, "reachable": None}
         base_url = server.base_url
     import httpx

@@ -64,24 +64,17 @@ def _progress(msg: str) -> None:
 
 
 def _llm_for(args):
-    """The configured LLM, starting the embedded one when no endpoint is set; None (with a
-    warning) when it cannot be had, so the report is still produced deterministically."""
+    """Settings and the LLM (None, with a warning, when it cannot be had or --no-llm)."""
     from assistant.config import get_settings
-    from assistant.llm import LLM, LLMError
+    from assistant.llm_server import connect
 
     settings = get_settings()
     if getattr(args, "no_llm", False):
         return settings, None
-    try:
-        if settings.embedded:
-            from assistant.llm_server import MODEL_NAME, shared_server
-
-            server = shared_server(settings, progress=_progress)
-            return settings, LLM(settings, base_url=server.base_url, model=MODEL_NAME)
-        return settings, LLM(settings)
-    except LLMError as exc:
-        print(f"warning: LLM unavailable ({exc}); deterministic report only", file=sys.stderr)
-        return settings, None
+    llm, note = connect(settings, progress=_progress)
+    if note:
+        print(f"warning: {note}", file=sys.stderr)
+    return settings, llm
 
 
 def cmd_report(args) -> int:

@@ -173,3 +173,26 @@ def shared_server(settings: Settings, *, progress=None) -> EmbeddedServer:
     if _SHARED is None or _SHARED.proc is None or _SHARED.proc.poll() is not None:
         _SHARED = EmbeddedServer(settings).start(progress=progress)
     return _SHARED
+
+
+def running_server() -> EmbeddedServer | None:
+    """The embedded server if this process has started it and it is alive (never starts it)."""
+    if _SHARED is not None and _SHARED.proc is not None and _SHARED.proc.poll() is None:
+        return _SHARED
+    return None
+
+
+def connect(settings: Settings, *, progress=None):
+    """``(llm, None)`` for the configured endpoint, starting the embedded model when none is
+    configured; ``(None, note)`` when no LLM can be had, so callers still produce the
+    deterministic report. The one place the CLI, the API and the app get their LLM."""
+    from assistant.llm import LLM
+
+    try:
+        if settings.embedded:
+            server = shared_server(settings, progress=progress)
+            return LLM(settings, base_url=server.base_url, model=MODEL_NAME), None
+        return LLM(settings), None
+    except Exception as exc:  # LLMError, or the embedded server failing to start
+        return None, f"LLM unavailable ({type(exc).__name__}: {str(exc)[:200]}); " \
+                     "deterministic report only"

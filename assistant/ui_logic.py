@@ -87,9 +87,9 @@ def answer(state: dict, question: str) -> dict:
     if session is None:
         settings = get_settings()
         llm = None
-        if not settings.embedded:
-            from assistant.llm import LLM
-            llm = LLM(settings)
+        if not settings.embedded:  # the embedded model would stall the page for a minute
+            from assistant.llm_server import connect
+            llm, _ = connect(settings)
         session = ChatSession(settings, llm, report=state["report"])
         state["session"] = session
     return session.ask(question)

@@ -1,7 +1,16 @@
-"""The Gradio app's wiring, called as the browser would call it (no browser here)."""
-import app
+"""The Gradio app's wiring, called as the browser would call it (no browser here).
+
+app.py is loaded by path (nothing imports app.py, HOUSE_STYLE.md); the Chromium end-to-end
+test belongs to issue 6."""
+import runpy
+from pathlib import Path
+from types import SimpleNamespace
+
 from assistant import ui_logic
 from tests.test_engine import CINC
+
+app = SimpleNamespace(**runpy.run_path(str(Path(__file__).resolve().parents[1] / "app.py"),
+                                        run_name="ecg_app"))
 
 
 def test_builds_and_analyses_an_example():

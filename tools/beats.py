@@ -37,7 +37,6 @@ class GlobalBeat:
     t_off: int | None = None
     t_peak: int | None = None
     t_leads: list[str] = field(default_factory=list)
-    dropped: str | None = None        # why this beat is not used for global intervals
 
 
 def trim_for(n_leads: int) -> int:

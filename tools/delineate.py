@@ -242,13 +242,3 @@ def delineate_ecgdeli(signal: np.ndarray, fs: float) -> list[LeadDelineation]:
                 lead.waves[name].append(Wave(int(on), int(pk), int(off)))
         out.append(lead)
     return out
-
-
-def delineate(signal: np.ndarray, fs: float,
-              method: Literal["openecg", "ecgdeli"] = "openecg") -> list[LeadDelineation]:
-    """Delineate every lead of ``signal`` (n_samples, n_leads, mV) with ``method``."""
-    if method == "openecg":
-        return delineate_openecg(signal, fs)
-    if method == "ecgdeli":
-        return delineate_ecgdeli(signal, fs)
-    raise ValueError(f"unknown delineation method {method!r}; expected 'openecg' or 'ecgdeli'")

@@ -60,7 +60,7 @@ def _beat_dict(b: GlobalBeat, fs: float) -> dict:
     s = (lambda v: None if v is None else round(v / fs, 4))
     return {"index": b.index, "kind": b.kind, "r_s": s(b.r_time), "qrs_on_s": s(b.qrs_on),
             "qrs_off_s": s(b.qrs_off), "p_on_s": s(b.p_on), "t_off_s": s(b.t_off),
-            "leads": b.leads, "dropped": b.dropped}
+            "leads": b.leads}
 
 
 def prepare(record: Record) -> tuple[Record, list[str]]:

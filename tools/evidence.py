@@ -39,10 +39,6 @@ class Statement(BaseModel):
     knowledge_id: str | None = Field(default=None, description="knowledge passage id")
 
 
-def measurement_id(name: str) -> str:
-    return f"m:{name}"
-
-
 def evidence_index(report: dict) -> dict[str, dict]:
     """Every citable evidence id of an analysis dict (``Analysis.to_dict()``) -> its entry.
 

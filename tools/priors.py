@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 from pydantic import BaseModel, Field
 
@@ -129,7 +128,3 @@ def priors_similar(args: PriorsSimilarInput) -> PriorsSimilarOutput:
                             embedding_model=enc.model)
     return PriorsSimilarOutput(embedding_model=enc.model, matches=matches,
                                stored_reports=store.count())
-
-
-def store_path(persist_dir: str | None) -> Path:
-    return Path(persist_dir) if persist_dir else default_priors_dir()
