@@ -340,6 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--fs", type=float, default=None,
                    help="sampling frequency (Hz) for formats that do not store it")
     m.set_defaults(func=cmd_measure)
+    from evals.cli import add_eval_parser  # evaluation suites (evals/), lazy per suite
+    add_eval_parser(sub)
     return p
 
 

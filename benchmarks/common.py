@@ -12,26 +12,9 @@ import numpy as np
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
-def load(path: str | Path):
-    """Load a WFDB record (path with or without ``.hea``) as ``tools.record.Record``, via
-    ``load_record`` when it exists, else via wfdb directly (signal in mV, standard leads)."""
-    try:
-        from tools.record import load_record
-    except ImportError:
-        load_record = None
-    if load_record is not None:
-        path = Path(path)
-        return load_record(path if path.suffix == ".hea" else path.with_name(path.name + ".hea"))
-    import wfdb
-    from tools.record import Record, normalize_lead_name
-
-    path = Path(path)
-    rec = wfdb.rdrecord(str(path.with_suffix("") if path.suffix == ".hea" else path))
-    units = [str(u).lower() for u in rec.units]
-    scale = np.array([1e-3 if u in ("uv", "µv") else 1.0 for u in units])
-    return Record(signal=np.asarray(rec.p_signal, dtype=float) * scale, fs=float(rec.fs),
-                  sig_name=[normalize_lead_name(n) for n in rec.sig_name],
-                  units=["mV"] * len(units), source=str(path))
+# The record loading and engine call live in evals.records (one code path for the
+# benchmarks and the evaluation suites); re-exported here for the benchmark modules.
+from evals.records import load, measurement, run_engine, statement_codes  # noqa: E402,F401
 
 
 def engine_or_none():
@@ -42,31 +25,6 @@ def engine_or_none():
         print(f"[bench] engine unavailable ({exc}); running without it", file=sys.stderr)
         return None
     return analyze
-
-
-def run_engine(analyze, record) -> dict:
-    """``analyze(record).to_dict()``; an exception becomes ``{'error': '...'}`` so one bad
-    record does not stop a benchmark (the count of errors is reported)."""
-    try:
-        return analyze(record).to_dict()
-    except Exception as exc:  # noqa: BLE001 - a benchmark reports failures, it does not stop
-        return {"error": f"{type(exc).__name__}: {exc}"}
-
-
-def measurement(d: dict, key: str) -> float | None:
-    """A measurement's value from an engine dict (None when absent or not finite)."""
-    m = (d.get("measurements") or {}).get(key)
-    v = m.get("value") if isinstance(m, dict) else m
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
-def statement_codes(d: dict) -> set[str]:
-    """The SNOMED codes of an engine dict's statements."""
-    return {str(s["snomed"]) for s in d.get("statements") or () if s.get("snomed")}
 
 
 def progress(tag: str, i: int, n: int, what: str = "") -> None:

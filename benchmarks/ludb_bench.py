@@ -15,82 +15,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from concurrent.futures import ProcessPoolExecutor
 from statistics import median
 
 from benchmarks import common
-from benchmarks.baselines import nk_analyze
 from evals import labels as L
 from evals import ludb, scoring
-
-#: statement classes LUDB's diagnoses can confirm or refute
-LUDB_CLASSES = ("sr", "sb", "stach", "sa", "af", "afl", "iavb", "rbbb", "irbbb", "lbbb",
-                "lafb", "lad", "rad", "pvc", "pac", "lvh", "paced")
-_SINUS_KEYS = {"sr", "sb", "stach", "sa"}
-
-
-def rhythm_category(codes) -> str:
-    """'af' | 'flutter' | 'sinus' | 'other' from statement codes (AF, then flutter wins)."""
-    keys = L.to_classes(codes)
-    if "af" in keys:
-        return "af"
-    if "afl" in keys:
-        return "flutter"
-    return "sinus" if keys & _SINUS_KEYS else "other"
-
-
-def axis_category(axis_deg: float | None, codes=(), left_below_deg: float = -30.0) -> str | None:
-    """'normal' (``left_below_deg``..+90), 'left' (-90..<``left_below_deg``), 'right'
-    (>+90..180), 'extreme' (other); from the statements (LAD / RAD / else normal) when the
-    axis value is absent.
-
-    ``left_below_deg=-30`` is the AHA/ACC/HRS convention (Surawicz et al., Circulation
-    119:e235, 2009). LUDB's cardiologists (Nizhny Novgorod) appear to follow the Russian
-    school, where left deviation starts below 0 degrees ('horizontal' is 0..+30): LUDB
-    does not define its categories, so agreement is reported under both limits."""
-    if axis_deg is not None:
-        a = (axis_deg + 180.0) % 360.0 - 180.0
-        if left_below_deg <= a <= 90.0:
-            return "normal"
-        if -90.0 <= a < left_below_deg:
-            return "left"
-        return "right" if a > 90.0 else "extreme"
-    keys = L.to_classes(codes)
-    if not codes:
-        return None
-    return "left" if "lad" in keys else "right" if "rad" in keys else "normal"
+from evals.ludb_eval import (LUDB_CLASSES, axis_category, record_result,  # noqa: F401
+                             rhythm_category)
 
 
 def process_record(rec: int, use_engine: bool, use_baseline: bool) -> dict:
-    """Reference, engine and baseline results of one LUDB record (picklable dict)."""
-    path = ludb.record_path(rec)
-    waves = ludb.read_waves(path)
-    out = {"record": rec, "waves": waves, "ref": ludb.reference_intervals(waves, trim=2),
-           "ref0": ludb.reference_intervals(waves, trim=0)}
-    for r in ("ref", "ref0"):
-        out[r].pop("beats")
-    record = common.load(path)
-    if use_engine:
-        analyze = common.engine_or_none()
-        t0 = time.perf_counter()
-        d = common.run_engine(analyze, record) if analyze else {"error": "engine unavailable"}
-        codes = common.statement_codes(d)
-        axis = common.measurement(d, "qrs_axis_deg")
-        out["engine"] = {
-            "seconds": time.perf_counter() - t0, "error": d.get("error"),
-            **{k: common.measurement(d, k) for k in scoring.INTERVALS},
-            "codes": codes, "rhythm": rhythm_category(codes) if "error" not in d else None,
-            "axis_deg": axis, "axis": axis_category(axis, codes) if "error" not in d else None,
-            "axis_below0": axis_category(axis, codes, 0.0) if "error" not in d else None,
-            "delineation": d.get("delineation") or {}}
-    if use_baseline:
-        t0 = time.perf_counter()
-        b = nk_analyze(record)
-        out["baseline"] = {"seconds": time.perf_counter() - t0, "errors": b["errors"],
-                           **{k: b["intervals"][k] for k in scoring.INTERVALS},
-                           "delineation": b["delineation"]}
-    return out
+    """Reference, engine and baseline results of one LUDB record (picklable dict); the
+    computation is :func:`evals.ludb_eval.record_result`, shared with the eval suite."""
+    return record_result(ludb.record_path(rec), use_engine, use_baseline)
 
 
 def _agreement(rows: list[tuple[str, str | None]]) -> dict:

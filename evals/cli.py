@@ -1,0 +1,76 @@
+"""``ecg-assistant eval SUITE --data DIR --out OUTDIR``: the evaluation suites' CLI.
+
+``assistant/cli.py`` calls :func:`add_eval_parser` from ``build_parser()``; each suite's
+module is imported only when its command runs.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+SUITES = {
+    "measurements": "global PR/QRS/QT and axis vs LUDB cardiologists' annotations",
+    "statements": "per-class precision/recall/F1 vs dataset labels (CinC, PTB-XL, LUDB)",
+    "qa": "answers of `ask` vs questions with known answers (labels, ECG-QA)",
+    "grounding": "citation validity, number agreement, verifier outcomes, injection cases",
+}
+
+
+def _common(p: argparse.ArgumentParser, *, jobs: bool = False, llm: bool | None = None) -> None:
+    p.add_argument("--data", required=True, metavar="DIR", help="dataset folder")
+    p.add_argument("--out", required=True, metavar="OUTDIR", help="output folder")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="first N records")
+    p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                   help="reuse per-record results already in OUTDIR (default: yes)")
+    if jobs:
+        p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes")
+    if llm is not None:
+        p.add_argument("--llm", action=argparse.BooleanOptionalAction, default=llm,
+                       help=f"use the configured LLM (default: {'yes' if llm else 'no'})")
+
+
+def add_eval_parser(subparsers) -> argparse.ArgumentParser:
+    """Add ``eval`` with one sub-command per suite to an argparse ``subparsers`` object."""
+    ev = subparsers.add_parser("eval", help="evaluation suites (summary.json, CSV, plots, "
+                                            "report.md)")
+    sub = ev.add_subparsers(dest="eval_suite", required=True)
+    m = sub.add_parser("measurements", help=SUITES["measurements"])
+    _common(m, jobs=True)
+    m.add_argument("--no-baseline", action="store_true",
+                   help="skip the neurokit2-alone baseline (about 1 s per record)")
+    s = sub.add_parser("statements", help=SUITES["statements"])
+    _common(s, jobs=True)
+    s.add_argument("--format", choices=("cinc", "ptbxl", "ludb"), default=None,
+                   help="dataset layout (default: detected from DIR)")
+    q = sub.add_parser("qa", help=SUITES["qa"])
+    _common(q, llm=False)
+    q.add_argument("--format", choices=("cinc", "ptbxl", "ludb"), default=None)
+    q.add_argument("--ecgqa", default=None, metavar="PATH",
+                   help="ECG-QA json file or folder (questions over the PTB-XL records in DIR)")
+    g = sub.add_parser("grounding", help=SUITES["grounding"])
+    _common(g, llm=True)
+    g.add_argument("--format", choices=("cinc", "ptbxl", "ludb"), default=None)
+    g.add_argument("--injection", type=int, default=2, metavar="N",
+                   help="records also run with injected instructions (default 2)")
+    for name, p in (("measurements", m), ("statements", s), ("qa", q), ("grounding", g)):
+        p.set_defaults(func=lambda a, _n=name: run_suite(_n, a))
+    return ev
+
+
+def run_suite(name: str, args) -> int:
+    """Run one suite; layout errors and interrupts end with a clear message."""
+    from evals.suites.common import LayoutError
+
+    if not hasattr(args, "jobs"):
+        args.jobs = 1
+    try:
+        mod = importlib.import_module(f"evals.suites.{name}")
+        return mod.run(args)
+    except LayoutError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished records are kept in {args.out}/records.jsonl; "
+              "run the same command again to resume", file=sys.stderr)
+        return 130

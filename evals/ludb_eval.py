@@ -1,0 +1,111 @@
+"""Per-record LUDB evaluation: reference intervals, engine and NeuroKit2 baseline values,
+rhythm and axis categories. Shared by ``benchmarks.ludb_bench`` and the ``measurements``
+suite (:mod:`evals.suites.measurements`), so both score the same numbers the same way.
+
+The reference is :func:`evals.ludb.reference_intervals` (``shared/design/MEASUREMENT.md``);
+the engine values come from :func:`evals.records.engine_dict`, i.e. what
+``ecg-assistant measure --json`` prints.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from evals import labels as L
+from evals import ludb, records
+from evals.scoring import INTERVALS
+
+#: statement classes LUDB's diagnoses can confirm or refute
+LUDB_CLASSES = ("sr", "sb", "stach", "sa", "af", "afl", "iavb", "rbbb", "irbbb", "lbbb",
+                "lafb", "lad", "rad", "pvc", "pac", "lvh", "paced")
+_SINUS_KEYS = {"sr", "sb", "stach", "sa"}
+
+
+def rhythm_category(codes) -> str:
+    """'af' | 'flutter' | 'sinus' | 'other' from statement codes (AF, then flutter wins)."""
+    keys = L.to_classes(codes)
+    if "af" in keys:
+        return "af"
+    if "afl" in keys:
+        return "flutter"
+    return "sinus" if keys & _SINUS_KEYS else "other"
+
+
+def axis_category(axis_deg: float | None, codes=(), left_below_deg: float = -30.0) -> str | None:
+    """'normal' (``left_below_deg``..+90), 'left' (-90..<``left_below_deg``), 'right'
+    (>+90..180), 'extreme' (other); from the statements (LAD / RAD / else normal) when the
+    axis value is absent.
+
+    ``left_below_deg=-30`` is the AHA/ACC/HRS convention (Surawicz et al., Circulation
+    119:e235, 2009). LUDB's cardiologists (Nizhny Novgorod) appear to follow the Russian
+    school, where left deviation starts below 0 degrees ('horizontal' is 0..+30): LUDB
+    does not define its categories, so agreement is reported under both limits."""
+    if axis_deg is not None:
+        a = (axis_deg + 180.0) % 360.0 - 180.0
+        if left_below_deg <= a <= 90.0:
+            return "normal"
+        if -90.0 <= a < left_below_deg:
+            return "left"
+        return "right" if a > 90.0 else "extreme"
+    keys = L.to_classes(codes)
+    if not codes:
+        return None
+    return "left" if "lad" in keys else "right" if "rad" in keys else "normal"
+
+
+def engine_summary(d: dict, seconds: float) -> dict:
+    """The engine values the LUDB scores use, from an engine dict (``measure --json``)."""
+    ok = "error" not in d
+    codes = records.statement_codes(d)
+    axis = records.measurement(d, "qrs_axis_deg")
+    return {
+        "seconds": seconds, "error": d.get("error"),
+        **{k: records.measurement(d, k) for k in INTERVALS},
+        "codes": codes, "rhythm": rhythm_category(codes) if ok else None,
+        "axis_deg": axis, "axis": axis_category(axis, codes) if ok else None,
+        "axis_below0": axis_category(axis, codes, 0.0) if ok else None,
+        "delineation": d.get("delineation") or {}}
+
+
+def record_result(path: str | Path, use_engine: bool = True, use_baseline: bool = True) -> dict:
+    """Reference, engine and baseline results of one LUDB record.
+
+    Parameters
+    ----------
+    path : record path without extension (``.../ludb/data/1``); its per-lead annotation
+        files (``.i`` ... ``.v6``) must be beside it.
+    use_engine, use_baseline : run the evidence engine / the NeuroKit2-alone baseline.
+
+    Returns
+    -------
+    A picklable dict: ``record`` (the file stem, int when numeric), ``waves`` (annotations),
+    ``ref`` / ``ref0`` (reference intervals in ms, trim 2 / trim 0, without per-beat detail),
+    and ``engine`` / ``baseline`` dicts with ``pr_ms``, ``qrs_ms``, ``qt_ms`` (ms),
+    ``seconds`` and ``delineation``.
+    """
+    path = Path(path)
+    stem = path.name
+    waves = ludb.read_waves(path)
+    out = {"record": int(stem) if stem.isdigit() else stem, "waves": waves,
+           "ref": ludb.reference_intervals(waves, trim=2),
+           "ref0": ludb.reference_intervals(waves, trim=0)}
+    for r in ("ref", "ref0"):
+        out[r].pop("beats")
+    if use_engine:
+        t0 = time.perf_counter()
+        d = records.engine_dict(path)
+        out["engine"] = engine_summary(d, time.perf_counter() - t0)
+    if use_baseline:
+        from benchmarks.baselines import nk_analyze
+
+        t0 = time.perf_counter()
+        try:
+            b = nk_analyze(records.load(path))
+            out["baseline"] = {"errors": b["errors"],
+                               **{k: b["intervals"][k] for k in INTERVALS},
+                               "delineation": b["delineation"]}
+        except Exception as exc:  # noqa: BLE001 - reported per record
+            out["baseline"] = {"error": f"{type(exc).__name__}: {exc}",
+                               **{k: None for k in INTERVALS}, "delineation": {}}
+        out["baseline"]["seconds"] = time.perf_counter() - t0
+    return out
