@@ -232,3 +232,154 @@ def test_statements_wrong_layout(tmp_path, capsys):
                str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert rc == 2 and "ptbxl_database.csv" in err and "# Dx:" in err
+
+
+# ---------------------------------------------------------------------------------------
+# qa
+# ---------------------------------------------------------------------------------------
+def test_qa_questions_follow_the_labels():
+    from evals.datasets import LabelledRecord
+    from evals.suites.qa import normalise, questions_for
+
+    rec = LabelledRecord("x", Path("x.hea"), frozenset({"164889003", "164934002"}))
+    qs = {q["class"]: q for q in questions_for(rec, "cinc")}
+    assert qs["af"]["expected"] == ["yes"] and qs["rbbb"]["expected"] == ["no"]
+    assert qs["rhythm"]["question"] == "Which rhythm is this?"
+    assert qs["rhythm"]["expected"] == ["af"]
+    # 'T wave abnormal' is only a broader code for T-wave inversion: no question about it
+    assert "tinv" not in qs
+    assert normalise("Cannot tell from this recording: ...", "yes/no") is None
+    assert normalise("No: criteria not met.", "yes/no") == "no"
+    assert normalise("The rhythm is sinus bradycardia at 52 bpm.", "which") == "sb"
+
+
+def test_qa_suite_no_llm_on_cinc(cinc_dir, tmp_path, monkeypatch):
+    from evals.labels import CLASS_BY_KEY, parse_header
+
+    monkeypatch.setenv("ECG_ASSISTANT_HOME", str(tmp_path / "home"))
+    out = tmp_path / "qa"
+    assert main(["eval", "qa", "--data", str(cinc_dir), "--out", str(out), "--limit",
+                 "2"]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["n_records"] == 2 and "no LLM" in s["llm"]
+    yn = s["by_type"]["yes/no"]
+    assert yn["n"] >= 20 and yn["correct"] + yn["abstained"] <= yn["n"]
+    assert s["by_type"]["which"]["n"] >= 1
+    rows = [json.loads(x) for x in (out / "records.jsonl").read_text().splitlines()]
+    # the expected answers are the labels: check one against the header directly
+    first = sorted(cinc_dir.glob("*.hea"))[0]
+    truth = parse_header(first).dx
+    af = next(q for q in rows[0]["qa"] if q["class"] == "af")
+    assert af["expected"] == (["yes"] if CLASS_BY_KEY["af"].codes & truth else ["no"])
+    # scoring is exact match on the normalised answer
+    for q in rows[0]["qa"] + rows[1]["qa"]:
+        assert q["correct"] == (q["normalised"] is not None and [q["normalised"]] ==
+                                q["expected"])
+    assert (out / "qa_accuracy.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_ecgqa_reader_and_qa_suite_over_ptbxl(ptbxl_dir, tmp_path, monkeypatch):
+    from evals.ecgqa import read_ecgqa
+
+    monkeypatch.setenv("ECG_ASSISTANT_HOME", str(tmp_path / "home"))
+    items = [
+        {"template_id": 1, "question_id": 0, "sample_id": 0, "question_type": "single-verify",
+         "attribute_type": "scp_code", "question": "Is there evidence of incomplete right "
+         "bundle branch block on this ECG?", "answer": ["yes"], "ecg_id": [2],
+         "attribute": ["incomplete right bundle branch block"]},
+        {"template_id": 1, "question_id": 1, "sample_id": 1, "question_type": "single-verify",
+         "attribute_type": "scp_code", "question": "Is there evidence of atrial "
+         "fibrillation on this ECG?", "answer": ["no"], "ecg_id": [1],
+         "attribute": ["atrial fibrillation"]},
+        {"template_id": 30, "question_id": 2, "sample_id": 2,
+         "question_type": "comparison_consecutive-verify", "attribute_type": "scp_code",
+         "question": "Was sinus rhythm present in both ECGs?", "answer": ["yes"],
+         "ecg_id": [1, 2], "attribute": None},
+        {"template_id": 5, "question_id": 3, "sample_id": 3, "question_type": "single-query",
+         "attribute_type": "heart_axis", "question": "What is the heart axis of this ECG?",
+         "answer": ["normal heart axis"], "ecg_id": [999], "attribute": ["normal"]},
+    ]
+    qa_dir = tmp_path / "ecgqa" / "template"
+    qa_dir.mkdir(parents=True)
+    (qa_dir / "test.json").write_text(json.dumps(items))
+    got, skipped = read_ecgqa(tmp_path / "ecgqa", {1, 2})
+    assert [(q.ecg_id, q.answer) for q in got] == [(2, ("yes",)), (1, ("no",))]
+    assert skipped == {"comparison": 1, "ecg_not_in_data": 1}
+    out = tmp_path / "qa_ptbxl"
+    assert main(["eval", "qa", "--data", str(ptbxl_dir), "--out", str(out), "--ecgqa",
+                 str(tmp_path / "ecgqa")]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["by_type"]["single-verify"]["n"] == 2
+    assert s["ecgqa_skipped"] == {"comparison": 1, "ecg_not_in_data": 1}
+    rows = [json.loads(x) for x in (out / "records.jsonl").read_text().splitlines()]
+    af = next(q for r in rows for q in r["qa"] if q.get("source") == "ecg-qa"
+              and q["expected"] == ["no"])
+    assert af["normalised"] in ("yes", "no", None)  # the engine's own decision, scored
+
+
+def test_qa_ecgqa_bad_file_is_a_layout_error(ptbxl_dir, tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"question": "?"}))
+    rc = main(["eval", "qa", "--data", str(ptbxl_dir), "--out", str(tmp_path / "o"),
+               "--ecgqa", str(bad)])
+    assert rc == 2 and "expected a list of objects" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------
+# grounding
+# ---------------------------------------------------------------------------------------
+_PLAN = {"tool_call": ("plan", {"knowledge_queries": [], "use_priors": False,
+                                "use_similar": False})}
+_BAD = json.dumps({"findings": [{"text": "Heart rate 212 bpm.", "evidence_ids": ["m:hr_bpm"]},
+                                {"text": "QRS duration normal.", "evidence_ids": ["m:qrs_ms"]},
+                                {"text": "See the rhythm strip.", "evidence_ids": ["m:nope"]}],
+                   "summary": "", "limitations": []})
+_GOOD = json.dumps({"findings": [{"text": "QRS duration measured.",
+                                  "evidence_ids": ["m:qrs_ms"]}],
+                    "summary": "", "limitations": []})
+
+
+def _fake_step(req):
+    """Plan by tool call; a first draft with a wrong number and an unknown id; a repair
+    that passes."""
+    if req.get("tools"):
+        return _PLAN
+    return {"content": _GOOD if len(req["messages"]) > 2 else _BAD}
+
+
+def test_grounding_suite_with_fake_llm(cinc_dir, tmp_path, monkeypatch):
+    from tests.fake_openai import FakeOpenAI
+
+    monkeypatch.setenv("ECG_ASSISTANT_HOME", str(tmp_path / "home"))
+    out = tmp_path / "gr"
+    with FakeOpenAI([_fake_step] * 40) as fake:
+        monkeypatch.setenv("ECG_ASSISTANT_LLM_BASE_URL", fake.base_url)
+        monkeypatch.setenv("ECG_ASSISTANT_LLM_MODEL", "fake")
+        assert main(["eval", "grounding", "--data", str(cinc_dir), "--out", str(out),
+                     "--limit", "2", "--injection", "1"]) == 0
+        sent = json.dumps(fake.requests)
+    s = json.loads((out / "summary.json").read_text())
+    assert s["verifier_outcomes"] == {"first": 0.0, "repaired": 1.0, "fallback": 0.0}
+    # first drafts: 2 of 3 findings cite valid ids, the one number (212 bpm) is wrong
+    assert s["first_draft"]["valid_citation_share"] == pytest.approx(2 / 3)
+    assert s["first_draft"]["number_match_share"] == 0.0
+    assert s["first_draft"]["verifier_ok"] == 0.0
+    assert s["final"]["verifier_ok"] == 1.0 and s["final"]["valid_citation_share"] == 1.0
+    assert s["fallback_baseline"]["valid_citation_share"] == 1.0
+    assert s["fallback_baseline"]["number_match_share"] == 1.0
+    inj = s["injection"]
+    assert inj["cases"] == 1 and inj["statements_changed"] == 0
+    assert inj["injection_sent_to_llm"] == 0 and "Ignore previous" not in sent
+    assert inj["any_injected_claim"] == 0
+    assert (out / "grounding.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_grounding_without_llm_says_so_and_scores_the_baseline(cinc_dir, tmp_path,
+                                                               monkeypatch, capsys):
+    monkeypatch.setenv("ECG_ASSISTANT_HOME", str(tmp_path / "home"))
+    out = tmp_path / "gr0"
+    assert main(["eval", "grounding", "--data", str(cinc_dir), "--out", str(out),
+                 "--limit", "1", "--no-llm"]) == 0
+    assert "deterministic fallback baseline only" in capsys.readouterr().err
+    s = json.loads((out / "summary.json").read_text())
+    assert "first_draft" not in s and s["fallback_baseline"]["verifier_ok"] == 1.0
