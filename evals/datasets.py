@@ -84,8 +84,9 @@ def classes_for(fmt: str) -> tuple[str, ...]:
 
 
 def read_records(data: Path, fmt: str | None = None) -> tuple[str, list[LabelledRecord]]:
-    """(format, records) of a labelled dataset folder."""
-    data = Path(data)
+    """(format, records) of a labelled dataset folder (paths resolved: the record loader
+    refuses '..' components)."""
+    data = Path(data).resolve()
     fmt = fmt or detect_format(data)
     reader = {"cinc": read_cinc, "ptbxl": read_ptbxl, "ludb": read_ludb}[fmt]
     recs = reader(data)

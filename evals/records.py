@@ -16,7 +16,9 @@ def load(path: str | Path):
     way ``ecg-assistant measure`` does (``tools.record.load_record``)."""
     from tools.record import load_record
 
-    path = Path(path)
+    # Resolved: the loader refuses paths with '..' components (a guard for uploads), and
+    # the suites take --data as the user typed it.
+    path = Path(path).resolve()
     return load_record(path if path.suffix == ".hea" else path.with_name(path.name + ".hea"))
 
 

@@ -107,8 +107,9 @@ def test_measurements_wrong_layout_says_what_was_expected(tmp_path, capsys):
     assert str(CINC) in err and "ludb.csv" in err and ".v6" in err
 
 
-def test_measurements_on_records_named_otherwise_without_baseline(tmp_path):
-    """Nothing assumes our odd record numbers: an 'even half' named differently works."""
+def test_measurements_on_records_named_otherwise_without_baseline(tmp_path, monkeypatch):
+    """Nothing assumes our odd record numbers: an 'even half' named differently works, and
+    --data may be a relative path with '..' (the loader refuses those unresolved)."""
     src = _copy_ludb(tmp_path / "src", names=("7",))
     dst = tmp_path / "even" / "data"
     dst.mkdir(parents=True)
@@ -117,10 +118,12 @@ def test_measurements_on_records_named_otherwise_without_baseline(tmp_path):
     hea = dst / "8.hea"
     hea.write_text(hea.read_text().replace("7.dat", "8.dat").replace("7 12", "8 12", 1))
     out = tmp_path / "out"
-    assert main(["eval", "measurements", "--data", str(tmp_path / "even"), "--out", str(out),
+    monkeypatch.chdir(tmp_path / "src")
+    assert main(["eval", "measurements", "--data", "../even", "--out", str(out),
                  "--no-baseline"]) == 0
     s = json.loads((out / "summary.json").read_text())
     assert s["n_records"] == 1 and "baseline_neurokit2" not in s
+    assert s["qrs_ms"]["n"] == 1 and not s["failures"]
     assert s["axis_category"] is None  # no ludb.csv: reported, not guessed
     assert "subsets" not in s  # record 8 is not one of our held-out list
 

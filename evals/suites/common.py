@@ -3,7 +3,8 @@ summary/CSV/Markdown writing and matplotlib (Agg) figures.
 
 Resume: each finished record is appended to ``OUTDIR/records.jsonl`` and flushed at once, so
 an interrupted run loses at most the record in progress; a rerun with ``--resume`` (the
-default) reads the file and skips the records already there.
+default) reads the file and skips the records already there (records that failed are
+tried again).
 """
 from __future__ import annotations
 
@@ -72,6 +73,8 @@ class ResultLog:
                         row = json.loads(line)
                     except json.JSONDecodeError:
                         continue  # a line cut by an interrupt: that record is redone
+                    if row.get("error") or (row.get("engine") or {}).get("error"):
+                        continue  # a failed record is tried again on resume
                     self.rows[str(row["key"])] = row
         else:
             self.path.write_text("", encoding="utf-8")

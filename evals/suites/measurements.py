@@ -46,9 +46,9 @@ def find_layout(data: Path) -> tuple[Path, Path | None]:
     ``DIR/data/*.hea`` is the layout; ``DIR/*.hea`` (the data folder itself) is accepted.
     Raises :class:`~evals.suites.common.LayoutError` naming the path and the layout expected.
     """
-    data = Path(data)
-    if not data.is_dir():
+    if not Path(data).is_dir():
         raise common.LayoutError(f"--data {str(data)!r} is not a folder; expected {_EXPECTED}")
+    data = Path(data).resolve()
     for rec_dir in (data / "data", data):
         heads = sorted(rec_dir.glob("*.hea")) if rec_dir.is_dir() else []
         annotated = [h for h in heads if h.with_suffix(".i").exists()
@@ -174,7 +174,8 @@ def plots(out: Path, rows: list[dict]) -> list[Path]:
         ax.set_title(f"{k}: Bland-Altman")
         ax.set_xlabel("mean of reference and method (ms)")
         ax.set_ylabel("method - reference (ms)")
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
     fig.tight_layout()
     paths.append(out / "measurements_bland_altman.png")
     fig.savefig(paths[-1], dpi=110)
@@ -192,7 +193,8 @@ def plots(out: Path, rows: list[dict]) -> list[Path]:
         ax.set_title(f"{k}: error (tolerance +-{tol:g} ms dotted)")
         ax.set_xlabel("method - reference (ms)")
         ax.set_ylabel("records")
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
     fig.tight_layout()
     paths.append(out / "measurements_error_hist.png")
     fig.savefig(paths[-1], dpi=110)
@@ -258,6 +260,10 @@ def run(args) -> int:
     summary = summarize(rows, labels, config)
     figures = plots(out, rows)
     common.write_outputs(out, summary, rows, report(summary, figures))
+    if summary["failures"]:
+        print(f"warning: the engine failed on {len(summary['failures'])} records (see "
+              f"summary.json 'failures'), e.g. {next(iter(summary['failures'].values()))}",
+              file=sys.stderr)
     q = summary["qrs_ms"]
     print(f"measurements: {len(rows)} records; QRS median |error| "
           f"{common.fmt(q['median_abs_error_ms'])} ms; wrote {out / 'summary.json'}")
