@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXAMPLES := examples/ludb-1/1.hea examples/cinc-E07500/E07500.hea
 
-.PHONY: run test install bench clean
+.PHONY: run test install browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,11 @@ run: install
 	$(BIN)/ecg-assistant measure $(EXAMPLES)
 	$(BIN)/ecg-assistant report examples/cinc-E07500/E07500.hea
 
-test: install
+# Debian's chromium + chromium-driver for the browser end-to-end test (tests/test_browser.py).
+browser:
+	scripts/install_browser.sh
+
+test: install browser
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -178,9 +178,14 @@ def cmd_llm_serve(args) -> int:
 def cmd_serve(args) -> int:
     import uvicorn
 
-    from assistant.api import create_app
+    from assistant.api import create_app, mount_ui
 
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    app = create_app()
+    if not args.no_ui:
+        mount_ui(app)
+    print(f"serving the API (docs at /docs){'' if args.no_ui else ' and the app at /'} on "
+          f"http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
 
@@ -329,9 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
     sv = lm.add_parser("serve", help="serve the embedded model (OpenAI-compatible)")
     sv.add_argument("--port", type=int, default=None)
     sv.set_defaults(func=cmd_llm_serve)
-    api = sub.add_parser("serve", help="HTTP API (OpenAPI at /openapi.json)")
+    api = sub.add_parser("serve", help="HTTP API (OpenAPI at /openapi.json) and the app at /")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8000)
+    api.add_argument("--no-ui", action="store_true", help="the API only, no Gradio app at /")
     api.set_defaults(func=cmd_serve)
     m = sub.add_parser("measure", help="measure records and state findings with evidence")
     m.add_argument("paths", nargs="+", metavar="PATH",

@@ -1,19 +1,30 @@
 """What the Gradio app shows, computed here so that app.py holds layout and wiring only.
 
-Uploads are copied under sanitised names into a private temporary directory (the same rules
-as the HTTP API), measured, rendered with evidence highlights, and kept in a per-browser
-session for the chat. Errors come back as messages, never as exceptions in the page.
+The app works through the same :class:`~assistant.service.ReportService` as the HTTP API
+(same store, same sanitised uploads), so a report made in the browser can be fetched by id
+from the API and vice versa. Errors come back as exceptions with a message the page shows.
 """
 from __future__ import annotations
 
-import re
-import shutil
+import json
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
-_NAME_OK = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
-_DATA_EXT = (".hea", ".csv", ".npy", ".npz", ".edf", ".bdf")
+from assistant.uploads import safe_name
+
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
+#: Measurements shown in the table (per-lead amplitudes stay in the JSON download).
+_HIDDEN_PREFIXES = ("amp.", "terminal_qrs.")
+
+
+def default_service():
+    """The service of a stand-alone app (``python app.py``): settings from the environment."""
+    from assistant.config import get_settings
+    from assistant.service import ReportService
+
+    return ReportService(get_settings())
 
 
 def examples() -> dict[str, str]:
@@ -21,75 +32,125 @@ def examples() -> dict[str, str]:
     return {p.parent.name: str(p) for p in sorted(EXAMPLES_DIR.glob("*/*.hea"))}
 
 
-def stage_upload(paths: list[str]) -> str:
-    """Copy uploaded files (Gradio temp paths) under their sanitised base names into a fresh
-    directory; return the path of the file to load (the .hea, else the single data file)."""
+def read_files(paths: list[str] | None, example: str | None = None) -> dict[str, bytes]:
+    """The files of one record, from uploaded (Gradio temp) paths or a bundled example:
+    sanitised base name -> bytes."""
+    if not paths and example:
+        hea = examples().get(example)
+        if hea is None:
+            raise ValueError(f"unknown example {example!r}")
+        paths = [str(p) for p in sorted(Path(hea).parent.iterdir())
+                 if p.suffix.lower() in (".hea", ".dat", ".mat")]
     if not paths:
-        raise ValueError("no file uploaded: choose the .hea with its .dat/.mat, or one "
-                         ".csv/.npy/.npz/.edf file")
-    tmp = Path(tempfile.mkdtemp(prefix="ecg-ui-"))
-    staged = []
+        raise ValueError("upload a record (the .hea with its .dat/.mat, or one .csv/.npy/"
+                         ".npz/.edf file) or pick an example")
+    out = {}
     for p in paths:
         name = Path(str(p)).name
-        if ".." in name or not _NAME_OK.match(name):
-            raise ValueError(f"file name {name!r} is not allowed (letters, digits, . _ - only)")
-        shutil.copyfile(p, tmp / name)
-        staged.append(tmp / name)
-    heads = [p for p in staged if p.suffix.lower() == ".hea"]
-    if heads:
-        return str(heads[0])
-    data = [p for p in staged if p.suffix.lower() in _DATA_EXT]
-    if len(data) != 1:
-        raise ValueError("upload one record: a .hea with its .dat/.mat, or a single "
-                         ".csv/.npy/.npz/.edf file")
-    return str(data[0])
+        try:
+            safe_name(name)
+        except Exception:
+            raise ValueError(f"file name {name!r} is not allowed (letters, digits, . _ - "
+                             "only)") from None
+        out[name] = Path(p).read_bytes()
+    return out
 
 
-def analyse(path: str, highlight: list[str] | None = None) -> dict:
-    """Measure and render one record: report, page PNG path and the tables to show."""
-    from tools.engine import analyze
-    from tools.record import load_record
-    from tools.render import render_ecg_page
+def _tmp(name: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix="ecg-ui-")) / name
 
-    record = load_record(path)
-    report = analyze(record).to_dict()
-    page = Path(tempfile.mkdtemp(prefix="ecg-page-")) / "page.png"
-    render_ecg_page(record, report, page, highlight=highlight or [])
-    m = report["measurements"]
+
+def tables(analysis: dict) -> dict:
+    """Rows of the statements, measurements and quality tables."""
+    m = analysis["measurements"]
     rows = [[k, "-" if v["value"] is None else v["value"], v["unit"], v["id"],
-             v.get("reason") or ""] for k, v in m.items()
-            if not k.startswith(("amp.", "terminal_qrs."))]
-    statements = [[s["label"], s["snomed"], f"{s['confidence']:.2f}", s["criterion"],
-                   ", ".join(s["evidence_ids"]), s["id"]] for s in report["statements"]]
+             v.get("reason") or ""] for k, v in m.items() if not k.startswith(_HIDDEN_PREFIXES)]
+    statements = [[s["label"], s["snomed"], f"{s['confidence']:.2f}",
+                   f"{s['criterion']} ({s.get('source', '')})",
+                   ", ".join(s["evidence_ids"]), s["id"]] for s in analysis["statements"]]
     quality = [[lead, q["grade"], ", ".join(q["issues"])]
-               for lead, q in report["quality"]["leads"].items()]
-    return {"path": path, "report": report, "page": str(page), "measurements": rows,
-            "statements": statements, "quality": quality}
+               for lead, q in analysis["quality"]["leads"].items()]
+    return {"measurements": rows, "statements": statements, "quality": quality}
 
 
-def rerender(state: dict, highlight: list[str]) -> str:
-    """The page again with other evidence highlighted (e.g. a clicked finding)."""
-    from tools.record import load_record
-    from tools.render import render_ecg_page
+def analyse(service, files: dict[str, bytes]) -> dict:
+    """Measure and store one record; the page PNG path, the tables and the report id."""
+    rep = service.create(files, llm=False)
+    page = page_png(service, rep["id"])
+    q = rep["quality"]
+    status = (f"**Not interpreted:** {q.get('abstain_reason')}" if q.get("abstain") else
+              f"Analysed `{rep['record']['source']}` (report `{rep['id']}`): "
+              f"{len(rep['statements'])} statements. Click a statement to highlight its "
+              "evidence; ask about this ECG below.")
+    return {"id": rep["id"], "page": page, "status": status, **tables(rep)}
 
-    page = Path(tempfile.mkdtemp(prefix="ecg-page-")) / "page.png"
-    render_ecg_page(load_record(state["path"]), state["report"], page, highlight=highlight)
-    return str(page)
+
+def page_png(service, rid: str, highlight: list[str] | None = None) -> str:
+    out = _tmp("page.png")
+    out.write_bytes(service.image(rid, "png", highlight or []))
+    return str(out)
 
 
-def answer(state: dict, question: str) -> dict:
-    """Answer a question about the analysed ECG (deterministic unless an LLM endpoint is
-    configured: the page must stay responsive)."""
-    from assistant.config import get_settings
-    from assistant.qa import ChatSession
+def highlight_ids(service, rid: str, statement_id: str) -> list[str]:
+    """The statement and every evidence id it cites (what a click highlights)."""
+    analysis = service.analysis(rid)
+    s = next((s for s in analysis["statements"] if s["id"] == statement_id), None)
+    return [] if s is None else [s["id"], *s["evidence_ids"]]
 
-    session = state.get("session")
-    if session is None:
-        settings = get_settings()
-        llm = None
-        if not settings.embedded:  # the embedded model would stall the page for a minute
-            from assistant.llm_server import connect
-            llm, _ = connect(settings)
-        session = ChatSession(settings, llm, report=state["report"])
-        state["session"] = session
-    return session.ask(question)
+
+def answer(service, rid: str, question: str) -> str:
+    """The answer as chat text with its evidence ids. The LLM phrases it only when a served
+    endpoint is configured: the embedded CPU model would stall the page for a minute."""
+    out = service.ask(rid, question, llm=not service.settings.embedded)
+    return f"{out['answer']}  \n_evidence: {', '.join(out['evidence_ids']) or 'none'}_"
+
+
+def interpret(service, rid: str, poll_s: float = 1.0) -> Iterator[tuple[str, str]]:
+    """Run the LLM report on the record of ``rid``; yields ``(status, findings markdown)``
+    while it works (progress) and once when it is done."""
+    job = service.create(service.store.files(rid), llm=True)
+    t0 = time.perf_counter()
+    while (rep := service.get(job["id"]))["status"] == "running":
+        yield (f"LLM working ({time.perf_counter() - t0:.0f} s): "
+               f"{rep.get('progress') or 'queued'}", "")
+        time.sleep(poll_s)
+    if rep["status"] == "failed":
+        yield f"**Error:** {rep['error']}", ""
+        return
+    yield (f"LLM report `{rep['id']}` done in {time.perf_counter() - t0:.0f} s",
+           findings_markdown(rep))
+
+
+def findings_markdown(rep: dict) -> str:
+    it, g = rep["interpretation"], rep["grounding"]
+    lines = [f"- {f['text']} `[{', '.join(f['evidence_ids'] + f.get('knowledge_ids', []))}]`"
+             for f in it["findings"]]
+    lines += ["", f"**Summary:** {it['summary']}"]
+    if it.get("comparison_with_prior"):
+        lines.append(f"**Compared with prior:** {it['comparison_with_prior']}")
+    how = "deterministic fallback" if g["fallback"] else (
+        "LLM draft, repaired" if g["repaired"] else "LLM draft")
+    lines.append(f"_Grounding: verified ({how})._")
+    return "\n".join(lines)
+
+
+def compare(service, rid: str, prior_files: dict[str, bytes]) -> list[list]:
+    """Rows ``[change, evidence id]`` comparing report ``rid`` with a prior record."""
+    from assistant.evidence_view import compare_with_prior
+
+    prior = service.create(prior_files, llm=False)
+    cmp = compare_with_prior(service.analysis(rid), prior)
+    return [[item["text"], item["id"]] for item in cmp["items"]] or \
+        [["no change in the compared measurements or statements", ""]]
+
+
+def downloads(service, rid: str) -> list[str]:
+    """The report as JSON, FHIR R4 JSON and PDF files (paths for download)."""
+    folder = Path(tempfile.mkdtemp(prefix="ecg-dl-"))
+    js = folder / f"ecg-report-{rid}.json"
+    js.write_text(json.dumps(service.get(rid), indent=1))
+    fhir = folder / f"ecg-report-{rid}.fhir.json"
+    fhir.write_text(json.dumps(service.fhir(rid), indent=1))
+    pdf = folder / f"ecg-report-{rid}.pdf"
+    pdf.write_bytes(service.pdf(rid))
+    return [str(js), str(fhir), str(pdf)]

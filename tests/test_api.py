@@ -1,6 +1,8 @@
-"""HTTP API (assistant.api) through FastAPI's TestClient: no network, no LLM."""
+"""HTTP API (assistant.api) through FastAPI's TestClient: no network, no real LLM."""
 from __future__ import annotations
 
+import io
+import time
 from pathlib import Path
 
 import pytest
@@ -10,16 +12,22 @@ from assistant.api import create_app
 from assistant.config import get_settings
 from assistant.store import ReportStore
 
-REC = Path(__file__).resolve().parents[1] / "examples" / "cinc-E07500"
+ROOT = Path(__file__).resolve().parents[1]
+REC = ROOT / "examples" / "cinc-E07500"
+SHARED = ROOT.parent / "shared" / "data" / "cinc2021"
 
 
-def _files(*names: str) -> list[tuple]:
-    return [("files", (n, (REC / n).read_bytes())) for n in names]
+def _files(*names: str, folder: Path = REC) -> list[tuple]:
+    return [("files", (n, (folder / n).read_bytes())) for n in names]
 
 
 def _settings(home, **kw):
     """Settings isolated from the environment's LLM endpoint and API key."""
     return get_settings(**{"home": str(home), "llm_base_url": "", "api_key": "", **kw})
+
+
+def _no_llm(settings):
+    return None, "LLM unavailable (test)"
 
 
 @pytest.fixture
@@ -29,7 +37,7 @@ def settings(tmp_path):
 
 @pytest.fixture
 def client(settings):
-    return TestClient(create_app(settings))
+    return TestClient(create_app(settings, llm_factory=_no_llm))
 
 
 @pytest.fixture
@@ -39,6 +47,18 @@ def posted(client):
     return r.json()
 
 
+def _poll(client, rid: str, timeout_s: float = 120) -> dict:
+    t0 = time.time()
+    while time.time() - t0 < timeout_s:
+        r = client.get(f"/v1/reports/{rid}")
+        if r.status_code != 202:
+            assert r.status_code == 200, r.text
+            return r.json()
+        assert r.json()["status"] == "running" and r.json()["progress"]
+        time.sleep(0.2)
+    raise AssertionError(f"job {rid} still running after {timeout_s} s")
+
+
 def test_healthz_does_not_start_the_model(client):
     r = client.get("/healthz")
     assert r.status_code == 200
@@ -46,12 +66,22 @@ def test_healthz_does_not_start_the_model(client):
 
 
 def test_report_of_the_bundled_record(posted):
-    assert len(posted["id"]) == 32
+    assert len(posted["id"]) == 32 and posted["status"] == "done"
     assert "Sinus bradycardia" in [s["label"] for s in posted["statements"]]
     assert {"record", "evidence", "measurements", "quality", "delineation"} <= set(posted)
     assert posted["record"]["source"] == "E07500.hea"
     for s in posted["statements"]:  # every cited id resolves in the evidence index
         assert set(s["evidence_ids"]) <= set(posted["evidence"])
+
+
+def test_rbbb_record_from_the_dataset_states_rbbb(client):
+    # E07509 is labelled RBBB (SNOMED 59118001) in the CinC 2021 header.
+    assert "59118001" in (SHARED / "E07509.hea").read_text()
+    r = client.post("/v1/reports?llm=false",
+                    files=_files("E07509.hea", "E07509.mat", folder=SHARED))
+    assert r.status_code == 200, r.text
+    rbbb = [s for s in r.json()["statements"] if s["snomed"] == "59118001"]
+    assert rbbb and rbbb[0]["label"] == "Right bundle branch block"
 
 
 def test_report_is_stored_and_survives_a_restart(settings, client, posted):
@@ -60,20 +90,46 @@ def test_report_is_stored_and_survives_a_restart(settings, client, posted):
     again = TestClient(create_app(_settings(settings.home)))
     assert again.get(f"/v1/reports/{posted['id']}").json() == posted
     assert posted["id"] in again.get("/v1/reports").json()["ids"]
-    assert ReportStore(Path(settings.home) / "reports.sqlite3").get(posted["id"])["status"] \
-        == "done"
+    store = ReportStore(Path(settings.home) / "reports.sqlite3")
+    assert store.get(posted["id"])["status"] == "done"
+    assert set(store.files(posted["id"])) == {"E07500.hea", "E07500.mat"}
+    # the page renders from the stored files after the restart
+    assert again.get(f"/v1/reports/{posted['id']}/image").content[:4] == b"\x89PNG"
 
 
-def test_unknown_report_is_404(client):
-    r = client.get("/v1/reports/" + "0" * 32)
-    assert r.status_code == 404 and "0" * 32 in r.json()["detail"]
+def test_unknown_report_is_404_on_every_route(client):
+    rid = "0" * 32
+    for r in (client.get(f"/v1/reports/{rid}"), client.get(f"/v1/reports/{rid}/image"),
+              client.get(f"/v1/reports/{rid}/fhir"), client.get(f"/v1/reports/{rid}/pdf"),
+              client.post(f"/v1/reports/{rid}/ask", json={"question": "AF?"}),
+              client.get(f"/v1/reports/{rid}/questions")):
+        assert r.status_code == 404 and rid in r.json()["detail"]
     assert client.get("/v1/reports/../../etc").status_code == 404
+    assert client.get("/v1/reports/not-an-id/image").status_code == 404
 
 
 def test_random_bytes_as_header_is_a_clear_4xx(client):
     r = client.post("/v1/reports", files=[("files", ("x.hea", bytes(range(256)) * 8))])
     assert 400 <= r.status_code < 500
     assert "x.hea" in r.json()["detail"]
+
+
+def test_random_bytes_as_a_record_are_4xx(client):
+    junk = bytes((i * 7919) % 256 for i in range(20000))
+    for files in ([("files", ("r.hea", junk)), ("files", ("r.mat", junk))],
+                  [("files", ("r.edf", junk))], [("files", ("r.npz", junk))]):
+        r = client.post("/v1/reports?llm=false&fs=500", files=files)
+        assert 400 <= r.status_code < 500, r.text
+        assert files[0][1][0] in r.json()["detail"]
+
+
+def test_truncated_signal_is_a_clear_4xx(client):
+    mat = (REC / "E07500.mat").read_bytes()
+    r = client.post("/v1/reports", files=[("files", ("E07500.hea", (REC / "E07500.hea")
+                                                     .read_bytes())),
+                                          ("files", ("E07500.mat", mat[:len(mat) // 3]))])
+    assert 400 <= r.status_code < 500
+    assert "E07500" in r.json()["detail"]
 
 
 def test_header_without_its_data_file_names_the_missing_file(client):
@@ -122,17 +178,101 @@ def test_api_key_is_required_when_set(tmp_path):
     assert c.get("/v1/reports", headers={"X-API-Key": "s3cret"}).status_code == 200
 
 
-def test_llm_report_falls_back_without_llm(settings):
-    app = create_app(settings, llm_factory=lambda s: (None, "LLM unavailable (test)"))
-    r = TestClient(app).post("/v1/reports?llm=true",
-                             files=_files("E07500.hea", "E07500.mat"))
+def test_llm_report_runs_as_a_job_and_falls_back_without_llm(client):
+    r = client.post("/v1/reports?llm=true", files=_files("E07500.hea", "E07500.mat"))
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert job["status"] == "running" and r.headers["location"] == f"/v1/reports/{job['id']}"
+    rep = _poll(client, job["id"])
+    assert rep["status"] == "done" and rep["grounding"]["fallback"]
+    assert "LLM unavailable (test)" in rep["notes"]
+    assert rep["record"]["source"] == "E07500.hea"
+    assert rep["interpretation"]["findings"]
+    # derived views work for LLM reports too (the record is measured again from its files)
+    assert client.get(f"/v1/reports/{job['id']}/image?format=svg").text.lstrip() \
+        .startswith(("<?xml", "<svg"))
+
+
+def test_llm_report_with_wait_returns_the_report(client):
+    r = client.post("/v1/reports?llm=true&wait=true",
+                    files=_files("E07500.hea", "E07500.mat"))
     assert r.status_code == 200, r.text
-    rep = r.json()
-    assert rep["grounding"]["fallback"] and "LLM unavailable (test)" in rep["notes"]
-    assert "/tmp" not in rep["record"]["source"]
+    assert r.json()["status"] == "done" and "interpretation" in r.json()
+
+
+def test_bad_record_with_llm_fails_at_once_not_in_the_job(client):
+    r = client.post("/v1/reports?llm=true", files=_files("E07500.hea"))
+    assert r.status_code == 422 and "E07500.mat" in r.json()["detail"]
+
+
+def test_interrupted_job_is_resumed_after_a_restart(settings):
+    store = ReportStore(Path(settings.home) / "reports.sqlite3")
+    files = {n: (REC / n).read_bytes() for n in ("E07500.hea", "E07500.mat")}
+    rid = store.save(None, status="running", files=files,
+                     meta={"fs": None, "llm": True, "primary": "E07500.hea"})
+    c = TestClient(create_app(settings, llm_factory=_no_llm))
+    rep = _poll(c, rid)
+    assert rep["status"] == "done" and rep["interpretation"]["summary"]
+
+
+def test_image_formats_and_highlights(client, posted):
+    rid = posted["id"]
+    png = client.get(f"/v1/reports/{rid}/image?highlight=m:qrs_ms&highlight=s:sb")
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    plain = client.get(f"/v1/reports/{rid}/image")
+    assert png.content[:4] == b"\x89PNG" and png.content != plain.content
+    svg = client.get(f"/v1/reports/{rid}/image?format=svg")
+    assert svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
+    r = client.get(f"/v1/reports/{rid}/image?highlight=m:nonsense")
+    assert r.status_code == 400 and "m:nonsense" in r.json()["detail"]
+    assert client.get(f"/v1/reports/{rid}/image?format=gif").status_code == 422
+
+
+def test_pdf_report_has_the_page_and_the_cited_statements(client, posted):
+    from pypdf import PdfReader
+
+    r = client.get(f"/v1/reports/{posted['id']}/pdf")
+    assert r.status_code == 200 and r.content[:5] == b"%PDF-"
+    pdf = PdfReader(io.BytesIO(r.content))
+    assert len(pdf.pages) >= 2
+    text = "\n".join(p.extract_text() for p in pdf.pages[1:])
+    assert "Sinus bradycardia" in text and "m:hr_bpm" in text
+
+
+def test_ask_cites_evidence_and_is_kept_with_the_report(settings, client, posted):
+    rid = posted["id"]
+    r = client.post(f"/v1/reports/{rid}/ask?llm=false", json={"question": "Is there bradycardia?"})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["answer"].startswith("Yes") and "m:hr_bpm" in out["evidence_ids"]
+    assert set(out["evidence_ids"]) <= set(posted["evidence"])
+    r = client.post(f"/v1/reports/{rid}/ask", json={"question": "What is the QRS duration?"})
+    assert r.status_code == 200 and "m:qrs_ms" in r.json()["evidence_ids"]
+    assert client.post(f"/v1/reports/{rid}/ask", json={"question": ""}).status_code == 422
+    again = TestClient(create_app(_settings(settings.home)))
+    qs = again.get(f"/v1/reports/{rid}/questions").json()["questions"]
+    assert [q["question"] for q in qs] == ["Is there bradycardia?", "What is the QRS duration?"]
+
+
+def test_fhir_export_is_a_stable_r4_bundle(client, posted):
+    r = client.get(f"/v1/reports/{posted['id']}/fhir")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/fhir+json")
+    bundle = r.json()
+    assert bundle["resourceType"] == "Bundle"
+    kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
+    assert kinds.count("DiagnosticReport") == 1 and "Observation" in kinds
+    obs = {o["code"]["coding"][0]["code"]: o for o in (e["resource"] for e in bundle["entry"])
+           if o["resourceType"] == "Observation"}
+    assert obs["8633-0"]["valueQuantity"]["value"] == posted["measurements"]["qrs_ms"]["value"]
+    dr = next(e["resource"] for e in bundle["entry"]
+              if e["resource"]["resourceType"] == "DiagnosticReport")
+    assert "426177001" in [c["coding"][0]["code"] for c in dr["conclusionCode"]]
+    assert client.get(f"/v1/reports/{posted['id']}/fhir").json() == bundle  # stable
 
 
 def test_openapi_lists_the_report_routes(client):
     paths = client.get("/openapi.json").json()["paths"]
     assert "post" in paths["/v1/reports"] and "/v1/reports/{report_id}" in paths
     assert "multipart/form-data" in paths["/v1/reports"]["post"]["requestBody"]["content"]
+    for route in ("image", "pdf", "fhir", "ask", "questions"):
+        assert f"/v1/reports/{{report_id}}/{route}" in paths

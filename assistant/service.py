@@ -1,0 +1,300 @@
+"""The report service behind the HTTP API and the Gradio app: analyse, store, re-render,
+answer questions and run LLM reports as background jobs.
+
+Every report keeps the uploaded files of its record in the :class:`~assistant.store.
+ReportStore`, so the page can be rendered, questions answered and an interrupted LLM job
+re-run after a restart. CPU-bound analyses are bounded by a semaphore (one per core) so that
+many concurrent uploads queue instead of thrashing; LLM jobs run one at a time on a single
+worker thread (one local model). Logs carry ids, counts and error types only.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from assistant.config import Settings
+from assistant.store import ReportStore, new_id
+from assistant.uploads import primary, write_files
+
+log = logging.getLogger(__name__)
+
+LLMFactory = Callable[[Settings], tuple[Any, str | None]]
+ImageFormat = Literal["png", "svg", "pdf"]
+
+
+class ServiceError(Exception):
+    """A client error: ``status`` is the HTTP status, the message says what was wrong."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def default_llm(settings: Settings) -> tuple[Any, str | None]:
+    """The LLM for LLM reports and questions (:func:`assistant.llm_server.connect`)."""
+    from assistant.llm_server import connect
+
+    llm, note = connect(settings)
+    if note:
+        log.warning("LLM unavailable; deterministic answers only")
+    return llm, note
+
+
+class ReportService:
+    """Reports of uploaded records, persisted in ``settings.home / 'reports.sqlite3'``."""
+
+    def __init__(self, settings: Settings, *, llm_factory: LLMFactory | None = None,
+                 resume: bool = True):
+        self.settings = settings
+        self.store = ReportStore(Path(settings.home) / "reports.sqlite3")
+        self.make_llm = llm_factory or default_llm
+        self._cpu = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+        self._jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm-report")
+        self._futures: dict[str, Future] = {}
+        self._cache: OrderedDict[str, dict] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        if resume:
+            for rid in self.store.running():  # the server stopped during these jobs
+                log.info("report %s: resuming an interrupted LLM job", rid)
+                self._futures[rid] = self._jobs.submit(self._run_job, rid)
+
+    # ------------------------------------------------------------------ files
+    @contextmanager
+    def _staged(self, files: dict[str, bytes]) -> Iterator[Path]:
+        """The record's files written into a private folder; yields the path to load."""
+        main = primary(list(files))
+        with tempfile.TemporaryDirectory(prefix="ecg-upload-") as tmp:
+            write_files(files, Path(tmp))
+            try:
+                yield Path(tmp) / main
+            except ServiceError:
+                raise
+            except Exception as exc:
+                raise ServiceError(422, _error_message(exc, main, tmp)) from None
+
+    def _files(self, rid: str) -> dict[str, bytes]:
+        files = self.store.files(rid)
+        if not files:
+            raise ServiceError(409, f"report {rid!r} has no stored record files (made "
+                                    "before files were kept); upload the record again")
+        return files
+
+    # ------------------------------------------------------------------ reports
+    def create(self, files: dict[str, bytes], *, fs: float | None = None, llm: bool = False,
+               patient_id: str | None = None) -> dict:
+        """Analyse one record and store it. Without the LLM: the finished report. With it:
+        ``{id, status: 'running'}`` for a background job (poll :meth:`get`)."""
+        t0 = time.perf_counter()
+        meta = {"fs": fs, "llm": llm, "patient_id": patient_id,
+                "primary": primary(list(files))}
+        if llm:
+            with self._staged(files) as path:  # fail now with the loader's clear message
+                from tools.record import load_record
+                load_record(path, fs=fs)
+            rid = self.store.save(None, status="running", files=files, meta=meta)
+            self.store.set_progress(rid, "queued")
+            self._futures[rid] = self._jobs.submit(self._run_job, rid)
+            log.info("report %s: %d file(s), LLM job queued", rid, len(files))
+            return {"id": rid, "status": "running", "progress": "queued"}
+        with self._cpu, self._staged(files) as path:
+            report = _deterministic_report(path, fs)
+        rid = self.store.save(report, files=files, meta=meta)
+        self._remember(rid, report)
+        log.info("report %s: %d file(s), %.1f s", rid, len(files), time.perf_counter() - t0)
+        return {"id": rid, "status": "done", **report}
+
+    def wait(self, rid: str, timeout_s: float | None = None) -> dict:
+        """Block until the job of ``rid`` ends; returns :meth:`get`."""
+        fut = self._futures.get(rid)
+        if fut is not None:
+            fut.result(timeout=timeout_s)
+        return self.get(rid)
+
+    def get(self, rid: str) -> dict:
+        """The stored report with ``id`` and ``status``; a running job gives its progress, a
+        failed one its error. ServiceError 404 for an unknown id."""
+        row = self.store.get(rid) if _valid_id(rid) else None
+        if row is None:
+            raise ServiceError(404, f"no report with id {rid!r}")
+        if row["status"] == "running":
+            return {"id": rid, "status": "running", "progress": row["progress"]}
+        if row["status"] == "failed":
+            return {"id": rid, "status": "failed", "error": row["error"]}
+        return {"id": rid, "status": "done", **row["report"]}
+
+    def ids(self) -> list[str]:
+        return self.store.ids()
+
+    def _run_job(self, rid: str) -> None:
+        from assistant.agent import ReportAgent
+
+        row = self.store.get(rid) or {}
+        meta = row.get("meta") or {}
+        t0 = time.perf_counter()
+        try:
+            llm, note = self.make_llm(self.settings)
+            agent = ReportAgent(self.settings, llm,
+                                progress=lambda msg: self.store.set_progress(rid, msg))
+            with self._staged(self._files(rid)) as path:
+                report = agent.run(str(path), fs=meta.get("fs"),
+                                   patient_id=meta.get("patient_id"))
+            if note:
+                report["notes"] = [*report.get("notes", []), note]
+            report["record"]["source"] = meta.get("primary") or report["record"]["source"]
+            self.store.save(report, id=rid)
+            log.info("report %s: LLM job done in %.1f s", rid, time.perf_counter() - t0)
+        except ServiceError as exc:
+            self.store.save(None, id=rid, status="failed", error=str(exc))
+        except Exception as exc:
+            log.error("report %s: LLM job failed (%s)", rid, type(exc).__name__)
+            self.store.save(None, id=rid, status="failed",
+                            error=f"the LLM report failed ({type(exc).__name__}); the "
+                                  "record is kept: post it again with llm=false for the "
+                                  "deterministic report")
+        finally:
+            self._futures.pop(rid, None)
+
+    # ------------------------------------------------------------------ derived views
+    def _done(self, rid: str) -> dict:
+        rep = self.get(rid)
+        if rep["status"] != "done":
+            raise ServiceError(409, f"report {rid!r} is {rep['status']}"
+                                    + (f": {rep.get('error')}" if rep.get("error") else
+                                       "; try again when it is done"))
+        return rep
+
+    def analysis(self, rid: str) -> dict:
+        """The evidence engine's analysis of report ``rid`` (the deterministic report holds
+        it; for an LLM report the stored record is measured again, same code, same result)."""
+        rep = self._done(rid)
+        if "measurements" in rep:
+            return rep
+        with self._cache_lock:
+            if rid in self._cache:
+                return self._cache[rid]
+        meta = (self.store.get(rid) or {}).get("meta") or {}
+        with self._cpu, self._staged(self._files(rid)) as path:
+            from tools.engine import analyze
+            from tools.record import load_record
+            analysis = analyze(load_record(path, fs=meta.get("fs"))).to_dict()
+        self._remember(rid, analysis)
+        return analysis
+
+    def _remember(self, rid: str, analysis: dict) -> None:
+        with self._cache_lock:
+            self._cache[rid] = analysis
+            while len(self._cache) > 64:
+                self._cache.popitem(last=False)
+
+    def image(self, rid: str, fmt: ImageFormat = "png",
+              highlight: list[str] | tuple[str, ...] = ()) -> bytes:
+        """The 12-lead page of report ``rid`` with ``highlight`` evidence ids shaded."""
+        from tools.record import load_record
+        from tools.render import render_ecg_page
+
+        analysis = self.analysis(rid)
+        unknown = [h for h in highlight if h not in (analysis.get("evidence") or
+                                                      _evidence(analysis))]
+        if unknown:
+            raise ServiceError(400, f"unknown evidence id(s) {', '.join(unknown)} for report "
+                                    f"{rid!r}")
+        meta = (self.store.get(rid) or {}).get("meta") or {}
+        with self._cpu, self._staged(self._files(rid)) as path, \
+                tempfile.TemporaryDirectory() as out:
+            target = Path(out) / f"page.{fmt}"
+            render_ecg_page(load_record(path, fs=meta.get("fs")), analysis, target,
+                            highlight=list(highlight))
+            return target.read_bytes()
+
+    def pdf(self, rid: str) -> bytes:
+        """The printable report: the 12-lead page, then findings, measurements, statements
+        with criteria and citations, quality (:mod:`assistant.report_pdf`)."""
+        from assistant.report_pdf import report_pdf
+
+        page = self.image(rid, "pdf")
+        return report_pdf(self._done(rid), self.analysis(rid), page,
+                          questions=self.store.questions(rid))
+
+    def fhir(self, rid: str) -> dict:
+        """FHIR R4 Bundle (DiagnosticReport + Observations) of report ``rid``."""
+        rep = self._done(rid)
+        from assistant.fhir import report_to_fhir
+
+        if "measurements" not in rep:
+            rep = {**rep, "measurements": self.analysis(rid)["measurements"],
+                   "quality": self.analysis(rid)["quality"]}
+        created = (self.store.get(rid) or {}).get("created")
+        return report_to_fhir(rep, rid, issued=created)
+
+    def ask(self, rid: str, question: str, *, llm: bool = True) -> dict:
+        """Answer ``question`` about report ``rid`` from its evidence (earlier questions of
+        this report are the conversation); the answer is stored with the report."""
+        from assistant.qa import ChatSession
+
+        question = question.strip()
+        if not question:
+            raise ServiceError(400, "empty question")
+        analysis = self.analysis(rid)
+        model, note = self.make_llm(self.settings) if llm else (None, None)
+        session = ChatSession(self.settings, model, report=analysis)
+        for past in self.store.questions(rid)[-3:]:
+            session.history += [{"role": "user", "content": past["question"]},
+                                {"role": "assistant", "content": past["answer"]["answer"]}]
+        out = session.ask(question)
+        if note:
+            out["note"] = note
+        self.store.add_question(rid, question, out)
+        return out
+
+    def questions(self, rid: str) -> list[dict]:
+        self.get(rid)  # 404 for an unknown id
+        return self.store.questions(rid)
+
+    def close(self) -> None:
+        self._jobs.shutdown(wait=False, cancel_futures=True)
+
+
+# --------------------------------------------------------------------------- helpers
+def _valid_id(rid: str) -> bool:
+    return len(rid) == 32 and all(c in "0123456789abcdef" for c in rid)
+
+
+def _evidence(analysis: dict) -> dict:
+    from tools.evidence import evidence_index
+
+    return evidence_index(analysis)
+
+
+def _deterministic_report(path: Path, fs: float | None) -> dict:
+    """Evidence and statements only (no LLM): what ``POST /v1/reports?llm=false`` returns."""
+    from tools.engine import analyze
+    from tools.record import load_record
+
+    d = analyze(load_record(path, fs=fs)).to_dict()
+    return {"record": d["record"], "evidence": _evidence(d), "statements": d["statements"],
+            "measurements": d["measurements"], "quality": d["quality"],
+            "delineation": d["delineation"], "beats": d.get("beats", []),
+            "notes": d.get("notes", [])}
+
+
+def _error_message(exc: Exception, main: str, tmp: str) -> str:
+    """A client-facing message naming the uploaded file, without server paths."""
+    from tools.record import RecordError
+
+    if isinstance(exc, RecordError):
+        msg = str(exc).replace(tmp.rstrip("/") + "/", "").replace(tmp, "")
+        return msg if main in msg else f"{main!r}: {msg}"
+    log.error("analysis failed: %s", type(exc).__name__)  # not str(exc): may quote the file
+    return f"could not analyse {main!r} ({type(exc).__name__})"
+
+
+__all__ = ["ReportService", "ServiceError", "default_llm", "new_id"]
