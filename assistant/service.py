@@ -65,6 +65,7 @@ class ReportService:
         if resume:
             for rid in self.store.running():  # the server stopped during these jobs
                 log.info("report %s: resuming an interrupted LLM job", rid)
+                self.store.set_progress(rid, "queued again after a server restart")
                 self._futures[rid] = self._jobs.submit(self._run_job, rid)
 
     # ------------------------------------------------------------------ files
