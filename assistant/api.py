@@ -169,9 +169,37 @@ def mount_ui(app: FastAPI, settings: Settings | None = None) -> bool:
     if not path.is_file():
         log.warning("app.py not found beside the package: serving the API only")
         return False
+    settings = settings or app.state.service.settings
     ui = runpy.run_path(str(path), run_name="ecg_app")
-    gr.mount_gradio_app(app, ui["build"](app.state.service), path="/")
+    # With an API key, the app asks for it as the password: the UI must not be a way around
+    # the key that protects /v1.
+    auth = None
+    if settings.api_key:
+        def auth(username: str, password: str) -> bool:
+            return secrets.compare_digest(password.encode(), settings.api_key.encode())
+    gr.mount_gradio_app(app, ui["build"](app.state.service), path="/", auth=auth,
+                        auth_message="Password: the server's ECG_ASSISTANT_API_KEY",
+                        max_file_size=f"{settings.max_upload_mb:g}mb", footer_links=[])
     return True
+
+
+class QueryFreeAccessLog(logging.Filter):
+    """Drops query strings from uvicorn's access log lines: they may carry a patient id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and \
+                isinstance(record.args[2], str):
+            args = list(record.args)
+            args[2] = args[2].split("?", 1)[0]
+            record.args = tuple(args)
+        return True
+
+
+def install_access_log_filter() -> None:
+    """Attach :class:`QueryFreeAccessLog` to ``uvicorn.access`` (idempotent)."""
+    logger = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, QueryFreeAccessLog) for f in logger.filters):
+        logger.addFilter(QueryFreeAccessLog())
 
 
 def _llm_health(settings: Settings) -> dict:

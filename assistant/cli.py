@@ -178,9 +178,10 @@ def cmd_llm_serve(args) -> int:
 def cmd_serve(args) -> int:
     import uvicorn
 
-    from assistant.api import create_app, mount_ui
+    from assistant.api import create_app, install_access_log_filter, mount_ui
 
     app = create_app()
+    install_access_log_filter()
     if not args.no_ui:
         mount_ui(app)
     print(f"serving the API (docs at /docs){'' if args.no_ui else ' and the app at /'} on "

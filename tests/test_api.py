@@ -276,3 +276,30 @@ def test_openapi_lists_the_report_routes(client):
     assert "multipart/form-data" in paths["/v1/reports"]["post"]["requestBody"]["content"]
     for route in ("image", "pdf", "fhir", "ask", "questions"):
         assert f"/v1/reports/{{report_id}}/{route}" in paths
+
+
+def test_app_at_root_asks_for_the_api_key_when_one_is_set(tmp_path):
+    from assistant.api import mount_ui
+
+    app = create_app(_settings(tmp_path, api_key="s3cret"))
+    assert mount_ui(app)
+    c = TestClient(app)
+    assert c.get("/config").status_code == 401  # the app's config is behind the login
+    assert c.post("/login", data={"username": "u", "password": "wrong"}).status_code == 400
+    assert c.post("/login", data={"username": "u", "password": "s3cret"}).json()["success"]
+    assert c.get("/config").status_code == 200
+    assert c.get("/healthz").status_code == 200
+    assert c.get("/v1/reports").status_code == 401  # the API still needs the header
+
+
+def test_access_log_lines_carry_no_query_string():
+    import logging
+
+    from assistant.api import QueryFreeAccessLog
+
+    rec = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                            '%s - "%s %s HTTP/%s" %d',
+                            ("127.0.0.1:5", "POST", "/v1/reports?patient_id=P-123&llm=true",
+                             "1.1", 202), None)
+    assert QueryFreeAccessLog().filter(rec)
+    assert rec.getMessage() == '127.0.0.1:5 - "POST /v1/reports HTTP/1.1" 202'

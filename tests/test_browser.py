@@ -51,13 +51,14 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         raise AssertionError("server did not come up within 120 s")
-    yield base
+    yield base, home
     proc.terminate()
     proc.wait(timeout=30)
     log.close()
 
 
 def test_served_api_and_app_share_the_port(server):
+    server, home = server
     assert httpx.get(f"{server}/healthz").json()["status"] == "ok"
     assert "/v1/reports" in httpx.get(f"{server}/openapi.json").json()["paths"]
     page = httpx.get(f"{server}/", follow_redirects=True)
@@ -66,6 +67,13 @@ def test_served_api_and_app_share_the_port(server):
     r = httpx.post(f"{server}/v1/reports?llm=false",
                    files=[("files", ("x.hea", junk)), ("files", ("x.mat", junk))])
     assert 400 <= r.status_code < 500 and "x.hea" in r.json()["detail"]
+    ok = httpx.post(f"{server}/v1/reports?llm=false&patient_id=PATIENT-4711",
+                    files=[("files", (n, (REC / n).read_bytes()))
+                           for n in ("E07500.hea", "E07500.mat")], timeout=120)
+    assert ok.status_code == 200
+    time.sleep(0.5)
+    log = (home / "server.log").read_text()
+    assert "POST /v1/reports HTTP/1.1" in log and "PATIENT-4711" not in log  # no patient data
 
 
 def _driver():
@@ -87,6 +95,7 @@ def _driver():
 
 
 def test_upload_report_and_ask_in_the_browser(server):
+    server, _ = server
     from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
