@@ -303,3 +303,27 @@ def test_access_log_lines_carry_no_query_string():
                              "1.1", 202), None)
     assert QueryFreeAccessLog().filter(rec)
     assert rec.getMessage() == '127.0.0.1:5 - "POST /v1/reports HTTP/1.1" 202'
+
+
+def test_fuzzed_uploads_never_reach_a_500(client):
+    from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+    exts = [".hea", ".dat", ".mat", ".csv", ".npy", ".npz", ".edf", ".bdf", ".txt", ""]
+    hea = (REC / "E07500.hea").read_bytes()
+
+    @hsettings(max_examples=40, deadline=None,
+               suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(parts=st.lists(st.tuples(st.sampled_from(exts),
+                                    st.one_of(st.binary(max_size=3000),
+                                              st.just(hea), st.just(hea[:200]))),
+                          min_size=1, max_size=3, unique_by=lambda t: t[0]),
+           fs=st.one_of(st.none(), st.sampled_from(["500", "0", "-3", "abc", "1e9"])))
+    def run(parts, fs):
+        query = "" if fs is None else f"?fs={fs}"
+        r = client.post(f"/v1/reports{query}",
+                        files=[("files", (f"rec{ext}", data)) for ext, data in parts])
+        assert r.status_code < 500, (parts, fs, r.text)
+        if r.status_code >= 400:
+            assert isinstance(r.json()["detail"], (str, list)) and r.json()["detail"]
+
+    run()
