@@ -6,7 +6,8 @@
 Routes (OpenAPI at ``/openapi.json``, docs at ``/docs``):
 
 - ``GET /healthz``: readiness and whether the LLM backend answers;
-- ``POST /v1/reports`` (multipart ``files``; ``llm``, ``fs``, ``patient_id``, ``wait``):
+- ``POST /v1/reports`` (multipart ``files``; ``llm``, ``fs``, ``patient_id``, ``prior_id``,
+  ``wait``):
   ``llm=false`` returns the report (200); ``llm=true`` starts a job (202, poll
   ``GET /v1/reports/{id}``) unless ``wait=true``;
 - ``GET /v1/reports`` (ids), ``GET /v1/reports/{id}`` (200 done / failed, 202 running);
@@ -89,13 +90,15 @@ def create_app(settings: Settings | None = None, *,
             patient_id: str | None = Query(None, max_length=64, pattern=r"^[A-Za-z0-9._-]+$",
                                            description="compare with this patient's priors "
                                                        "(LLM reports)"),
+            prior_id: str | None = Query(None, description="id of an earlier stored report "
+                                                           "of the same patient to compare with"),
             wait: bool = Query(False, description="with llm=true: wait for the report "
                                                   "instead of returning 202")):
         """Analyse one uploaded record and store it (with its files); returns the report
         with its ``id``, or for an LLM job ``202 {id, status: running}``."""
         files = await read_uploads(request, settings.max_upload_mb)
         out = await run_in_threadpool(service.create, files, fs=fs, llm=llm,
-                                      patient_id=patient_id)
+                                      patient_id=patient_id, prior_id=prior_id)
         if out["status"] == "running":
             if wait:
                 return await run_in_threadpool(service.wait, out["id"])

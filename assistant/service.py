@@ -70,8 +70,12 @@ class ReportService:
 
     # ------------------------------------------------------------------ files
     @contextmanager
-    def _staged(self, files: dict[str, bytes]) -> Iterator[Path]:
-        """The record's files written into a private folder; yields the path to load."""
+    def _staged(self, files: dict[str, bytes]) -> Iterator[Path | None]:
+        """The record's files written into a private folder; yields the path to load (None
+        for no files)."""
+        if not files:
+            yield None
+            return
         main = primary(list(files))
         with tempfile.TemporaryDirectory(prefix="ecg-upload-") as tmp:
             write_files(files, Path(tmp))
@@ -91,11 +95,17 @@ class ReportService:
 
     # ------------------------------------------------------------------ reports
     def create(self, files: dict[str, bytes], *, fs: float | None = None, llm: bool = False,
-               patient_id: str | None = None) -> dict:
+               patient_id: str | None = None, prior_id: str | None = None) -> dict:
         """Analyse one record and store it. Without the LLM: the finished report. With it:
-        ``{id, status: 'running'}`` for a background job (poll :meth:`get`)."""
+        ``{id, status: 'running'}`` for a background job (poll :meth:`get`).
+
+        ``prior_id``: an earlier stored report of the same patient to compare with (the
+        deterministic serial comparison; the LLM report also phrases it)."""
         t0 = time.perf_counter()
-        meta = {"fs": fs, "llm": llm, "patient_id": patient_id,
+        if prior_id is not None:
+            self._done(prior_id)  # 404 / 409 now, not in the job
+            self._files(prior_id)
+        meta = {"fs": fs, "llm": llm, "patient_id": patient_id, "prior_id": prior_id,
                 "primary": primary(list(files))}
         if llm:
             with self._staged(files) as path:  # fail now with the loader's clear message
@@ -108,6 +118,13 @@ class ReportService:
             return {"id": rid, "status": "running", "progress": "queued"}
         with self._cpu, self._staged(files) as path:
             report = _deterministic_report(path, fs)
+        if prior_id is not None:
+            from assistant.evidence_view import compare_with_prior
+
+            prior = self.analysis(prior_id)
+            report["comparison"] = {"prior_id": prior_id,
+                                    **compare_with_prior(report, prior, prior_id)}
+            report["evidence"].update(report["comparison"]["entries"])
         rid = self.store.save(report, files=files, meta=meta)
         self._remember(rid, report)
         log.info("report %s: %d file(s), %.1f s", rid, len(files), time.perf_counter() - t0)
@@ -145,8 +162,11 @@ class ReportService:
             llm, note = self.make_llm(self.settings)
             agent = ReportAgent(self.settings, llm,
                                 progress=lambda msg: self.store.set_progress(rid, msg))
-            with self._staged(self._files(rid)) as path:
+            prior_id = meta.get("prior_id")
+            with self._staged(self._files(rid)) as path, \
+                    self._staged(self._files(prior_id) if prior_id else {}) as prior_path:
                 report = agent.run(str(path), fs=meta.get("fs"),
+                                   prior_path=str(prior_path) if prior_id else None,
                                    patient_id=meta.get("patient_id"))
             if note:
                 report["notes"] = [*report.get("notes", []), note]

@@ -327,3 +327,20 @@ def test_fuzzed_uploads_never_reach_a_500(client):
             assert isinstance(r.json()["detail"], (str, list)) and r.json()["detail"]
 
     run()
+
+
+def test_report_compared_with_a_stored_prior(client, posted):
+    ludb = ROOT / "examples" / "ludb-1"
+    files = _files("1.hea", "1.dat", folder=ludb)
+    r = client.post(f"/v1/reports?prior_id={posted['id']}", files=files)
+    assert r.status_code == 200, r.text
+    cmp = r.json()["comparison"]
+    assert cmp["prior_id"] == posted["id"]
+    change = cmp["entries"]["c:hr_bpm.change"]
+    assert change["value"] == pytest.approx(r.json()["measurements"]["hr_bpm"]["value"]
+                                            - posted["measurements"]["hr_bpm"]["value"], abs=0.1)
+    assert "c:hr_bpm.change" in r.json()["evidence"]
+    r = client.post(f"/v1/reports?prior_id={'f' * 32}", files=files)
+    assert r.status_code == 404 and "f" * 32 in r.json()["detail"]
+    r = client.post(f"/v1/reports?llm=true&wait=true&prior_id={posted['id']}", files=files)
+    assert r.status_code == 200 and r.json()["status"] == "done", r.text
