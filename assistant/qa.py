@@ -141,10 +141,37 @@ def _negative_evidence(ids: set[str], m: dict) -> list[str]:
     return out
 
 
+# Rhythm statements, most specific first: a paced or atrial rhythm is named before the
+# sinus rate category it may coexist with.
+_RHYTHMS = ("s:paced", "s:af", "s:afl", "s:sb", "s:st", "s:sr")
+_WHICH_RHYTHM = re.compile(r"\b(which|what)\b.*\brhythm\b|\brhythm\b.*\b(is it|is this)\b",
+                           re.IGNORECASE)
+
+
+def rhythm_answer(report: dict) -> Answer:
+    """"Which rhythm is this?" from the engine's rhythm statements (no LLM)."""
+    if report.get("quality", {}).get("abstain"):
+        return Answer(answer=f"{CANNOT}: the engine abstained for signal quality.",
+                      evidence_ids=["q:record"])
+    stated = {s["id"]: s for s in report.get("statements", [])}
+    named = [stated[sid] for sid in _RHYTHMS if sid in stated]
+    if not named:
+        return Answer(answer=f"{CANNOT}: no rhythm criterion is met (no sinus, atrial "
+                             "fibrillation, flutter or paced rhythm statement).",
+                      evidence_ids=[])
+    text = named[0]["label"]
+    if "s:sa" in stated and named[0]["id"] in ("s:sb", "s:st", "s:sr"):
+        text += " with sinus arrhythmia"
+    ids = [s["id"] for s in named[:1]] + (["s:sa"] if "s:sa" in stated else [])
+    return Answer(answer=f"{text}.", evidence_ids=ids + list(named[0]["evidence_ids"][:3]))
+
+
 def deterministic_answer(question: str, report: dict) -> Answer:
     """An answer built only from the engine's output (no LLM)."""
     decision, ids, reason = decide(question, report)
     m = report.get("measurements", {})
+    if decision is None and _WHICH_RHYTHM.search(question):
+        return rhythm_answer(report)
     if decision is None:
         from assistant.evidence_view import fmt_value
 

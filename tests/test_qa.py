@@ -1,0 +1,49 @@
+"""Deterministic answers of assistant.qa on real records (no LLM)."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.qa import CANNOT, ChatSession, deterministic_answer
+from assistant.config import get_settings
+from tests.test_engine import CINC
+from tools.engine import analyze
+from tools.record import load_record
+
+LUDB = Path(__file__).resolve().parents[2] / "shared" / "data" / "ludb" / "data"
+
+
+@pytest.fixture(scope="module")
+def sb():
+    return analyze(load_record(CINC)).to_dict()
+
+
+@pytest.mark.parametrize("q", ["Which rhythm is this?", "What is the rhythm?",
+                               "what rhythm is it"])
+def test_which_rhythm_names_the_stated_rhythm_with_its_evidence(sb, q):
+    a = deterministic_answer(q, sb)
+    assert a.answer == "Sinus bradycardia." and a.evidence_ids[0] == "s:sb"
+    assert "m:hr_bpm" in a.evidence_ids
+
+
+def test_which_rhythm_in_atrial_fibrillation():
+    # LUDB record 51: "Atrial fibrillation" in ludb.csv
+    d = analyze(load_record(LUDB / "51.hea")).to_dict()
+    a = deterministic_answer("Which rhythm is this?", d)
+    assert a.answer.startswith("Atrial fibrillation") and a.evidence_ids[0] == "s:af"
+
+
+def test_which_rhythm_abstains_on_an_unreadable_record(sb):
+    rec = load_record(CINC)
+    rec.signal[:] = np.random.default_rng(0).normal(0, 2.0, rec.signal.shape)
+    d = analyze(rec).to_dict()
+    assert d["quality"]["abstain"]
+    assert deterministic_answer("Which rhythm is this?", d).answer.startswith(CANNOT)
+
+
+def test_chat_without_llm_answers_rhythm_and_values(sb):
+    s = ChatSession(get_settings(llm_base_url=""), None, report=sb)
+    assert s.ask("What is the rhythm?")["answer"] == "Sinus bradycardia."
+    out = s.ask("What is the QRS duration?")
+    assert out["evidence_ids"] == ["m:qrs_ms"] and "ms" in out["answer"]
+    assert len(s.history) == 4
