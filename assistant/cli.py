@@ -33,6 +33,15 @@ def _table(d: dict) -> str:
     return "\n".join(rows)
 
 
+def user_path(path: str | None) -> str | None:
+    """A path typed on the command line, resolved (``~``, ``..``, relative): the loaders
+    refuse unresolved ``..`` components, a guard meant for names that arrive from uploads,
+    not for the user's own files."""
+    from pathlib import Path
+
+    return None if path is None else str(Path(path).expanduser().resolve())
+
+
 def cmd_measure(args) -> int:
     from tools.engine import analyze
     from tools.record import RecordError, load_record
@@ -42,7 +51,7 @@ def cmd_measure(args) -> int:
         if not args.json and len(args.paths) > 1:
             print(f"[{i + 1}/{len(args.paths)}] {path}", file=sys.stderr)
         try:
-            record = load_record(path, fs=args.fs)
+            record = load_record(user_path(path), fs=args.fs)
             d = analyze(record).to_dict()
         except RecordError as exc:
             failed += 1
@@ -84,7 +93,8 @@ def cmd_report(args) -> int:
     settings, llm = _llm_for(args)
     agent = ReportAgent(settings, llm, progress=_progress)
     try:
-        rep = agent.run(args.path, fs=args.fs, prior_path=args.prior, patient_id=args.patient)
+        rep = agent.run(user_path(args.path), fs=args.fs, prior_path=user_path(args.prior),
+                        patient_id=args.patient)
     except RecordError as exc:
         print(json.dumps({"error": str(exc)}) if args.json else f"error: {exc}")
         return 2
@@ -123,7 +133,7 @@ def cmd_ask(args) -> int:
     from tools.record import RecordError, load_record
 
     try:
-        report = analyze(load_record(args.path, fs=args.fs)).to_dict()
+        report = analyze(load_record(user_path(args.path), fs=args.fs)).to_dict()
     except RecordError as exc:
         print(json.dumps({"error": str(exc)}) if args.json else f"error: {exc}")
         return 2
@@ -252,6 +262,9 @@ def _run_tool(spec, args, formatter) -> int:
 
     values = {k: getattr(args, k) for k in spec.input_model.model_fields
               if getattr(args, k, None) is not None}
+    for k in ("path", "out"):  # file arguments typed by the user
+        if isinstance(values.get(k), str):
+            values[k] = user_path(values[k])
     try:
         result = spec(spec.input_model.model_validate(values))
     except (RecordError, ValueError, ValidationError, FileNotFoundError) as exc:

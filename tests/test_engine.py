@@ -66,3 +66,16 @@ def test_cli_json_one_line_per_record_and_error_isolated(capsys, tmp_path):
     assert "measurements" in first and "statements" in first and "quality" in first
     assert "broken.hea" in second["error"]
     assert third["record"]["fs"] == 500
+
+
+def test_cli_accepts_relative_paths_with_dotdot(tmp_path, monkeypatch, capsys):
+    # The user's own path on the command line: "..", relative, as typed in a shell.
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    rel = Path("..") / Path(*[".."] * len(tmp_path.parts[1:])) / CINC.relative_to("/")
+    assert ".." in rel.parts and rel.exists()
+    assert main(["measure", str(rel), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["record"]["source"] == "E07500.hea" and d["measurements"]["qrs_ms"]["value"]
+    out = tmp_path / "page.png"
+    assert main(["render", str(rel), "-o", "../page.png"]) == 0 and out.exists()
