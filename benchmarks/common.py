@@ -15,6 +15,7 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 # The record loading and engine call live in evals.records (one code path for the
 # benchmarks and the evaluation suites); re-exported here for the benchmark modules.
 from evals.records import load, measurement, run_engine, statement_codes  # noqa: E402,F401
+from evals.suites.common import fmt  # noqa: E402,F401 - one table-cell format for both
 
 
 def engine_or_none():
@@ -31,16 +32,6 @@ def progress(tag: str, i: int, n: int, what: str = "") -> None:
     """One overwritten progress line on stderr."""
     end = "\n" if i >= n else ""
     print(f"\r[{tag}] {i}/{n} {what}".ljust(60), end=end, file=sys.stderr, flush=True)
-
-
-def fmt(v, digits: int = 1) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:.{digits}f}"
-    return str(v)
 
 
 def table(headers: list[str], rows: list[list], digits: int = 1) -> str:
