@@ -10,7 +10,8 @@ import importlib
 import sys
 
 SUITES = {
-    "measurements": "global PR/QRS/QT and axis vs LUDB cardiologists' annotations",
+    "measurements": "global PR/QRS/QT and axis vs LUDB cardiologists' annotations, or PTB-XL "
+                    "vs a PTB-XL+ machine reference",
     "statements": "per-class precision/recall/F1 vs dataset labels (CinC, PTB-XL, LUDB)",
     "qa": "answers of `ask` vs questions with known answers (labels, ECG-QA)",
     "grounding": "citation validity, number agreement, verifier outcomes, injection cases",
@@ -39,6 +40,11 @@ def add_eval_parser(subparsers) -> argparse.ArgumentParser:
     _common(m, jobs=True)
     m.add_argument("--no-baseline", action="store_true",
                    help="skip the neurokit2-alone baseline (about 1 s per record)")
+    m.add_argument("--ptbxl-plus", default=None, metavar="DIR",
+                   help="PTB-XL+ folder holding features/ (needed when --data is PTB-XL)")
+    m.add_argument("--reference", choices=("12sl", "unig", "ecgdeli"), default=None,
+                   help="PTB-XL+ algorithm used as the reference on PTB-XL (default 12sl; a "
+                        "machine, not cardiologists)")
     s = sub.add_parser("statements", help=SUITES["statements"])
     _common(s, jobs=True)
     s.add_argument("--format", choices=("cinc", "ptbxl", "ludb"), default=None,

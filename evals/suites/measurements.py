@@ -21,6 +21,15 @@ test of global interval measurement on the CSE biological ECGs (inherited from I
 (not freely available; searches found only manufacturers' manuals that quote the test's
 structure, mean and SD of differences on the CSE set, not its limits). They are applied to
 LUDB with a derived reference, not to CSE, so they say nothing about conformity.
+
+PTB-XL with a machine reference: when ``DIR`` holds ``ptbxl_database.csv`` (records via
+``filename_hr``, 500 Hz preferred, :func:`evals.datasets.read_ptbxl`), ``--ptbxl-plus DIR``
+names the PTB-XL+ folder and ``--reference 12sl|unig|ecgdeli`` (default 12sl) the
+algorithm whose global measurements (:func:`evals.ptbxl_plus.read_features`) are the
+reference. The engine call, the scoring (:func:`_errors`), the plots and the report are
+the LUDB ones; HR (bpm) and QRS axis (degrees, difference wrapped to -180..180) errors are
+added where the reference has them. The reference is another machine algorithm, not
+cardiologists, so an error is a disagreement between two programs.
 """
 from __future__ import annotations
 
@@ -31,6 +40,9 @@ from statistics import mean
 
 from evals import ludb, scoring
 from evals.suites import common
+
+#: quantities scored beside the intervals on a machine reference: (key, unit, wrap at 360)
+OTHER_QUANTITIES = (("hr_bpm", "bpm", False), ("qrs_axis_deg", "deg", True))
 
 TOLERANCES = {k: {"per_record_ms": scoring.RECORD_TOLERANCE_MS[k],
                   "iec_style_mean_ms": scoring.IEC_STYLE_LIMITS_MS[k][0],
@@ -121,9 +133,7 @@ def summarize(rows: list[dict], labels: dict | None, config: dict) -> dict:
     summary: dict = dict(_errors(rows, "engine"))
     if any("baseline" in r for r in rows):
         summary["baseline_neurokit2"] = _errors(rows, "baseline")
-    summary["reference"] = {k: {"median_ms": _median([r["ref"][k] for r in rows]),
-                                "n": sum(r["ref"][k] is not None for r in rows)}
-                            for k in scoring.INTERVALS}
+    summary["reference"] = _reference_medians(rows)
     summary["reference_rule"] = ("shared/design/MEASUREMENT.md via "
                                  "evals.ludb.reference_intervals (trim 2)")
     summary["vs_trim0_reference"] = scoring.interval_errors(
@@ -133,13 +143,68 @@ def summarize(rows: list[dict], labels: dict | None, config: dict) -> dict:
     if held:  # only meaningful for our LUDB half: openecg never trained on these records
         summary["subsets"] = {"openecg_held_out": {"records": [r["record"] for r in held],
                                                    **_errors(held, "engine")}}
+    summary.update(_tail(rows, config))
+    return summary
+
+
+def _tail(rows: list[dict], config: dict) -> dict:
+    """The summary keys every reference shares: engine time, failures, tolerances, size."""
     secs = [r["engine"]["seconds"] for r in rows if r.get("engine")]
-    summary["engine_seconds_mean"] = mean(secs) if secs else None
-    summary["failures"] = {str(r["record"]): r["engine"]["error"] for r in rows
-                           if (r.get("engine") or {}).get("error")}
-    summary["tolerances"] = TOLERANCES
-    summary["n_records"] = len(rows)
-    summary["config"] = config
+    return {"engine_seconds_mean": mean(secs) if secs else None,
+            "failures": {str(r["record"]): r["engine"]["error"] for r in rows
+                         if (r.get("engine") or {}).get("error")},
+            "tolerances": TOLERANCES, "n_records": len(rows), "config": config}
+
+
+def _reference_medians(rows: list[dict]) -> dict:
+    return {k: {"median_ms": _median([r["ref"][k] for r in rows]),
+                "n": sum(r["ref"][k] is not None for r in rows)} for k in scoring.INTERVALS}
+
+
+def _other_errors(rows: list[dict], method: str) -> dict:
+    """HR and QRS axis errors (method - reference) in their units, counted like
+    :func:`evals.scoring.interval_errors` (``n``, ``missing``, ``extra``); no tolerance."""
+    from statistics import median, stdev
+
+    out = {}
+    for key, unit, wrap in OTHER_QUANTITIES:
+        errors, missing, extra = [], 0, 0
+        for r in rows:
+            ref = scoring._num(r["ref"].get(key))
+            pred = scoring._num((r.get(method) or {}).get(key))
+            if ref is None:
+                extra += pred is not None
+            elif pred is None:
+                missing += 1
+            else:
+                e = pred - ref
+                errors.append((e + 180.0) % 360.0 - 180.0 if wrap else e)
+        out[key] = {"n": len(errors), "missing": missing, "extra": extra,
+                    f"mean_error_{unit}": mean(errors) if errors else None,
+                    f"sd_error_{unit}": stdev(errors) if len(errors) > 1 else None,
+                    f"median_abs_error_{unit}": median(abs(e) for e in errors) if errors
+                    else None}
+    return out
+
+
+def summarize_machine(rows: list[dict], source: str, config: dict) -> dict:
+    """summary.json against a PTB-XL+ machine reference: the LUDB keys per interval (engine
+    at the top level, ``baseline_neurokit2``), ``hr_bpm`` and ``qrs_axis_deg`` errors where
+    the reference has them (the baseline measures neither), and the reference named."""
+    from evals.ptbxl_plus import FILES, NAMES
+
+    summary: dict = dict(_errors(rows, "engine"))
+    summary.update(_other_errors(rows, "engine"))
+    if any("baseline" in r for r in rows):
+        summary["baseline_neurokit2"] = _errors(rows, "baseline")
+    summary["reference"] = _reference_medians(rows)
+    for k in scoring.INTERVALS:  # empty / NaN cells: not scored (``extra`` if we measured)
+        summary["reference"][k]["missing"] = len(rows) - summary["reference"][k]["n"]
+    summary["reference_source"] = source
+    summary["reference_rule"] = (f"PTB-XL+ features/{FILES[source]}: {NAMES[source]} "
+                                 "global measurements, another machine algorithm, not "
+                                 "cardiologists")
+    summary.update(_tail(rows, config))
     return summary
 
 
@@ -212,15 +277,38 @@ def report(summary: dict, figures: list[Path]) -> str:
                      e["median_abs_error_ms"], e["within_tolerance"], e["tolerance_ms"],
                      e["iec_style"]["ok"], b.get("median_abs_error_ms"),
                      b.get("within_tolerance")])
-    lines = [f"# Measurements: {summary['n_records']} LUDB records", "",
-             f"Reference: {summary['reference_rule']}. Error = method - reference (ms).", "",
+    machine = summary.get("reference_source")
+    data = "PTB-XL" if machine else "LUDB"
+    lines = [f"# Measurements: {summary['n_records']} {data} records", ""]
+    if machine:
+        from evals.ptbxl_plus import NAMES
+
+        ref = summary["reference"]
+        lines += [f"**The reference is another machine algorithm ({NAMES[machine]}, PTB-XL+), "
+                  "not cardiologists**: an error here is the disagreement between the engine "
+                  "and that program, not an error against a human reading.", "",
+                  "Reference cells empty or NaN (not scored; counted as `extra` where the "
+                  "engine measured): " + ", ".join(f"{k} {ref[k]['missing']}"
+                                                   for k in scoring.INTERVALS) + ".", ""]
+    lines += [f"Reference: {summary['reference_rule']}. Error = method - reference (ms).", "",
              common.md_table(["interval", "n", "missing", "mean", "SD", "median abs",
                               "within tol", "tol ms", "IEC-style mean/SD", "neurokit2 median "
                               "abs", "neurokit2 within tol"], rows, 2), "",
              "IEC-style limits (|mean| / SD, ms): " + ", ".join(
                  f"{k} {v['iec_style_mean_ms']:g} / {v['iec_style_sd_ms']:g}"
                  for k, v in summary["tolerances"].items()) +
-             " (IEC 60601-2-25:2011 CSE test as recalled, unverified; LUDB is not CSE).", ""]
+             f" (IEC 60601-2-25:2011 CSE test as recalled, unverified; {data} is not CSE).", ""]
+    if machine:
+        other = []
+        for key, unit, _ in OTHER_QUANTITIES:
+            e = summary[key]
+            other.append([key, e["n"], e["missing"], e[f"mean_error_{unit}"],
+                          e[f"sd_error_{unit}"], e[f"median_abs_error_{unit}"], unit])
+        lines += [common.md_table(["quantity", "n", "missing", "mean", "SD", "median abs",
+                                   "unit"], other, 1),
+                  ""]
+        if summary.get("baseline_neurokit2"):
+            lines += ["neurokit2 alone measures no HR or axis here (intervals only).", ""]
     ax = summary.get("axis_category")
     if ax:
         for name, v in ax.items():
@@ -234,7 +322,15 @@ def report(summary: dict, figures: list[Path]) -> str:
 
 
 def run(args) -> int:
-    """The ``eval measurements`` command."""
+    """The ``eval measurements`` command: LUDB, or PTB-XL against a PTB-XL+ reference."""
+    ptbxl_plus = getattr(args, "ptbxl_plus", None)
+    source = getattr(args, "reference", None)
+    if (Path(args.data) / "ptbxl_database.csv").is_file():
+        return run_machine(args, ptbxl_plus, source or "12sl")
+    if ptbxl_plus or source:
+        raise common.LayoutError(
+            f"--ptbxl-plus / --reference apply to a PTB-XL folder (DIR/ptbxl_database.csv); "
+            f"--data {str(args.data)!r} has none")
     rec_dir, csv_path = find_layout(Path(args.data))
     heads = sorted(rec_dir.glob("*.hea"), key=lambda p: (not p.stem.isdigit(),
                                                          int(p.stem) if p.stem.isdigit() else 0,
@@ -260,6 +356,11 @@ def run(args) -> int:
     summary = summarize(rows, labels, config)
     figures = plots(out, rows)
     common.write_outputs(out, summary, rows, report(summary, figures))
+    _finish(out, summary, rows)
+    return 0
+
+
+def _finish(out: Path, summary: dict, rows: list[dict]) -> None:
     if summary["failures"]:
         print(f"warning: the engine failed on {len(summary['failures'])} records (see "
               f"summary.json 'failures'), e.g. {next(iter(summary['failures'].values()))}",
@@ -267,4 +368,43 @@ def run(args) -> int:
     q = summary["qrs_ms"]
     print(f"measurements: {len(rows)} records; QRS median |error| "
           f"{common.fmt(q['median_abs_error_ms'])} ms; wrote {out / 'summary.json'}")
+
+
+def run_machine(args, ptbxl_plus: str | None, source: str) -> int:
+    """PTB-XL records (``filename_hr`` preferred) scored against PTB-XL+ ``source``."""
+    from evals import datasets, ptbxl_plus as plus
+
+    data = Path(args.data).resolve()
+    if not ptbxl_plus:
+        raise common.LayoutError(
+            f"--data {str(args.data)!r} is a PTB-XL folder (ptbxl_database.csv): PTB-XL has "
+            "no interval annotations, so scoring needs a machine reference: --ptbxl-plus DIR "
+            f"(the PTB-XL+ folder holding features/{plus.FILES[source]}) and --reference "
+            "12sl|unig|ecgdeli (default 12sl)")
+    refs = plus.read_features(ptbxl_plus, source)
+    recs = sorted(datasets.read_ptbxl(data), key=lambda r: r.ecg_id)
+    unref = [r.ecg_id for r in recs if r.ecg_id not in refs]
+    if unref:
+        print(f"note: {len(unref)} records have no {source} row in PTB-XL+ and are not "
+              f"scored, e.g. ecg_id {unref[:5]}", file=sys.stderr)
+    recs = [r for r in recs if r.ecg_id in refs]
+    if not recs:
+        raise common.LayoutError(f"none of the PTB-XL records in {str(data)!r} has a row in "
+                                 f"{str(plus.feature_file(ptbxl_plus, source))!r}")
+    if args.limit:
+        recs = recs[:args.limit]
+    use_baseline = not args.no_baseline
+    config = {"suite": "measurements", "data": str(data), "baseline": use_baseline,
+              "reference": source, "ptbxl_plus": str(Path(ptbxl_plus).resolve())}
+    log = common.ResultLog(Path(args.out), resume=args.resume, config=config)
+    items = [(r.ecg_id, r.path, refs[r.ecg_id]) for r in recs]
+    common.run_items(items, key=lambda it: it[0],
+                     work=partial(plus.record_result, use_baseline=use_baseline), log=log,
+                     jobs=args.jobs, label=lambda it: f"{it[0]} ({it[1].name})")
+    rows = [log.rows[str(it[0])] for it in items if str(it[0]) in log.rows]
+    out = Path(args.out)
+    summary = summarize_machine(rows, source, config)
+    figures = plots(out, rows)
+    common.write_outputs(out, summary, rows, report(summary, figures))
+    _finish(out, summary, rows)
     return 0
