@@ -222,6 +222,13 @@ class ChatSession:
         t0 = time.perf_counter()
         question = str(question)[:2000]
         decision, ids, reason = decide(question, self.report)
+        # "Which rhythm?" is decided from the rhythm statements too: the LLM may phrase the
+        # answer but must name that rhythm first (a 1.5B model otherwise said "Cannot tell"
+        # for a stated sinus tachycardia).
+        rhythm = None
+        if decision is None and _WHICH_RHYTHM.search(question):
+            rhythm = rhythm_answer(self.report)
+            decision, ids = rhythm.answer.split(":")[0].rstrip("."), rhythm.evidence_ids
         fallback_reason = None
         answer = None
         if self.llm is None:
@@ -238,8 +245,8 @@ class ChatSession:
                 fallback_reason = f"LLM failed: {exc}"
         problems: list[str] = []
         if answer is not None:
-            if decision and not answer.answer.strip().lower().startswith(
-                    decision.lower()[:6]):
+            prefix = decision.lower() if rhythm else (decision or "").lower()[:6]
+            if decision and not answer.answer.strip().lower().startswith(prefix):
                 problems.append(f"answer does not start with the evidence's answer "
                                 f"'{decision}'")
             cited = list(dict.fromkeys(answer.evidence_ids + ids))
@@ -251,7 +258,7 @@ class ChatSession:
             if problems:
                 fallback_reason = "; ".join(problems[:5])
         if fallback_reason:
-            answer = deterministic_answer(question, self.report)
+            answer = rhythm or deterministic_answer(question, self.report)
         self.history += [{"role": "user", "content": question},
                          {"role": "assistant", "content": answer.answer}]
         return {"question": question, "answer": answer.answer,

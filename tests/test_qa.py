@@ -47,3 +47,25 @@ def test_chat_without_llm_answers_rhythm_and_values(sb):
     out = s.ask("What is the QRS duration?")
     assert out["evidence_ids"] == ["m:qrs_ms"] and "ms" in out["answer"]
     assert len(s.history) == 4
+
+
+class _ScriptedLLM:
+    """Stands in for assistant.llm.LLM: returns the scripted answer, records the prompt."""
+
+    def __init__(self, text, ids=()):
+        self.text, self.ids, self.prompts = text, list(ids), []
+
+    def structured(self, msgs, model, max_tokens=None):
+        self.prompts.append(msgs[-1]["content"])
+        return model(answer=self.text, evidence_ids=self.ids), None
+
+
+def test_llm_rhythm_answer_must_name_the_stated_rhythm(sb):
+    llm = _ScriptedLLM("Cannot tell from this recording.")
+    out = ChatSession(get_settings(llm_base_url=""), llm, report=sb).ask("Which rhythm is this?")
+    assert 'the answer is "Sinus bradycardia"' in llm.prompts[0]
+    assert out["answer"] == "Sinus bradycardia." and out["grounding"]["fallback"]
+    good = _ScriptedLLM("Sinus bradycardia at 57 bpm with normal P waves.", ["s:sb", "m:hr_bpm"])
+    out = ChatSession(get_settings(llm_base_url=""), good, report=sb).ask("What is the rhythm?")
+    assert out["answer"].startswith("Sinus bradycardia at") and not out["grounding"]["fallback"]
+    assert "s:sb" in out["evidence_ids"]
