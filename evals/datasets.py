@@ -86,12 +86,12 @@ def classes_for(fmt: str) -> tuple[str, ...]:
 def read_records(data: Path, fmt: str | None = None) -> tuple[str, list[LabelledRecord]]:
     """(format, records) of a labelled dataset folder (paths resolved: the record loader
     refuses '..' components)."""
-    data = Path(data).resolve()
-    fmt = fmt or detect_format(data)
+    given, data = str(data), Path(data).resolve()  # messages name the path as typed
+    fmt = fmt or detect_format(Path(given))
     reader = {"cinc": read_cinc, "ptbxl": read_ptbxl, "ludb": read_ludb}[fmt]
     recs = reader(data)
     if not recs:
-        raise LayoutError(f"--data {str(data)!r}: no {fmt} records found")
+        raise LayoutError(f"--data {given!r}: no {fmt} records found")
     return fmt, recs
 
 

@@ -60,7 +60,7 @@ def find_layout(data: Path) -> tuple[Path, Path | None]:
     """
     if not Path(data).is_dir():
         raise common.LayoutError(f"--data {str(data)!r} is not a folder; expected {_EXPECTED}")
-    data = Path(data).resolve()
+    given, data = str(data), Path(data).resolve()  # messages name the path as typed
     for rec_dir in (data / "data", data):
         heads = sorted(rec_dir.glob("*.hea")) if rec_dir.is_dir() else []
         annotated = [h for h in heads if h.with_suffix(".i").exists()
@@ -70,7 +70,7 @@ def find_layout(data: Path) -> tuple[Path, Path | None]:
                         if p.exists()), None)
             return rec_dir, csv
     found = sorted(p.name for p in data.iterdir())[:8]
-    raise common.LayoutError(f"--data {str(data)!r} has no annotated LUDB records; expected "
+    raise common.LayoutError(f"--data {given!r} has no annotated LUDB records; expected "
                              f"{_EXPECTED}; found {found}")
 
 
