@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 from pathlib import Path
 
-import numpy as np
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -15,7 +13,7 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 # The record loading and engine call live in evals.records (one code path for the
 # benchmarks and the evaluation suites); re-exported here for the benchmark modules.
 from evals.records import load, measurement, run_engine, statement_codes  # noqa: E402,F401
-from evals.suites.common import fmt  # noqa: E402,F401 - one table-cell format for both
+from evals.suites.common import fmt, jsonable  # noqa: E402,F401 - one copy for both
 
 
 def engine_or_none():
@@ -42,20 +40,6 @@ def table(headers: list[str], rows: list[list], digits: int = 1) -> str:
     line = lambda r: "  ".join(c.rjust(w) if i else c.ljust(w)  # noqa: E731
                                for i, (c, w) in enumerate(zip(r, widths)))
     return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells])
-
-
-def jsonable(x):
-    """Convert numpy scalars, sets and tuples so ``json.dump`` accepts the structure."""
-    if isinstance(x, dict):
-        return {str(k): jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple, set, frozenset)):
-        seq = sorted(x) if isinstance(x, (set, frozenset)) else x
-        return [jsonable(v) for v in seq]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def write_json(name: str, payload: dict) -> Path:
