@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -22,14 +20,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from benchmarks.common import table, write_json
+from benchmarks.common import free_port, start_server, table, write_json
 from evals.ludb import default_data_dir
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _records(data_dir: Path, n: int) -> list[dict[str, bytes]]:
@@ -38,26 +30,6 @@ def _records(data_dir: Path, n: int) -> list[dict[str, bytes]]:
         raise SystemExit(f"no CinC records under {data_dir / 'cinc2021'!s}")
     return [{p.name: p.read_bytes(), p.with_suffix(".mat").name:
              p.with_suffix(".mat").read_bytes()} for p in heas]
-
-
-def _serve(home: Path, port: int) -> subprocess.Popen:
-    import httpx
-
-    env = {**os.environ, "ECG_ASSISTANT_HOME": str(home), "ECG_ASSISTANT_API_KEY": ""}
-    exe = Path(sys.executable).with_name("ecg-assistant")
-    proc = subprocess.Popen([str(exe), "serve", "--no-ui", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(240):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise SystemExit("server exited while starting")
-        time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("server did not answer /healthz within 120 s")
 
 
 def _pct(xs: list[float], q: float) -> float:
@@ -93,9 +65,9 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
     records = _records(args.data, args.records)
     home = Path(tempfile.mkdtemp(prefix="ecg-load-"))
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = _serve(home, port)
+    proc = start_server(home, port)
     latencies, failures, ids = [], [], {}
     lock = threading.Lock()
     start = threading.Barrier(args.clients)
@@ -133,7 +105,7 @@ def main(argv=None) -> dict:
         proc.terminate()
         proc.wait(timeout=60)
     # restart on the same store: every report must still be there, unchanged
-    proc = _serve(home, port)
+    proc = start_server(home, port)
     try:
         with httpx.Client(timeout=60) as c:
             listed = set(c.get(f"{base}/v1/reports").json()["ids"])

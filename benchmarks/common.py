@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 
@@ -50,3 +53,38 @@ def write_json(name: str, payload: dict) -> Path:
     tmp.write_text(json.dumps(jsonable(payload), indent=1) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(home: Path, port: int, *, ui: bool = False, log=None,
+                 timeout_s: float = 120) -> subprocess.Popen:
+    """``ecg-assistant serve`` on ``port`` with ``home`` as its data directory, no LLM endpoint
+    and no API key; returns once ``/healthz`` answers (RuntimeError, with the end of ``log``
+    when it is a file, if the server exits or does not answer within ``timeout_s``)."""
+    import httpx
+
+    env = {**os.environ, "ECG_ASSISTANT_HOME": str(home), "ECG_ASSISTANT_LLM_BASE_URL": "",
+           "ECG_ASSISTANT_API_KEY": ""}
+    exe = Path(sys.executable).with_name("ecg-assistant")
+    cmd = [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)] + \
+        ([] if ui else ["--no-ui"])
+    proc = subprocess.Popen(cmd, env=env, stdout=log or subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT)
+    tail = lambda: Path(log.name).read_text()[-2000:] if log else ""  # noqa: E731
+    t0 = time.time()
+    while time.time() - t0 < timeout_s:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited while starting: " + tail())
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError(f"server did not answer /healthz within {timeout_s:g} s: " + tail())

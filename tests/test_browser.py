@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+
+from benchmarks.common import free_port, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 REC = ROOT / "examples" / "cinc-E07500"
@@ -22,39 +21,15 @@ SHOTS = ROOT / "out" / "browser"
 pytestmark = pytest.mark.integration
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = _free_port()
     home = tmp_path_factory.mktemp("home")
-    env = {**os.environ, "ECG_ASSISTANT_HOME": str(home), "ECG_ASSISTANT_LLM_BASE_URL": "",
-           "ECG_ASSISTANT_API_KEY": ""}
-    exe = Path(sys.executable).with_name("ecg-assistant")
-    log = open(home / "server.log", "w")
-    proc = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    t0 = time.time()
-    while time.time() - t0 < 120:
-        if proc.poll() is not None:
-            raise AssertionError("server exited: " + (home / "server.log").read_text()[-2000:])
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise AssertionError("server did not come up within 120 s")
-    yield base, home
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    port = free_port()
+    with open(home / "server.log", "w") as log:
+        proc = start_server(home, port, ui=True, log=log)
+        yield f"http://127.0.0.1:{port}", home
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def test_served_api_and_app_share_the_port(server):

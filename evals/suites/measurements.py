@@ -215,6 +215,12 @@ def _median(vals):
     return median(vals) if vals else None
 
 
+def _pairs(rows: list[dict], method: str, k: str) -> list[tuple[float, float]]:
+    """(reference, method value) of interval ``k`` where both exist."""
+    return [(r["ref"][k], r[method][k]) for r in rows
+            if method in r and r[method].get(k) is not None and r["ref"][k] is not None]
+
+
 def plots(out: Path, rows: list[dict]) -> list[Path]:
     """Bland-Altman (mean of reference and method vs difference, mean and +-1.96 SD lines)
     and error histograms, per interval, engine and baseline."""
@@ -225,8 +231,7 @@ def plots(out: Path, rows: list[dict]) -> list[Path]:
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
     for ax, k in zip(axes, scoring.INTERVALS):
         for m in methods:
-            pts = [((r[m][k] + r["ref"][k]) / 2, r[m][k] - r["ref"][k]) for r in rows
-                   if m in r and r[m].get(k) is not None and r["ref"][k] is not None]
+            pts = [((v + ref) / 2, v - ref) for ref, v in _pairs(rows, m, k)]
             if not pts:
                 continue
             xs, ds = zip(*pts)
@@ -248,8 +253,7 @@ def plots(out: Path, rows: list[dict]) -> list[Path]:
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
     for ax, k in zip(axes, scoring.INTERVALS):
         for m in methods:
-            es = [r[m][k] - r["ref"][k] for r in rows
-                  if m in r and r[m].get(k) is not None and r["ref"][k] is not None]
+            es = [v - ref for ref, v in _pairs(rows, m, k)]
             if es:
                 ax.hist(es, bins=30, alpha=0.6, label=names[m])
         tol = scoring.RECORD_TOLERANCE_MS[k]
