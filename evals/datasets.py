@@ -80,7 +80,9 @@ def classes_for(fmt: str) -> tuple[str, ...]:
     if fmt == "ptbxl":
         scp = set(SCP_TO_SNOMED.values()) | set(AXIS_TO_SNOMED.values())
         return tuple(c.key for c in L.CLASSES if c.snomed in scp)
-    return tuple(c.key for c in L.CLASSES)
+    # LUDB-only classes (a wall-less ischaemia label) have no CinC counterpart to judge them
+    return tuple(c.key for c in L.CLASSES if c.key not in ("stemi", "ischemia", "isch_scar",
+                                                         "aberrant"))
 
 
 def read_records(data: Path, fmt: str | None = None) -> tuple[str, list[LabelledRecord]]:

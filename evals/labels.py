@@ -99,6 +99,40 @@ CLASSES: tuple[StatementClass, ...] = (
     _cls("std", "ST depression", ["429622005", "704997005"], _ST_BROAD),
     _cls("tinv", "T-wave inversion", ["59931005"], ("164934002", "428750005")),
     _cls("lead_reversal", "limb lead reversal", ["251139008"]),
+    # Rhythms and conduction added with the rhythm work (issue 11). A wide-complex tachycardia
+    # (s:wct) and a ventricular run (s:nsvt) count as flagging VT: treating a WCT as VT until
+    # proven otherwise is the guideline's safety rule (2017 AHA/ACC/HRS ventricular
+    # arrhythmia guideline, Al-Khatib et al.).
+    _cls("vt", "ventricular tachycardia (or WCT / ventricular run)",
+         ["164895002", "425856008", "s:vt", "s:wct", "s:nsvt"]),
+    _cls("svt", "supraventricular tachycardia", ["426761007", "67198005"],
+         ("713422000", "251166008", "233897008", "426648003")),
+    _cls("junctional", "junctional rhythm", ["29320008", "426995002", "426664006"]),
+    _cls("ear", "ectopic atrial rhythm", ["106068003"], ("233892002",)),
+    _cls("wap", "wandering atrial pacemaker", ["195101003", "17366009"]),
+    _cls("brady", "bradycardia, not sinus", ["426627000"]),
+    _cls("avb2", "second-degree AV block", ["195042002", "54016002", "426183003"]),
+    _cls("avb3", "third-degree AV block", ["27885002"], ("50799005",)),
+    _cls("sa_block", "sinoatrial block", ["65778007"]),
+    _cls("ilbbb", "incomplete left bundle branch block", ["251120003"]),
+    _cls("lpfb", "left posterior fascicular block", ["445211001"]),
+    _cls("ivcd", "nonspecific intraventricular conduction delay", ["698252002", "82226007"]),
+    _cls("lae", "left atrial enlargement", ["67741000119109", "446813000", "253352002"]),
+    _cls("rae", "right atrial enlargement", ["446358003", "253339007", "67751000119106"]),
+    _cls("rvh", "right ventricular hypertrophy", ["89792004"]),
+    _cls("lv_strain", "LVH with repolarisation abnormality (overload)", ["370365005"]),
+    _cls("er", "early repolarization", ["428417006"]),
+    # LUDB's ischaemia column names a wall, not a SNOMED code: its classes are scored by
+    # statement id (any territory) against the label without the wall.
+    _cls("stemi", "ST elevation (LUDB 'STEMI', any wall)",
+         ["ludb:stemi", "s:ste_inferior", "s:ste_lateral", "s:ste_anterior", "s:stemi_eq"]),
+    _cls("ischemia", "ischaemia (LUDB, any wall)",
+         ["ludb:ischemia", "164861001", "s:std_inferior", "s:std_lateral", "s:std_anterior",
+          "s:tinv"]),
+    _cls("scar", "infarct scar (LUDB, any wall)", ["ludb:scar", "164867002"]),
+    _cls("isch_scar", "ischaemia/scar/suspected NSTEMI, undefined (LUDB)", ["ludb:isch_scar"]),
+    _cls("nsrepol", "non-specific repolarisation abnormality", ["ludb:nsrepol", "428750005"]),
+    _cls("aberrant", "aberrant conduction (LUDB)", ["ludb:aberrant"]),
 )
 CLASS_BY_KEY: dict[str, StatementClass] = {c.key: c for c in CLASSES}
 

@@ -287,6 +287,48 @@ def _rhythm(lines: list[str]) -> tuple[str, set[str]]:
     return ("sinus" if codes else "other"), codes
 
 
+def _other_codes(raw: dict[str, list[str]]) -> set[str]:
+    """Codes (or ``ludb:`` tokens where SNOMED has no code for LUDB's wording) for the
+    rhythm, hypertrophy, ischaemia, repolarisation and other columns, so that every class
+    ludb.csv names can be scored (:data:`evals.labels.CLASSES`)."""
+    codes: set[str] = set()
+    for s in raw.get("Rhythms", []):
+        low = s.lower()
+        if "wandering atrial pacemaker" in low:
+            codes.add("195101003")
+        elif low.startswith("aberrant"):
+            codes.add("ludb:aberrant")
+        elif "ectopic atrial" in low or low.startswith("atrial rhythm"):
+            codes.add("106068003")
+        elif "junctional" in low or "nodal rhythm" in low:
+            codes.add("29320008")
+        elif "ventricular tachycardia" in low:
+            codes.add("164895002")
+    hyper = {
+        "left ventricular hypertrophy": "164873001", "left ventricular overload": "370365005",
+        "left atrial hypertrophy": "67741000119109", "left atrial overload": "67741000119109",
+        "right atrial hypertrophy": "446358003", "right atrial overload": "446358003",
+        "right ventricular hypertrophy": "89792004", "right ventricular overload": "89792004"}
+    for s in raw.get("Hypertrophies", []):
+        if s.lower() in hyper:
+            codes.add(hyper[s.lower()])
+    for s in raw.get("Ischemia", []):
+        low = s.lower()
+        if low.startswith("stemi"):
+            codes.add("ludb:stemi")
+        elif low.startswith("scar"):
+            codes.add("ludb:scar")
+        elif low.startswith("undefined ischemia"):
+            codes.add("ludb:isch_scar")
+        elif low.startswith("ischemia"):
+            codes.add("ludb:ischemia")
+    if raw.get("Non-specific repolarization abnormalities"):
+        codes.add("ludb:nsrepol")
+    if any("early repolarization" in s.lower() for s in raw.get("Other states", [])):
+        codes.add("428417006")
+    return codes
+
+
 def _labels_from_row(row: dict[str, str]) -> LudbLabels:
     raw = {k.strip(): [s.strip() for s in (v or "").split("\n") if s.strip()]
            for k, v in row.items()}
@@ -301,13 +343,17 @@ def _labels_from_row(row: dict[str, str]) -> LudbLabels:
         if key:
             conduction.add(key[0])
             codes.add(key[1])
+    for s in raw.get("Conduction abnormalities", []):
+        low = s.lower()
+        if low.startswith("ii degree") or "mobitz" in low or "wenckebach" in low:
+            conduction.add("avb2")
+            codes.add("195042002")
     ectopy = " ".join(raw.get("Extrasystolies", [])).lower()
     if "ventricular extrasystole" in ectopy:
         codes.add("427172004")
     if "atrial extrasystole" in ectopy:
         codes.add("284470004")
-    if "Left ventricular hypertrophy" in raw.get("Hypertrophies", []):
-        codes.add("164873001")
+    codes |= _other_codes(raw)
     paced = bool(raw.get("Cardiac pacing"))
     if paced:
         codes.add("10370003")

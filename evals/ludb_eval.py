@@ -16,8 +16,12 @@ from evals import ludb, records
 from evals.scoring import INTERVALS
 
 #: statement classes LUDB's diagnoses can confirm or refute
-LUDB_CLASSES = ("sr", "sb", "stach", "sa", "af", "afl", "iavb", "rbbb", "irbbb", "lbbb",
-                "lafb", "lad", "rad", "pvc", "pac", "lvh", "paced")
+#: (every class ludb.csv names; one never stated scores F1 = 0 where it has support)
+LUDB_CLASSES = ("sr", "sb", "stach", "sa", "af", "afl", "wap", "ear", "junctional", "vt",
+                "aberrant", "iavb", "avb2", "avb3", "sa_block", "rbbb", "irbbb", "lbbb",
+                "ilbbb", "lafb", "lpfb", "ivcd", "lad", "rad", "pvc", "pac", "lvh",
+                "lv_strain", "lae", "rae", "rvh", "paced", "stemi", "ischemia", "scar",
+                "isch_scar", "nsrepol", "er")
 _SINUS_KEYS = {"sr", "sb", "stach", "sa"}
 
 

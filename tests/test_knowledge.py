@@ -27,7 +27,8 @@ ENGINE_IDS = [
     "k:irbbb", "k:lbbb", "k:lafb", "k:lad", "k:rad", "k:lvh", "k:lqrsv", "k:lqt",
     "k:ste_inferior", "k:ste_lateral", "k:ste_anterior", "k:std_inferior", "k:std_lateral",
     "k:std_anterior", "k:tinv", "k:pvc", "k:pac", "k:paced", "k:lead_reversal",
-    "k:poor_quality",
+    "k:poor_quality", "k:vt", "k:wct", "k:nsvt", "k:svt", "k:junctional", "k:ectopic_atrial",
+    "k:brady", "k:avb2", "k:avb3", "k:lpfb", "k:ilbbb", "k:ivcd",
 ]
 
 
@@ -36,9 +37,12 @@ def _engine_ids_from_source() -> set[str]:
     passage fails here too."""
     from tools import statements
 
-    src = (ROOT / "tools" / "statements.py").read_text(encoding="utf-8")
+    src = "\n".join((ROOT / "tools" / name).read_text(encoding="utf-8")
+                    for name in ("statements.py", "arrhythmia.py"))
     ids = {f"k:{s}" for s in re.findall(r'_stmt\(\s*"([a-z0-9_]+)"', src)}
     ids |= set(re.findall(r'knowledge_id="(k:[a-z0-9_]+)"', src))
+    # statements declared in a loop over (id, label, SNOMED code) tuples
+    ids |= {f"k:{s}" for s in re.findall(r'\("([a-z0-9_]+)", "[A-Z][^"]+", "\d+"\)', src)}
     ids |= {f"k:{kind}_{terr}" for kind in ("ste", "std") for terr in statements.TERRITORIES}
     return ids
 

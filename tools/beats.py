@@ -50,6 +50,18 @@ def _kth(values: list[int], k: int, latest: bool) -> int:
     return v[-1 - k] if latest else v[k]
 
 
+def group_by_gap(items: list[tuple], gap: float) -> list[list[tuple]]:
+    """Items (time first) sorted by time and split wherever the next item is more than
+    ``gap`` (samples) after the previous one."""
+    groups: list[list] = []
+    for it in sorted(items, key=lambda t: t[0]):
+        if groups and it[0] - groups[-1][-1][0] <= gap:
+            groups[-1].append(it)
+        else:
+            groups.append([it])
+    return groups
+
+
 def cluster_beats(dels: dict[str, LeadDelineation], fs: float,
                   min_leads: int) -> list[GlobalBeat]:
     """Group the QRS complexes of all given leads into beats (one QRS per lead per beat)."""
@@ -58,14 +70,7 @@ def cluster_beats(dels: dict[str, LeadDelineation], fs: float,
         labels = dict(d.beat_class)
         for w in d.waves["QRS"]:
             items.append(((w.onset + w.offset) / 2.0, lead, w, labels.get(w.onset, "normal")))
-    items.sort(key=lambda t: t[0])
-    gap = BEAT_GAP_MS * fs / 1000.0
-    groups: list[list] = []
-    for it in items:
-        if groups and it[0] - groups[-1][-1][0] <= gap:
-            groups[-1].append(it)
-        else:
-            groups.append([it])
+    groups = group_by_gap(items, BEAT_GAP_MS * fs / 1000.0)
     beats: list[GlobalBeat] = []
     for g in groups:
         centre = float(np.median([c for c, *_ in g]))
@@ -121,13 +126,29 @@ def attach_p_t(beats: list[GlobalBeat], dels: dict[str, LeadDelineation], fs: fl
             b.t_leads = sorted(t_waves, key=list(dels).index)
 
 
+def _min_leads(n: int) -> int:
+    return max(2, int(np.ceil(n / 2))) if n >= 3 else 1
+
+
 def reconcile(dels: dict[str, LeadDelineation], fs: float) -> list[GlobalBeat]:
     """Beats with global QRS, P and T boundaries from per-lead delineations of usable leads."""
-    n = len(dels)
-    min_leads = max(2, int(np.ceil(n / 2))) if n >= 3 else 1
+    min_leads = _min_leads(len(dels))
     beats = cluster_beats(dels, fs, min_leads)
     attach_p_t(beats, dels, fs, min_leads)
     return beats
+
+
+def drop_beats(beats: list[GlobalBeat], drop: set[int], dels: dict[str, LeadDelineation],
+               fs: float) -> list[GlobalBeat]:
+    """The beats without those whose index is in ``drop``, renumbered, with P and T found
+    again (a dropped beat no longer bounds its neighbours' P and T search windows)."""
+    kept = [b for b in beats if b.index not in drop]
+    for i, b in enumerate(kept):
+        b.index = i
+        b.p_on = b.p_off = b.t_off = b.t_peak = None
+        b.p_leads, b.t_leads = [], []
+    attach_p_t(kept, dels, fs, _min_leads(len(dels)))
+    return kept
 
 
 def interval_ms(beats: list[GlobalBeat], fs: float, name: str) -> list[tuple[int, float]]:

@@ -13,12 +13,13 @@ import numpy as np
 
 from tools import measure as M
 from tools.calibration import einthoven_residual, limb_gains, spans_normalised
-from tools.beats import GlobalBeat, interval_ms, reconcile, robust_over_beats
+from tools.beats import GlobalBeat, drop_beats, interval_ms, reconcile, robust_over_beats
 from tools.delineate import LeadDelineation, delineate_ecgdeli, delineate_openecg
 from tools.evidence import Measurement, Statement
 from tools.quality import RecordQuality, assess_quality
 from tools.record import LIMB_LEADS, STANDARD_LEADS, Record
 from tools.rhythm import atrial_activity
+from tools.spatial import reconcile_qrs, spatial_velocity, weak_beats
 from tools.statements import Features, derive_statements
 
 ENGINE_VERSION = "0.1.0"
@@ -139,8 +140,18 @@ def analyze(record: Record) -> Analysis:
         cross = cross_job.result()
     timings["delineate_both_s"] = time.perf_counter() - t
     beats = reconcile(dels, fs)
+    sv = spatial_velocity(sig, fs)
+    weak = weak_beats(beats, sv, fs)
+    not_qrs = [(b.qrs_on, b.r_time, b.qrs_off) for b in beats if b.index in weak]
+    if weak:
+        beats = drop_beats(beats, weak, dels, fs)
+        prep_notes.append(f"{len(weak)} complex(es) labelled QRS by the learned delineator "
+                          "were too slow in every lead to be QRS complexes (spatial velocity "
+                          "< 12 % of the upper-quartile beat) and were treated as atrial waves")
+    qrs_info = reconcile_qrs(beats, sig, fs, sv)
+    qrs_info["not_qrs"] = not_qrs
 
-    meas, feats = _measure(record, sig, fs, usable, beats, dels, cross, quality)
+    meas, feats = _measure(record, sig, fs, usable, beats, dels, cross, quality, qrs_info)
     statements = derive_statements(feats)
     _withdraw(meas, statements, feats)
     timings["total_s"] = time.perf_counter() - t0
@@ -197,7 +208,8 @@ def _cross_check(sig: np.ndarray, fs: float, usable: list[str]) -> dict[str, flo
 
 def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
              beats: list[GlobalBeat], dels: dict[str, LeadDelineation],
-             cross: dict, quality: RecordQuality) -> tuple[dict[str, Measurement], Features]:
+             cross: dict, quality: RecordQuality, qrs_info: dict | None = None
+             ) -> tuple[dict[str, Measurement], Features]:
     meas: dict[str, Measurement] = {}
 
     def add(ms):
@@ -222,6 +234,14 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
             "value": None if other is None else round(float(other), 1),
             "tolerance_ms": tol, "agrees": agree}
     add(atrial["measurements"])
+    if qrs_info:
+        meas["qrs_ms"].details["lead_combined"] = {
+            k: (round(v, 1) if isinstance(v, float) else v) for k, v in qrs_info.items()
+            if k != "not_qrs"}
+        if qrs_info.get("used", "").startswith("combined"):
+            meas["qrs_ms"] = meas["qrs_ms"].model_copy(update={
+                "method": meas["qrs_ms"].method + "; boundaries from the lead-combined "
+                          "spatial-velocity estimate (learned delineator disagreed)"})
 
     amp = M.lead_amplitudes(sig, usable, usable, beats, fs)
     add(_amplitude_measurements(amp, beats, usable, fs))
@@ -235,7 +255,13 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     normalised = spans_normalised(record.signal)
     gains = _limb_gain_correction(sig, usable, normalised)
     axis_src = {lead: amp[lead]["qrs_area_mvms"] for lead in limb_ok if lead in amp}
-    for wave, vals in (("p", M.wave_area(sig, usable, usable, beats, fs, "P")),
+    p_areas = M.wave_area(sig, usable, usable, beats, fs, "P")
+    meas["p_area_ii_mvms"] = M._m(
+        "p_area_ii_mvms", p_areas.get("II"), "mV*ms",
+        "net P-wave area in II, median over dominant beats, PR-level baseline",
+        leads=["II"], beats=[b.index for b in M.dominant(beats)],
+        reason=None if "II" in p_areas else "no P wave in II, or II unusable")
+    for wave, vals in (("p", p_areas),
                        ("qrs", axis_src),
                        ("t", M.wave_area(sig, usable, usable, beats, fs, "T"))):
         if gains:
@@ -252,12 +278,45 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
                 "limb-lead amplitudes are normalised and their gains could not be restored"
                 if normalised and not gains else "fewer than 3 usable limb leads with this wave"))
 
+    from tools.atrial import atrial_events, av_relationship, merge_events, template_events
+    from tools.wide import wct_discriminators
+
+    events = merge_events(atrial_events(dels, beats, fs),
+                          list((qrs_info or {}).get("not_qrs", [])),
+                          template_events(sig, fs, beats), fs=fs)
+    av = av_relationship(events, beats, fs)
+    add(_av_measurements(av, beats))
+    run, run_rate, run_beats = _ventricular_run(beats, fs)
+    meas["ventricular_run_beats"] = M._m(
+        "ventricular_run_beats", run, "count",
+        "longest run of consecutive beats typed ventricular", beats=run_beats,
+        details={"rate_per_min": None if run_rate is None else round(run_rate, 1)})
+    from tools.conduction import shapes as qrs_shapes
+
+    shp = qrs_shapes(sig, usable, beats, fs)
+    for lead, sh in shp.items():
+        meas[f"qrs_shape.{lead}"] = M._m(
+            f"qrs_shape.{lead}", sh["r_peak_time_ms"], "ms",
+            "median dominant beat: QRS onset to the peak of the last R wave (R-peak time); "
+            "details: wave sequence inside the QRS (+ R, - Q/S; waves >= 10 % of the lead's QRS "
+            "range), largest R and terminal S durations, initial q",
+            leads=[lead], beats=[b.index for b in M.dominant(beats)],
+            reason=None if sh["r_peak_time_ms"] is not None else "no R wave in this lead",
+            details={"waves": sh["lobes"], "r_ms": round(sh["r_ms"], 1),
+                     "s_ms": round(sh["s_ms"], 1), "initial_q": sh["q"]})
+    wct = {}
+    if (meas["hr_bpm"].value or 0) > 100:
+        wct = wct_discriminators(sig, usable, beats, fs, meas["qrs_axis_deg"].value)
+        add(_wct_measurements(wct, beats))
     m = {k: v.value for k, v in meas.items()}
     m["nrmssd"] = nrmssd
+    m["qrs_combined_ms"] = (qrs_info or {}).get("combined_ms")
     m["nmasd"] = meas["rr_nmasd"].value
     agree = [meas[n].details["cross_check"]["agrees"] for n in _CROSS_TOL_MS]
     cross_error = cross.get("error")
     q_factor = _quality_factor(quality, usable) * (0.85 if False in agree else 1.0)
+    if qrs_info and qrs_info.get("agree") is False:
+        q_factor *= 0.9  # two QRS estimates disagree: every statement resting on it is less sure
     rev = quality.limb_lead_reversal
     f = Features(
         m=m, amp=amp, terminal=terminal, usable=usable, sex=record.sex, age=record.age,
@@ -267,7 +326,8 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
         n_ventricular=sum(b.kind == "ventricular" for b in beats),
         n_supraventricular=sum(b.kind == "supraventricular" for b in beats),
         quality_factor=q_factor, amplitude_normalised=normalised,
-        reversal=(rev.suspected, rev.kind, rev.evidence, rev.confidence))
+        reversal=(rev.suspected, rev.kind, rev.evidence, rev.confidence),
+        n_beats=len(beats), v_run=(run, run_rate), wct=wct, av=av, shapes=shp)
     meas["n_ventricular_beats"] = M._m("n_ventricular_beats", f.n_ventricular, "count",
                                        "beats typed ventricular (see statement criterion)",
                                        beats=[b.index for b in beats if b.kind == "ventricular"])
@@ -285,7 +345,59 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     if False in agree:
         bad = [n for n, a in zip(_CROSS_TOL_MS, agree) if a is False]
         f.notes.append("learned and classic delineators disagree on " + ", ".join(bad))
+    if qrs_info and qrs_info.get("reason"):
+        f.notes.append("QRS duration: " + qrs_info["reason"])
     return meas, f
+
+
+def _ventricular_run(beats: list[GlobalBeat], fs: float) -> tuple[int, float | None, list[int]]:
+    """Longest run of consecutive ventricular beats, its rate (/min, from the RR intervals
+    inside the run) and its beat indices."""
+    best: list[GlobalBeat] = []
+    cur: list[GlobalBeat] = []
+    for b in beats:
+        cur = cur + [b] if b.kind == "ventricular" else []
+        if len(cur) > len(best):
+            best = cur
+    if len(best) < 2:
+        return len(best), None, [b.index for b in best]
+    rr = np.diff([b.r_time for b in best]) / fs
+    return len(best), float(60.0 / rr.mean()), [b.index for b in best]
+
+
+def _av_measurements(av: dict, beats: list[GlobalBeat]) -> list[Measurement]:
+    rate = av.get("atrial_rate_bpm")
+    return [
+        M._m("atrial_rate_p_bpm", rate, "/min",
+             "60000 / median P-P interval of atrial events (P waves of >= 1/3 of the usable "
+             "leads clustered in time, conducted or not)",
+             reason=None if rate is not None else "fewer than 3 atrial events",
+             details={"n_p_waves": av.get("n_p"), "pp_cv": av.get("pp_cv"),
+                      "conduction_ratio": av.get("conduction_ratio"),
+                      "av_dissociation": av.get("dissociation"), "pattern": av.get("pattern")}),
+        M._m("blocked_p_waves", float(len(av.get("blocked", []))), "count",
+             "P waves on time (>= 85 % of the median P-P) with no QRS 80-450 ms after their "
+             "onset", details={"premature_blocked": av.get("blocked_premature", 0)}),
+    ]
+
+
+def _wct_measurements(wct: dict, beats: list[GlobalBeat]) -> list[Measurement]:
+    idx = [b.index for b in M.dominant(beats)]
+    prec = [lead for lead in wct.get("leads", []) if lead != "aVR"]
+    out = [M._m("rs_interval_max_ms", wct.get("rs_max_ms"), "ms",
+                "longest QRS onset to S nadir over precordial leads with an RS complex "
+                "(Brugada et al. 1991)", leads=prec, beats=idx,
+                reason=None if wct.get("rs_max_ms") is not None else
+                "no RS complex in the precordial leads, or a precordial lead unusable",
+                details={"rs_absent_all_precordial": wct.get("rs_absent"),
+                         "concordance": wct.get("concordance")}),
+           M._m("avr_vi_vt", wct.get("avr_vi_vt"), "ratio",
+                "aVR voltage excursion in the first 40 ms / last 40 ms of the QRS "
+                "(Vereckei et al. 2008)", leads=["aVR"], beats=idx,
+                reason=None if wct.get("avr_vi_vt") is not None else "aVR unusable",
+                details={"initial_r": wct.get("avr_initial_r"),
+                         "initial_wave_ms": wct.get("avr_initial_wave_ms")})]
+    return out
 
 
 def _limb_gain_correction(sig: np.ndarray, usable: list[str],

@@ -61,6 +61,11 @@ class Features:
     abstain: bool = False
     abstain_reason: str | None = None
     reversal: tuple[bool, str | None, str, float] = (False, None, "", 0.0)
+    n_beats: int = 0
+    v_run: tuple[int, float | None] = (0, None)       # longest ventricular run, its rate /min
+    wct: dict = field(default_factory=dict)           # tools.wide discriminators
+    av: dict = field(default_factory=dict)            # tools.atrial AV relationship
+    shapes: dict = field(default_factory=dict)        # tools.conduction QRS shape per lead
     notes: list[str] = field(default_factory=list)
 
 
@@ -96,9 +101,21 @@ def rhythm_statements(f: Features) -> list[Statement]:
         f.notes.append("irregular rhythm without P waves that does not meet the atrial "
                        "fibrillation criteria: rhythm not classified")
     if f.flutter_atrial_rate is not None and f.p_ratio < 0.5:
-        out.append(_stmt("afl", "Atrial flutter", "164890007",
+        label, crit = "Atrial flutter", ""
+        if hr:
+            # conduction ratio = atrial / ventricular rate, named when near a whole number
+            # and the ventricular rhythm is regular; 'variable' when it is not
+            ratio = f.flutter_atrial_rate / hr
+            n = round(ratio)
+            if (m.get("rr_cv") or 0) > 0.08:
+                label += " with variable AV conduction"
+            elif n >= 1 and abs(ratio - n) <= 0.25:
+                label += f" with {n}:1 AV conduction"
+            crit = (f"; atrial {f.flutter_atrial_rate:.0f}/min over ventricular {hr:.0f}/min "
+                    f"= {ratio:.1f}")
+        out.append(_stmt("afl", label, "164890007",
                          "no consistent P waves and organised atrial (flutter) waves at "
-                         "228-360 /min in >= 3 of II, III, aVF, V1", RHYTHM_SRC,
+                         "228-360 /min in >= 3 of II, III, aVF, V1" + crit, RHYTHM_SRC,
                          ["m:atrial_rate_bpm", "m:p_wave_ratio", "m:hr_bpm"], 0.7 * q))
         return out
     # P waves absent (found before < 30 % of beats), or scarce (< 50 %) with the independent
@@ -135,6 +152,10 @@ def rhythm_statements(f: Features) -> list[Statement]:
         return out
     ids = ["m:hr_bpm", "m:p_wave_ratio", "m:pr_ms", "m:p_axis_deg"]
     src = "AHA/ACCF/HRS 2009 recommendations, part I (Kligfield et al., Circulation 2007)"
+    if f.av.get("pattern") and f.av.get("atrial_rate_bpm"):
+        # with P waves blocked the sinus rate is the atrial (P-P) rate, not the QRS rate
+        hr = f.av["atrial_rate_bpm"]
+        ids = ["m:atrial_rate_p_bpm"] + ids[1:]
     if hr < 60:
         out.append(_stmt("sb", "Sinus bradycardia", "426177001",
                          "sinus P waves (as for sinus rhythm) and heart rate < 60 bpm", src, ids, _conf(60 - hr, 3, q)))
@@ -193,55 +214,79 @@ def conduction_statements(f: Features, sinus: bool) -> list[Statement]:
             out.append(_stmt("rad", "Right axis deviation", "47665007",
                              "frontal QRS axis between +90 and +180 deg", AHA_III, ids,
                              _conf(axis - 90, 6, q)))
-        if -90 <= axis <= -45 and (qrs is None or qrs < 120):
-            avl, inf = f.amp.get("aVL", {}), f.amp.get("III", {})
-            qr_avl = avl.get("r_mv", 0) > abs(avl.get("s_mv", 0)) and avl.get("q_mv", 0) < 0
-            rs_inf = abs(inf.get("s_mv", 0)) > inf.get("r_mv", 0)
-            if qr_avl and rs_inf:
-                out.append(_stmt("lafb", "Left anterior fascicular block", "445118002",
-                                 "QRS axis -45..-90 deg, qR in aVL (q present, R > S), rS in III (S > R), "
-                                 "QRS < 120 ms (R-peak time in aVL not assessed)",
-                                 AHA_III, ["m:qrs_axis_deg", "m:qrs_ms", "m:amp.aVL.q_mv",
-                                           "m:amp.aVL.r_mv", "m:amp.III.s_mv"], _conf(-45 - axis, 6, q),
-                                 ["aVL", "III"]))
+        from tools.conduction import fascicular_pattern
+
+        rbbb = any(st.id == "s:rbbb" for st in out)
+        for kind, label, code in (("lafb", "Left anterior fascicular block", "445118002"),
+                                  ("lpfb", "Left posterior fascicular block", "445211001")):
+            # QRS < 120 ms, or with RBBB (bifascicular block, AHA 2009 part III)
+            if qrs is not None and qrs >= 120 and not rbbb:
+                continue
+            met, why = fascicular_pattern(f.shapes, axis, kind)
+            if not met:
+                continue
+            rng = (-45 - axis) if kind == "lafb" else (axis - 90)
+            crit = (f"QRS axis {axis:.0f} deg ({'-45..-90' if kind == 'lafb' else '+90..+180'}); "
+                    + "; ".join(why) + ("; with RBBB: bifascicular block" if rbbb else
+                                         "; QRS < 120 ms"))
+            if kind == "lpfb":
+                crit += " (RVH, lateral infarction and a vertical heart must be excluded)"
+            out.append(_stmt(kind, label + (" (bifascicular block with RBBB)" if rbbb else ""),
+                             code, crit, AHA_III,
+                             ["m:qrs_axis_deg", "m:qrs_ms"] + [f"m:qrs_shape.{lead}" for lead in
+                                                              _leads_of(why)],
+                             _conf(rng, 6, q) * (0.9 if kind == "lafb" else 0.7),
+                             _leads_of(why)))
     return out
 
 
 def _bundle_branch(f: Features, qrs: float) -> list[Statement]:
-    """RBBB / LBBB from QRS duration and the direction of the terminal 40 ms of the QRS:
-    terminal rightward-anterior forces (positive in V1, negative in I and V6) in RBBB;
-    QS/rS in V1 with dominant broad R in I and V6 in LBBB (AHA 2009 part III). Evidence and
-    leads are the ones actually read."""
-    q, out, t = f.quality_factor, [], f.terminal
-    right = next((lead for lead in ("V1", "V2") if lead in t and lead in f.amp), None)
-    lateral = [lead for lead in ("I", "V6", "V5") if lead in t]
-    if right is None or not lateral:
+    """Bundle branch blocks and nonspecific IVCD by AHA/ACCF/HRS 2009 part III: QRS
+    duration with the lead morphology of :mod:`tools.conduction` (not one QRS threshold).
+    Complete >= 120 ms, incomplete 110-119 ms; a QRS > 110 ms (by the reconciled and the
+    lead-combined estimate alike) meeting neither pattern is a nonspecific IVCD."""
+    from tools.conduction import lbbb_pattern, rbbb_pattern
+
+    q, out, sh = f.quality_factor, [], f.shapes
+    if not sh:
         return out
-    v1, lat = t[right], float(np.median([t[lead] for lead in lateral]))
-    amp_r = f.amp[right]
-    rbbb_morph = v1 > 0 and lat < 0
-    lbbb_morph = (v1 < 0 and amp_r.get("r_mv", 0) < abs(amp_r.get("s_mv", 0)) and lat > 0
-                  and all(f.amp.get(lead, {}).get("q_mv", 0) > -0.1
-                          for lead in ("I", "V6") if lead in f.amp))
-    leads = [right] + lateral
-    ids = ["m:qrs_ms"] + [f"m:terminal_qrs.{lead}" for lead in leads]
-    if rbbb_morph and qrs >= 120:
+    rb, rb_why = rbbb_pattern(sh)
+    lb_c, lb_c_why = lbbb_pattern(sh, complete=True)
+    lb_i, lb_i_why = lbbb_pattern(sh, complete=False)
+    shape_ids = [f"m:qrs_shape.{lead}" for lead in sorted(sh)]
+    ids = ["m:qrs_ms"] + shape_ids
+    if rb and qrs >= 120:
         out.append(_stmt("rbbb", "Right bundle branch block", "59118001",
-                         f"QRS >= 120 ms with terminal positive forces in {right} (rsR') and "
-                         f"terminal negative forces in {', '.join(lateral)}", AHA_III, ids,
-                         _conf(qrs - 120, 8, q), leads))
-    elif rbbb_morph and 110 <= qrs < 120:
+                         "QRS >= 120 ms; " + "; ".join(rb_why), AHA_III, ids,
+                         _conf(qrs - 120, 8, q), _leads_of(rb_why)))
+    elif rb and 110 <= qrs < 120:
         out.append(_stmt("irbbb", "Incomplete right bundle branch block", "713426002",
-                         f"QRS 110-119 ms with RBBB morphology (terminal positive {right}, "
-                         f"terminal negative {', '.join(lateral)})", AHA_III, ids,
-                         _conf(min(qrs - 110, 120 - qrs), 4, q) * 0.9, leads))
-    elif lbbb_morph and qrs >= 120:
+                         "QRS 110-119 ms; " + "; ".join(rb_why), AHA_III, ids,
+                         _conf(min(qrs - 110, 120 - qrs), 4, q) * 0.9, _leads_of(rb_why)))
+    elif lb_c and qrs >= 120:
         out.append(_stmt("lbbb", "Left bundle branch block", "164909002",
-                         f"QRS >= 120 ms, QS or rS in {right}, broad R without q in "
-                         f"{', '.join(lateral)}", AHA_III,
-                         ids + [f"m:amp.{right}.r_mv", f"m:amp.{right}.s_mv"],
-                         _conf(qrs - 120, 8, q), leads))
+                         "QRS >= 120 ms; " + "; ".join(lb_c_why), AHA_III, ids,
+                         _conf(qrs - 120, 8, q), _leads_of(lb_c_why)))
+    elif lb_i and 110 <= qrs < 120:
+        out.append(_stmt("ilbbb", "Incomplete left bundle branch block", "251120003",
+                         "QRS 110-119 ms; " + "; ".join(lb_i_why), AHA_III, ids,
+                         _conf(min(qrs - 110, 120 - qrs), 4, q) * 0.8, _leads_of(lb_i_why)))
+    else:
+        combined = f.m.get("qrs_combined_ms")
+        if qrs > 110 and (combined is None or combined > 110):
+            out.append(_stmt("ivcd", "Nonspecific intraventricular conduction delay",
+                             "698252002", f"QRS {qrs:.0f} ms > 110 ms (lead-combined "
+                             f"{combined if combined is None else round(combined)} ms) without "
+                             "the RBBB or LBBB pattern", AHA_III, ["m:qrs_ms"] + shape_ids,
+                             _conf(min(qrs, combined or qrs) - 110, 6, q) * 0.8))
     return out
+
+
+def _leads_of(reasons: list[str]) -> list[str]:
+    import re
+
+    found = re.findall(r"\b(V[1-6]|aV[RLF]|III|II|I)\b", " ".join(reasons))
+    return list(dict.fromkeys(found))
 
 
 def voltage_statements(f: Features) -> list[Statement]:
@@ -379,17 +424,33 @@ def derive_statements(f: Features) -> list[Statement]:
                           source="project quality rule (tools.quality)",
                           evidence_ids=["q:record"], confidence=0.95,
                           knowledge_id="k:poor_quality")]
+    from tools import arrhythmia as A
+
     out = rhythm_statements(f)
+    ids = {s.id for s in out}
+    out += A.av_block_statements(f, ids)
+    out += A.ventricular_statements(f, ids)
+    ids = {s.id for s in out}
+    out += A.supraventricular_statements(f, ids)
+    ids = {s.id for s in out}
+    out += A.bradycardia_statement(f, ids)
     ids = {s.id for s in out}
     sinus = bool(ids & {"s:sr", "s:sb", "s:st"})
     paced = "s:paced" in ids
+    ventricular = bool(ids & {"s:vt", "s:wct"})
     if paced:
         f.notes.append("paced rhythm: conduction, axis, voltage and ST-T criteria not applied")
+    elif ventricular:
+        # a ventricular (or undetermined wide) rhythm explains the QRS shape, axis and ST-T:
+        # bundle branch, fascicular, hypertrophy and ST-T criteria do not apply to it
+        f.notes.append("wide-complex tachycardia: conduction, voltage and ST-T criteria not "
+                       "applied (they are defined for supraventricular conduction)")
     else:
         conduction = conduction_statements(f, sinus)
         if f.reversal[0]:
-            dropped = [s.label for s in conduction if s.id in ("s:lad", "s:rad", "s:lafb")]
-            conduction = [s for s in conduction if s.id not in ("s:lad", "s:rad", "s:lafb")]
+            axis_ids = ("s:lad", "s:rad", "s:lafb", "s:lpfb")
+            dropped = [s.label for s in conduction if s.id in axis_ids]
+            conduction = [s for s in conduction if s.id not in axis_ids]
             f.notes.append("limb-lead reversal suspected: axis-based statements withheld"
                            + (f" ({', '.join(dropped)})" if dropped else ""))
         out += conduction
@@ -399,6 +460,8 @@ def derive_statements(f: Features) -> list[Statement]:
         else:
             out += [s for s in voltage_statements(f) if s.id == "s:lqt"]
     ectopy = ectopy_statements(f)
+    if ventricular:
+        ectopy = [s for s in ectopy if s.id != "s:pvc"]
     if ids & {"s:af", "s:afl"} or paced:
         ectopy = [s for s in ectopy if s.id != "s:pac"]
     out += ectopy

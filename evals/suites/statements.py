@@ -21,25 +21,67 @@ def _work(item: datasets.LabelledRecord) -> dict:
 
     t0 = time.perf_counter()
     d = records.engine_dict(item.path)
-    pred = records.statement_codes(d)
+    codes = records.statement_codes(d)
+    ids = {s["id"] for s in d.get("statements") or () if s.get("id")}
+    pred = codes | ids  # classes match SNOMED codes or, where SNOMED is silent, statement ids
     return {"record": item.key, "path": str(item.path), "error": d.get("error"),
             "truth": sorted(item.truth), "predicted": sorted(pred),
+            "predicted_codes": sorted(codes),
             "truth_classes": sorted(L.to_classes(item.truth)),
             "predicted_classes": sorted(L.to_classes(pred)),
             "seconds": time.perf_counter() - t0}
 
 
-def summarize(rows: list[dict], fmt: str, config: dict) -> dict:
+def _scores(rows: list[dict], fmt: str) -> tuple[dict, dict, dict]:
     keys = datasets.classes_for(fmt)
     classes = [L.CLASS_BY_KEY[k] for k in keys]
     scores = L.score_classes({r["record"]: r["predicted"] for r in rows},
                              {r["record"]: r["truth"] for r in rows}, classes)
     macro_keys = L.CINC_MACRO_CLASSES if fmt == "cinc" else keys
-    return {"format": fmt, "n_records": len(rows), "classes": scores,
-            "macro": L.macro_f1(scores, macro_keys),
-            "macro_all_supported": L.macro_f1(scores, keys),
-            "failures": {r["record"]: r["error"] for r in rows if r.get("error")},
-            "config": config}
+    return scores, L.macro_f1(scores, macro_keys), L.macro_f1(scores, keys)
+
+
+def _vt_flags(rows: list[dict]) -> dict:
+    """VT flagged (VT, wide-complex tachycardia or a ventricular run) on VT-labelled records,
+    and false flags on the others."""
+    vt = L.CLASS_BY_KEY["vt"]
+    pos = [r for r in rows if vt.codes & set(r["truth"])]
+    neg = [r for r in rows if not vt.codes & set(r["truth"])]
+    flagged = (lambda r: bool(vt.codes & set(r["predicted"])))
+    return {"vt_records": len(pos), "flagged": sum(map(flagged, pos)),
+            "other_records": len(neg), "false_flags": sum(map(flagged, neg)),
+            "false_flag_records": [r["record"] for r in neg if flagged(r)]}
+
+
+def summarize(rows: list[dict], fmt: str, config: dict) -> dict:
+    scores, macro, macro_all = _scores(rows, fmt)
+    out = {"format": fmt, "n_records": len(rows), "classes": scores, "macro": macro,
+           "macro_all_supported": macro_all, "vt_flag": _vt_flags(rows),
+           "failures": {r["record"]: r["error"] for r in rows if r.get("error")},
+           "config": config}
+    if fmt == "cinc":
+        # The Challenge metric (official weights) overall and per source database, with the
+        # per-source macro F1, so that a rule that only fits one source shows.
+        from evals.challenge import challenge_score, source_of
+
+        out["challenge_metric"] = challenge_score(
+            {r["record"]: r["truth"] for r in rows},
+            {r["record"]: r.get("predicted_codes", r["predicted"]) for r in rows})
+        by_source: dict[str, list[dict]] = {}
+        for r in rows:
+            by_source.setdefault(source_of(r["record"]), []).append(r)
+        out["per_source"] = {}
+        for src, rs in sorted(by_source.items()):
+            s_scores, s_macro, _ = _scores(rs, fmt)
+            out["per_source"][src] = {
+                "n_records": len(rs),
+                "challenge_metric": challenge_score(
+                    {r["record"]: r["truth"] for r in rs},
+                    {r["record"]: r.get("predicted_codes", r["predicted"]) for r in rs}),
+                "macro_f1": s_macro["macro_f1"], "macro_classes": s_macro["classes"],
+                "f1": {k: v["f1"] for k, v in s_scores.items() if v["f1"] is not None},
+                "false_positives": {k: v["fp"] for k, v in s_scores.items() if v["fp"]}}
+    return out
 
 
 def confusion_plot(path: Path, rows: list[dict], keys: tuple[str, ...]) -> Path:
@@ -93,6 +135,21 @@ def report(summary: dict, figures: list[Path]) -> str:
              f"(no reference positive, left out: {m['left_out_no_support']}); strict "
              f"(a left-out class stated anyway counts 0): {common.fmt(m['macro_f1_strict'], 3)}.",
              ""]
+    if summary.get("challenge_metric") is not None:
+        lines += [f"PhysioNet/CinC Challenge 2021 metric (official weights): "
+                  f"{common.fmt(summary['challenge_metric'], 3)}", ""]
+    if summary.get("per_source"):
+        lines += [common.md_table(
+            ["source", "records", "Challenge metric", "macro F1", "classes", "false positives"],
+            [[k, v["n_records"], v["challenge_metric"], v["macro_f1"],
+              ", ".join(v["macro_classes"]),
+              ", ".join(f"{c} {n}" for c, n in v["false_positives"].items())]
+             for k, v in summary["per_source"].items()], 3), ""]
+    vt = summary.get("vt_flag")
+    if vt:
+        lines += [f"VT flagged (VT, wide-complex tachycardia or ventricular run): "
+                  f"{vt['flagged']}/{vt['vt_records']} VT records; false flags "
+                  f"{vt['false_flags']}/{vt['other_records']} others", ""]
     if summary["failures"]:
         lines += [f"Failures: {summary['failures']}", ""]
     lines += [f"![{p.stem}]({p.name})" for p in figures]
@@ -113,6 +170,11 @@ def run(args) -> int:
     figs = [confusion_plot(out / "statements_confusion.png", rows,
                            datasets.classes_for(fmt))]
     common.write_outputs(out, summary, rows, report(summary, figs))
+    extra = (f"; Challenge metric {common.fmt(summary['challenge_metric'], 3)}"
+             if summary.get("challenge_metric") is not None else "")
     print(f"statements: {len(rows)} {fmt} records; macro F1 "
-          f"{common.fmt(summary['macro']['macro_f1'], 3)}; wrote {out / 'summary.json'}")
+          f"{common.fmt(summary['macro']['macro_f1'], 3)}{extra}; wrote {out / 'summary.json'}")
+    for src, v in (summary.get("per_source") or {}).items():
+        print(f"  {src}: {v['n_records']} records, Challenge metric "
+              f"{common.fmt(v['challenge_metric'], 3)}, macro F1 {common.fmt(v['macro_f1'], 3)}")
     return 0

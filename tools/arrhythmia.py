@@ -1,0 +1,166 @@
+"""Rhythm statements beyond sinus, fibrillation and flutter: ventricular tachycardia and
+wide-complex tachycardia, runs of ventricular beats, supraventricular tachycardia,
+junctional and ectopic atrial rhythm, second- and third-degree AV block, and bradycardia
+that is not sinus.
+
+Safety rule: a wide-complex tachycardia is stated (and treated) as ventricular tachycardia
+until proven otherwise (2017 AHA/ACC/HRS ventricular arrhythmia guideline, Al-Khatib et al.,
+Circulation 138:e272, 2018); the discriminators that argue for VT (:mod:`tools.wide`) are
+listed in the criterion; without any, the statement is "wide-complex tachycardia" and says
+that VT is not excluded. Rates and durations:
+
+* tachycardia > 100 bpm, bradycardia < 60 bpm, wide QRS >= 120 ms (AHA/ACCF/HRS 2009
+  part I and part III);
+* SVT: a regular narrow-complex tachycardia without sinus P waves (2015 ACC/AHA/HRS SVT
+  guideline, Page et al., Circulation 133:e506, 2016);
+* junctional rhythm: a regular narrow-complex rhythm without P waves before the QRS, 40-60 bpm
+  (escape) or 60-100 bpm (accelerated) (Page et al. 2016, section 7);
+* ectopic atrial rhythm: consistent P waves whose frontal axis is outside the sinus range;
+* non-sustained VT: >= 3 consecutive ventricular beats at > 100 bpm lasting < 30 s
+  (Al-Khatib et al. 2018);
+* AV block as in :mod:`tools.atrial` (Kusumoto et al., 2018 bradycardia guideline).
+"""
+from __future__ import annotations
+
+from tools.evidence import Statement
+from tools.wide import vt_arguments
+
+VA_SRC = "2017 AHA/ACC/HRS ventricular arrhythmia guideline (Al-Khatib et al., 2018)"
+SVT_SRC = "2015 ACC/AHA/HRS SVT guideline (Page et al., Circulation 2016)"
+AVB_SRC = ("2018 ACC/AHA/HRS bradycardia and conduction delay guideline (Kusumoto et al., "
+           "Circulation 2019)")
+RATE_SRC = "AHA/ACCF/HRS 2009 recommendations, part I (Kligfield et al., Circulation 2007)"
+
+
+def _stmt(sid, label, snomed, criterion, source, ids, conf, leads=()):
+    return Statement(id=f"s:{sid}", label=label, snomed=snomed, criterion=criterion,
+                     source=source, evidence_ids=list(ids),
+                     confidence=round(max(0.05, min(1.0, float(conf))), 2),
+                     leads=list(leads), knowledge_id=f"k:{sid}")
+
+
+def av_block_statements(f, rhythm_ids: set[str]) -> list[Statement]:
+    """Second- and third-degree AV block from the atrial events (not in AF or flutter,
+    where there are no P waves to relate)."""
+    av, q = f.av or {}, f.quality_factor
+    if rhythm_ids & {"s:af", "s:afl", "s:paced"} or not av.get("pattern"):
+        return []
+    ids = ["m:atrial_rate_p_bpm", "m:hr_bpm", "m:blocked_p_waves", "m:pr_ms"]
+    a_rate, v_rate = av.get("atrial_rate_bpm"), f.m.get("hr_bpm")
+    if av["pattern"] == "third":
+        return [_stmt("avb3", "Third-degree (complete) AV block", "27885002",
+                      f"P waves regular at {a_rate:.0f}/min, faster than the regular "
+                      f"ventricular rate {v_rate:.0f}/min, with no fixed P-QRS relationship "
+                      "(AV dissociation)", AVB_SRC, ids, 0.7 * q)]
+    if av["pattern"] == "2:1":
+        return [_stmt("avb2", "Second-degree AV block, 2:1 conduction", "195042002",
+                      "every other P wave (regular, not premature) is not followed by a QRS; "
+                      "Mobitz type cannot be decided at 2:1", AVB_SRC, ids, 0.65 * q)]
+    kind = av.get("mobitz")
+    label, code = {"I": ("Second-degree AV block, Mobitz I (Wenckebach)", "54016002"),
+                   "II": ("Second-degree AV block, Mobitz II", "426183003")}.get(
+        kind, ("Second-degree AV block", "195042002"))
+    crit = (f"{len(av['blocked'])} P wave(s) on time (not premature) not followed by a QRS"
+            + ("; PR before the dropped beat >= 40 ms longer than after it" if kind == "I" else
+               "; PR constant (< 20 ms change) around the dropped beat" if kind == "II" else
+               "; PR change around the drop does not decide the type"))
+    return [_stmt("avb2", label, code, crit, AVB_SRC, ids, 0.6 * q)]
+
+
+def ventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
+    """VT / wide-complex tachycardia and non-sustained VT."""
+    m, q, out = f.m, f.quality_factor, []
+    hr, qrs = m.get("hr_bpm"), m.get("qrs_ms")
+    if "s:paced" in rhythm_ids or hr is None:
+        return out
+    supraventricular = rhythm_ids & {"s:sr", "s:sb", "s:st", "s:sa", "s:af", "s:afl"}
+    mostly_v = f.n_beats > 0 and f.n_ventricular >= 0.8 * f.n_beats
+    # wide by both estimates: the reconciled QRS and the lead-combined one (a borderline
+    # learned width at a fast rate, with the combined estimate narrow, is not a WCT)
+    combined = m.get("qrs_combined_ms")
+    wide = qrs is not None and qrs >= 120 and (combined is None or combined >= 120)
+    if hr > 100 and (wide or mostly_v) and not supraventricular:
+        args = vt_arguments(f.wct or {}, (f.av or {}).get("dissociation"))
+        if mostly_v:
+            args.append(f"{f.n_ventricular} of {f.n_beats} beats typed ventricular")
+        ids = ["m:hr_bpm", "m:qrs_ms", "m:qrs_axis_deg", "m:p_wave_ratio"]
+        leads = (f.wct or {}).get("leads", [])
+        base = (f"heart rate {hr:.0f} bpm > 100 and QRS {qrs:.0f} ms >= 120 ms" if wide else
+                f"heart rate {hr:.0f} bpm > 100 with ventricular beats") + \
+            ", no sinus P waves with constant PR, not atrial fibrillation or flutter"
+        if args:
+            out.append(_stmt("vt", "Ventricular tachycardia", "164895002",
+                             base + "; arguments for VT: " + "; ".join(args), VA_SRC, ids,
+                             (0.55 + 0.1 * len(args)) * q, leads))
+        else:
+            out.append(_stmt("wct", "Wide-complex tachycardia: ventricular tachycardia not "
+                             "excluded", "", base + "; no VT discriminator met (Brugada 1991, "
+                             "Vereckei 2008, axis, concordance), which does not exclude VT",
+                             VA_SRC, ids, 0.6 * q, leads))
+        return out
+    run, run_rate = f.v_run
+    if run >= 3 and run_rate is not None and run_rate > 100 and not mostly_v:
+        out.append(_stmt("nsvt", f"Non-sustained ventricular tachycardia ({run} consecutive "
+                         "ventricular beats)", "425856008",
+                         f">= 3 consecutive ventricular beats at {run_rate:.0f}/min (> 100) "
+                         "lasting < 30 s", VA_SRC, ["m:ventricular_run_beats",
+                                                    "m:n_ventricular_beats"],
+                         min(0.9, 0.6 + 0.05 * run) * q))
+    return out
+
+
+def supraventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
+    """SVT, junctional rhythm, ectopic atrial rhythm (when no sinus, AF or flutter call)."""
+    m, q, out = f.m, f.quality_factor, []
+    hr, qrs, cv = m.get("hr_bpm"), m.get("qrs_ms"), m.get("rr_cv")
+    if hr is None or qrs is None or rhythm_ids & {"s:sr", "s:sb", "s:st", "s:sa", "s:af",
+                                                 "s:afl", "s:paced", "s:vt", "s:wct"}:
+        return out
+    if (f.av or {}).get("pattern"):
+        return out  # the AV block statement describes the rhythm
+    regular = cv is not None and cv < 0.08
+    narrow = qrs < 120
+    ids = ["m:hr_bpm", "m:qrs_ms", "m:rr_cv", "m:p_wave_ratio"]
+    p_axis = m.get("p_axis_deg")
+    organised = f.p_ratio >= 0.5 and f.pr_sd_ms is not None and f.pr_sd_ms < 40
+    p_ii = m.get("p_area_ii_mvms")
+    # the sinus P is upright in II (AHA 2007 part I); an axis outside the sinus range with an
+    # upright P in II is more likely an error of the P axis than an ectopic focus
+    if organised and p_axis is not None and not f.reversal[0] and not -30 <= p_axis <= 120 \
+            and p_ii is not None and p_ii < 0:
+        tachy = hr > 100
+        out.append(_stmt("ectopic_atrial", "Ectopic atrial tachycardia" if tachy else
+                         "Ectopic atrial rhythm", "713422000" if tachy else "106068003",
+                         f"P waves with constant PR before >= 50 % of beats, P axis "
+                         f"{p_axis:.0f} deg outside the sinus range (-30..+120 deg) and P "
+                         "negative in II", RATE_SRC,
+                         ids + ["m:p_axis_deg", "m:pr_sd_ms", "m:p_area_ii_mvms"], 0.6 * q))
+        return out
+    if not (regular and narrow and f.p_ratio < 0.3):
+        return out
+    if hr > 100:
+        out.append(_stmt("svt", "Supraventricular tachycardia", "426761007",
+                         f"regular (RR CV < 0.08) narrow-complex (QRS < 120 ms) tachycardia "
+                         f"at {hr:.0f} bpm without P waves before the QRS (< 30 % of beats), "
+                         "not atrial flutter", SVT_SRC, ids, 0.65 * q))
+    elif hr >= 40:
+        kind = "Junctional escape rhythm" if hr < 60 else "Accelerated junctional rhythm"
+        out.append(_stmt("junctional", kind, "29320008",
+                         f"regular (RR CV < 0.08) narrow-complex (QRS < 120 ms) rhythm at "
+                         f"{hr:.0f} bpm (40-60 escape, 60-100 accelerated) without P waves "
+                         "before the QRS (< 30 % of beats)", SVT_SRC, ids, 0.6 * q))
+    return out
+
+
+def bradycardia_statement(f, rhythm_ids: set[str]) -> list[Statement]:
+    """Heart rate < 60 bpm in a rhythm that is not sinus (sinus bradycardia says it)."""
+    hr = f.m.get("hr_bpm")
+    if hr is None or hr >= 60 or rhythm_ids & {"s:sb", "s:paced"}:
+        return []
+    blocked = bool(rhythm_ids & {"s:avb2", "s:avb3"})
+    label = ("Bradycardia (ventricular rate, AV block)" if blocked else
+             "Bradycardia (rhythm not sinus)")
+    crit = (f"ventricular rate {hr:.0f} bpm < 60 " +
+            ("with P waves blocked" if blocked else "without sinus P waves"))
+    return [_stmt("brady", label, "426627000", crit, RATE_SRC, ["m:hr_bpm"],
+                  min(0.9, 0.5 + (60 - hr) / 20) * f.quality_factor)]

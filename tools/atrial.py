@@ -1,0 +1,218 @@
+"""Atrial events independent of the QRS: every P wave the delineator found, conducted or
+not, and the atrioventricular (AV) relationship they show.
+
+The beat reconciliation (:mod:`tools.beats`) only looks for a P wave in the 400 ms before each
+QRS, which is right for sinus rhythm and first-degree AV block but cannot see a P wave that
+is not followed by a QRS. Here the P waves of all usable leads are clustered in time into
+atrial events wherever they fall outside a QRS; the atrial rate, the blocked (non-conducted)
+P waves and the P-to-QRS relationship then decide the AV conduction statements:
+
+* second-degree AV block: a P wave, on time (not premature), not followed by a QRS; Mobitz I
+  (Wenckebach) when the PR before the dropped beat is longer than after it, Mobitz II when PR
+  is constant around it, "2:1" when every other P is blocked (type undecidable);
+* third-degree AV block: atrial rate faster than the ventricular rate, both regular, and no
+  fixed P-QRS relationship (PR varying beat to beat);
+* AV dissociation (no fixed P-QRS relationship at any rate), an argument for VT in a
+  wide-complex tachycardia.
+
+Definitions: 2018 ACC/AHA/HRS guideline on bradycardia and cardiac conduction delay
+(Kusumoto et al., Circulation 140:e382, 2019), section 4.1 and table of AV block types; AHA/
+ACCF/HRS 2009 recommendations part I (Kligfield et al. 2007) for the rhythm vocabulary.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+P_GAP_MS = 60.0            # P peaks closer than this across leads are one atrial event
+CONDUCT_MS = (80.0, 450.0)  # a QRS onset this long after a P onset may be its conducted beat
+PREMATURE = 0.85           # a P earlier than 85 % of the median PP is premature (a PAC)
+
+
+def atrial_events(dels: dict, beats, fs: float) -> list[tuple[int, int, int]]:
+    """Atrial events as (onset, peak, offset) samples: P waves of >= max(2, n/3) usable leads
+    clustered by peak time, leaving out any whose peak lies inside a QRS."""
+    n = len(dels)
+    need = max(2, int(np.ceil(n / 3))) if n >= 3 else 1
+    from tools.beats import group_by_gap
+
+    items = [(w.peak, lead, w) for lead, d in dels.items() for w in d.waves["P"]]
+    groups = group_by_gap(items, P_GAP_MS * fs / 1000.0)
+    qrs = [(b.qrs_on, b.qrs_off) for b in beats]
+    out = []
+    for g in groups:
+        if len({lead for _, lead, _ in g}) < need:
+            continue
+        peak = int(np.median([p for p, _, _ in g]))
+        if any(on <= peak <= off for on, off in qrs):
+            continue
+        out.append((int(np.median([w.onset for *_, w in g])), peak,
+                    int(np.median([w.offset for *_, w in g]))))
+    return out
+
+
+TEMPLATE_CORR = 0.85        # P-template correlation for an atrial event found by matching
+TEMPLATE_GAIN = (0.4, 2.5)  # its amplitude relative to the template
+
+
+def template_events(sig: np.ndarray, fs: float, beats) -> list[tuple[int, int, int]]:
+    """Atrial events found by matching the record's own conducted P wave.
+
+    The template is the median multi-lead P wave (20 ms margins) of the beats with a P; it
+    is slid over the record and an event is a local maximum of the correlation (each
+    window and the template with their mean and linear trend removed, all usable leads
+    together) >= ``TEMPLATE_CORR`` with an amplitude 0.4-2.5 x the template's, in the T-P
+    segments (outside QRS onset - 20 ms .. T end + 20 ms), at least 250 ms from the next
+    stronger match. Template
+    matching finds the P waves the delineator skips when no QRS follows them (a learned
+    delineator sees the P-QRS pair as a unit), which is the signature of AV block
+    (P-wave detection by template matching: Sornmo & Laguna 2005, ch. 7)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    con = [b for b in beats if b.p_on is not None and b.p_off is not None
+           and b.kind != "ventricular"]
+    if len(con) < 3:
+        return []
+    m = int(0.020 * fs)
+    length = int(np.median([b.p_off - b.p_on for b in con])) + 2 * m
+    n = sig.shape[0]
+    segs = [sig[b.p_on - m:b.p_on - m + length] for b in con
+            if b.p_on - m >= 0 and b.p_on - m + length <= n]
+    if len(segs) < 3 or length < 8:
+        return []
+    t = np.arange(length, dtype=float)
+    basis = np.stack([np.ones(length), t - t.mean()])
+    basis /= np.linalg.norm(basis, axis=1, keepdims=True)
+
+    def detrend(x):  # along the last axis
+        return x - np.einsum("...l,kl->...k", x, basis) @ basis
+
+    tmpl = detrend(np.median(np.stack(segs), axis=0).T)          # leads x length
+    tn = float(np.linalg.norm(tmpl))
+    if tn <= 0:
+        return []
+    win = detrend(sliding_window_view(sig, length, axis=0))       # starts x leads x length
+    dot = np.einsum("slk,lk->s", win, tmpl)
+    wn = np.sqrt(np.einsum("slk,slk->s", win, win))
+    corr = np.where(wn > 0, dot / (wn * tn + 1e-12), 0.0)
+    gain = dot / tn ** 2
+    ok = (corr >= TEMPLATE_CORR) & (gain >= TEMPLATE_GAIN[0]) & (gain <= TEMPLATE_GAIN[1])
+    centre = np.arange(corr.size) + length // 2
+    for b in beats:
+        # only in the T-P segment: inside the QRS-T the T wave itself can match a P
+        # template (on normal CinC records T waves did, and every RR then held a 'blocked
+        # P'); a blocked P hidden in a T wave is left to the delineator
+        end = b.t_off if b.t_off is not None else b.qrs_off + int(0.350 * fs)
+        ok &= ~((centre >= b.qrs_on - m) & (centre <= end + m))
+    cand = sorted(np.flatnonzero(ok), key=lambda i: -corr[i])
+    taken: list[int] = []
+    sep = int(0.250 * fs)
+    for i in cand:
+        if all(abs(i - j) >= sep for j in taken):
+            taken.append(int(i))
+    p_len = length - 2 * m
+    return sorted((i + m, i + m + p_len // 2, i + m + p_len) for i in taken)
+
+
+def merge_events(*groups: list[tuple[int, int, int]], fs: float) -> list[tuple[int, int, int]]:
+    """One list of atrial events from several detectors: events whose onsets lie within
+    80 ms are the same event (the first group's position is kept)."""
+    gap = 0.080 * fs
+    out: list[tuple[int, int, int]] = []
+    for group in groups:
+        for e in group:
+            if all(abs(e[0] - o[0]) > gap for o in out):
+                out.append(e)
+    return sorted(out)
+
+
+def av_relationship(events: list[tuple[int, int, int]], beats, fs: float) -> dict:
+    """Atrial rate, blocked P waves, PR per conducted beat and the AV-block pattern."""
+    ms = 1000.0 / fs
+    out: dict = {"n_p": len(events), "atrial_rate_bpm": None, "pp_cv": None, "pp_nmad": None,
+                 "blocked": [], "blocked_premature": 0, "pr_ms": [], "pattern": None,
+                 "dissociation": False, "mobitz": None, "conduction_ratio": None}
+    if len(events) < 3 or len(beats) < 3:
+        return out
+    onsets = np.array([e[0] for e in events], float)
+    pp = np.diff(onsets) * ms
+    pp = pp[pp < 2500]
+    if pp.size < 2:
+        return out
+    med_pp = float(np.median(pp))
+    out["atrial_rate_bpm"] = 60000.0 / med_pp
+    out["pp_cv"] = float(np.std(pp) / np.mean(pp))
+    # regularity by the median absolute deviation: one spurious or missed event must not
+    # make a regular atrial rhythm look irregular
+    out["pp_nmad"] = float(np.median(np.abs(pp - med_pp)) / med_pp)
+    qrs_on = np.array([b.qrs_on for b in beats], float)
+    # each P: the first QRS onset that follows it within the conduction window
+    pr_of_p: list[float | None] = []
+    for on in onsets:
+        d = (qrs_on - on) * ms
+        ok = d[(d >= CONDUCT_MS[0]) & (d <= CONDUCT_MS[1])]
+        pr_of_p.append(float(ok.min()) if ok.size else None)
+    last_beat_end = max(b.qrs_off for b in beats)
+    for i, (on, pr) in enumerate(zip(onsets, pr_of_p)):
+        if pr is not None or on + CONDUCT_MS[1] / ms > last_beat_end:
+            continue  # conducted, or too near the end to know
+        before = (onsets[i] - onsets[i - 1]) * ms if i else None
+        if before is not None and before < PREMATURE * med_pp:
+            out["blocked_premature"] += 1  # a blocked PAC, not AV block
+            continue
+        # a dropped beat leaves a pause: the RR around the blocked P spans >= 1.5 P-P
+        # (a 'P' inside an ordinary RR is more likely a misread T or U wave)
+        prev_q = qrs_on[qrs_on < on]
+        next_q = qrs_on[qrs_on > on]
+        if not prev_q.size or not next_q.size:
+            continue  # before the first or after the last detected QRS: a QRS may be missed
+        if (next_q[0] - prev_q[-1]) * ms < 1.5 * med_pp:
+            continue
+        out["blocked"].append(i)
+    # PR of the beat each conducted P starts: sorted per beat
+    out["pr_ms"] = [p for p in pr_of_p if p is not None]
+    rr = np.diff(np.array([b.r_time for b in beats], float)) * ms
+    v_rate = 60000.0 / float(np.mean(rr))
+    rr_cv = float(np.std(rr) / np.mean(rr))
+    prs = np.array(out["pr_ms"], float)
+    pr_var = float(np.ptp(prs)) if prs.size >= 3 else 0.0
+    # the P-to-next-QRS delay for every QRS (the nearest preceding P onset)
+    lead_in = []
+    for q in qrs_on:
+        d = (q - onsets) * ms
+        d = d[(d > 0) & (d < 1500)]
+        if d.size:
+            lead_in.append(float(d.min()))
+    lead_in_range = float(np.ptp(lead_in)) if len(lead_in) >= 3 else 0.0
+    regular_a = out["pp_nmad"] < 0.08
+    out["dissociation"] = bool(regular_a and len(lead_in) >= 3 and lead_in_range > 120.0
+                               and abs(out["atrial_rate_bpm"] - v_rate) > 0.1 * v_rate)
+    if (regular_a and rr_cv < 0.10 and out["atrial_rate_bpm"] > 1.2 * v_rate
+            and out["dissociation"]):
+        out["pattern"] = "third"
+    elif out["blocked"] and regular_a:
+        ratio = out["atrial_rate_bpm"] / v_rate
+        out["conduction_ratio"] = round(ratio, 2)
+        if abs(ratio - 2.0) < 0.2 and len(out["blocked"]) >= 2 and pr_var < 40:
+            out["pattern"] = "2:1"
+        else:
+            out["pattern"] = "second"
+            out["mobitz"] = _mobitz(out["blocked"], onsets, pr_of_p)
+    return out
+
+
+def _mobitz(blocked: list[int], onsets: np.ndarray, pr_of_p: list[float | None]) -> str | None:
+    """'I' when the PR before a dropped beat exceeds the PR after it by >= 40 ms (Wenckebach
+    lengthening), 'II' when they differ by < 20 ms, None when no blocked P has conducted
+    neighbours on both sides."""
+    votes = []
+    for i in blocked:
+        before = next((pr_of_p[j] for j in range(i - 1, -1, -1) if pr_of_p[j] is not None),
+                      None)
+        after = next((pr_of_p[j] for j in range(i + 1, len(pr_of_p)) if pr_of_p[j] is not None),
+                     None)
+        if before is None or after is None:
+            continue
+        diff = before - after
+        votes.append("I" if diff >= 40 else "II" if abs(diff) < 20 else None)
+    votes = [v for v in votes if v]
+    return max(set(votes), key=votes.count) if votes else None

@@ -1,0 +1,180 @@
+"""QRS morphology for the intraventricular conduction criteria, measured on the median beat.
+
+AHA/ACCF/HRS 2009 recommendations for the standardization and interpretation of the ECG,
+part III: intraventricular conduction disturbances (Surawicz et al., Circulation
+119:e235-e240, 2009) define bundle branch and fascicular blocks by QRS duration *and* shape
+in named leads. The shape features they use are measured here per lead on the median
+dominant beat (beats aligned on the reconciled global QRS onset, baseline = PR level):
+
+* ``lobes``: the sequence of waves inside the global QRS, each a run of one sign whose peak
+  reaches ``WAVE_FRACTION`` of the lead's QRS peak-to-peak (so criteria hold on
+  amplitude-normalised files too); e.g. ``"+-+"`` is rSR', ``"-+"`` qR, ``"-"`` QS;
+* ``r_peak_time_ms``: QRS onset to the peak of the last R (R') wave (AHA part III);
+* ``r_ms`` / ``s_ms``: duration of the largest positive wave and of the terminal negative
+  wave;
+* ``q``: the QRS starts with a negative wave (a q/Q wave).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+WAVE_FRACTION = 0.10     # a wave counts when its peak reaches 10 % of the lead's QRS range
+LEADS = ("I", "aVL", "II", "III", "aVF", "V1", "V2", "V4", "V5", "V6")
+
+
+def median_qrs(sig: np.ndarray, usable: list[str], beats, fs: float) -> dict[str, np.ndarray]:
+    """Per lead, the median over dominant beats of the baseline-corrected QRS (from the
+    global onset, for the median global QRS length)."""
+    from tools.measure import dominant, isoelectric
+
+    dom = [b for b in dominant(beats) if b.qrs_off > b.qrs_on]
+    if len(dom) < 1:
+        return {}
+    n = int(np.median([b.qrs_off - b.qrs_on for b in dom])) + 1
+    x = sig - isoelectric(sig, beats, fs)
+    out = {}
+    for lead in LEADS:
+        if lead not in usable:
+            continue
+        j = usable.index(lead)
+        segs = [x[b.qrs_on:b.qrs_on + n, j] for b in dom if b.qrs_on + n <= x.shape[0]]
+        if segs:
+            out[lead] = np.median(np.stack(segs), axis=0)
+    return out
+
+
+def lead_shape(q: np.ndarray, fs: float) -> dict:
+    """The shape features above for one lead's median QRS."""
+    ms = 1000.0 / fs
+    rng = float(np.ptp(q)) if q.size else 0.0
+    out = {"lobes": "", "r_peak_time_ms": None, "r_ms": 0.0, "s_ms": 0.0, "q": False}
+    if q.size < 3 or rng <= 0:
+        return out
+    thr = WAVE_FRACTION * rng
+    sign = np.sign(q)
+    waves = []  # (sign, start, end, peak index)
+    start = 0
+    for i in range(1, q.size + 1):
+        if i == q.size or sign[i] != sign[start]:
+            seg = q[start:i]
+            k = int(np.argmax(np.abs(seg)))
+            if sign[start] != 0 and abs(seg[k]) >= thr:
+                waves.append((int(sign[start]), start, i - 1, start + k))
+            start = i
+    # merge neighbours of one sign separated by a sub-threshold wave (a notch, not a wave)
+    merged: list[list] = []
+    for w in waves:
+        if merged and merged[-1][0] == w[0]:
+            prev = merged[-1]
+            peak = prev[3] if abs(q[prev[3]]) >= abs(q[w[3]]) else w[3]
+            merged[-1] = [w[0], prev[1], w[2], peak]
+        else:
+            merged.append(list(w))
+    out["lobes"] = "".join("+" if w[0] > 0 else "-" for w in merged)
+    pos = [w for w in merged if w[0] > 0]
+    if pos:
+        big = max(pos, key=lambda w: q[w[3]])
+        out["r_ms"] = (big[2] - big[1] + 1) * ms
+        last_r = [w for w in pos if q[w[3]] >= 0.5 * q[big[3]]][-1]
+        out["r_peak_time_ms"] = last_r[3] * ms
+        after = [w for w in merged if w[0] < 0 and w[1] > big[2]]
+        if after:
+            out["s_ms"] = (after[-1][2] - after[-1][1] + 1) * ms
+    out["q"] = bool(merged) and merged[0][0] < 0 and len(merged) > 1
+    return out
+
+
+def shapes(sig: np.ndarray, usable: list[str], beats, fs: float) -> dict[str, dict]:
+    """:func:`lead_shape` for every usable lead of :data:`LEADS`."""
+    return {lead: lead_shape(q, fs) for lead, q in median_qrs(sig, usable, beats, fs).items()}
+
+
+def rbbb_pattern(sh: dict[str, dict]) -> tuple[bool, list[str]]:
+    """AHA 2009 part III RBBB morphology: rsr'/rsR'/rSR' in V1 or V2 (a terminal R' after an
+    S), or a broad notched R in V1/V2 with R-peak time > 50 ms; and an S wave longer than the
+    R wave or > 40 ms in I and V6 (in each of them that is usable). Returns (met, reasons)."""
+    right = [lead for lead in ("V1", "V2") if lead in sh]
+    lateral = [lead for lead in ("I", "V6") if lead in sh]
+    if not right or not lateral:
+        return False, []
+    why = []
+    for lead in right:
+        s = sh[lead]
+        if len(s["lobes"]) >= 3 and s["lobes"].endswith("-+") and "+" in s["lobes"][:-2]:
+            why.append(f"rsR' in {lead} ({s['lobes']})")
+            break
+        if s["lobes"] in ("+", "-+") and (s["r_peak_time_ms"] or 0) > 50:
+            why.append(f"broad R in {lead}, R-peak time {s['r_peak_time_ms']:.0f} ms > 50")
+            break
+    if not why:
+        return False, []
+    for lead in lateral:
+        s = sh[lead]
+        if not (s["s_ms"] > 40 or (s["s_ms"] > 0 and s["s_ms"] > s["r_ms"])):
+            return False, []
+        why.append(f"S in {lead} {s['s_ms']:.0f} ms (R {s['r_ms']:.0f} ms)")
+    return True, why
+
+
+def lbbb_pattern(sh: dict[str, dict], complete: bool) -> tuple[bool, list[str]]:
+    """AHA 2009 part III LBBB morphology: in I, V5, V6 (those usable; >= 2 of them) a
+    dominant R without a q wave, R-peak time > 60 ms in V5/V6; V1 predominantly negative
+    (QS or rS). Incomplete LBBB (``complete=False``) asks R-peak time > 60 ms in V4-V6 and no
+    q in I, V5, V6."""
+    lat = [lead for lead in ("I", "V5", "V6") if lead in sh]
+    if len(lat) < 2 or "V1" not in sh:
+        return False, []
+    why = []
+    v1 = sh["V1"]["lobes"]
+    if v1 not in ("-", "+-"):
+        return False, []
+    why.append(f"V1 {'QS' if v1 == '-' else 'rS'}")
+    for lead in lat:
+        s = sh[lead]
+        if s["q"] or not s["lobes"].startswith("+"):
+            return False, []
+    why.append("no q wave in " + ", ".join(lat))
+    rpt_leads = [lead for lead in (("V5", "V6") if complete else ("V4", "V5", "V6"))
+                 if lead in sh]
+    if not rpt_leads:
+        return False, []
+    for lead in rpt_leads:
+        t = sh[lead]["r_peak_time_ms"]
+        if t is None or t <= 60:
+            return False, []
+    why.append("R-peak time > 60 ms in " + ", ".join(rpt_leads))
+    return True, why
+
+
+def fascicular_pattern(sh: dict[str, dict], axis: float | None, kind: str
+                       ) -> tuple[bool, list[str]]:
+    """LAFB: axis -45..-90 deg, qR in aVL with R-peak time >= 45 ms, rS in II, III, aVF.
+    LPFB: axis +90..+180 deg, rS in I and aVL, qR in III and aVF (AHA 2009 part III)."""
+    if axis is None:
+        return False, []
+    if kind == "lafb":
+        if not -90 <= axis <= -45 or "aVL" not in sh:
+            return False, []
+        avl = sh["aVL"]
+        if not (avl["q"] and avl["lobes"].startswith("-+")):
+            return False, []
+        why = [f"qR in aVL"]
+        if avl["r_peak_time_ms"] is not None and avl["r_peak_time_ms"] < 45:
+            return False, []
+        inferior = [lead for lead in ("II", "III", "aVF") if lead in sh]
+        if len(inferior) < 2 or not all(sh[lead]["lobes"].endswith("+-") or
+                                         sh[lead]["lobes"] == "-" for lead in inferior):
+            return False, []
+        why.append("rS in " + ", ".join(inferior))
+        return True, why
+    if not 90 <= axis <= 180:
+        return False, []
+    high = [lead for lead in ("I", "aVL") if lead in sh]
+    inferior = [lead for lead in ("III", "aVF") if lead in sh]
+    if not high or not inferior:
+        return False, []
+    if not all(sh[lead]["lobes"].endswith("+-") for lead in high):
+        return False, []
+    if not all(sh[lead]["q"] and sh[lead]["lobes"].startswith("-+") for lead in inferior):
+        return False, []
+    return True, ["rS in " + ", ".join(high), "qR in " + ", ".join(inferior)]
