@@ -1,9 +1,10 @@
 """CinC 2021 benchmark: the engine's statements against the Challenge's SNOMED CT labels.
 
 Per statement class (``evals.labels.CLASSES``, with its equivalences and tolerated broader
-codes): support, TP/FP/FN, precision, recall, F1; and the macro F1 over sinus bradycardia,
+codes): support, TP/FP/FN, precision, recall, F1; the macro F1 over sinus bradycardia,
 sinus tachycardia, AF, RBBB, first-degree AV block and prolonged QT (classes without a
-reference positive among the records are left out of the macro and listed).
+reference positive among the records are left out of the macro and listed); and the
+official Challenge 2021 metric (:mod:`evals.challenge`) overall and per source database.
 
 Run: ``python -m benchmarks.cinc_bench [--dir PATH]``. Writes
 ``benchmarks/results/cinc_bench.json``. Data: 50 records of the Challenge training set
@@ -47,9 +48,16 @@ def main(argv=None) -> dict:
             **{k: common.measurement(d, k) for k in ("hr_bpm", "pr_ms", "qrs_ms", "qt_ms",
                                                       "qtc_ms", "qrs_axis_deg")}}
         common.progress("cinc", i, len(heads), h.record)
+    from evals.challenge import challenge_score, source_of
+
     scores = L.score_classes(pred, truth)
     macro = L.macro_f1(scores, L.CINC_MACRO_CLASSES)
-    out = {"classes": scores, "macro": macro, "per_record": per_record,
+    sources = sorted({source_of(r) for r in truth})
+    challenge = {"all": challenge_score(truth, pred)} | {
+        src: challenge_score({r: t for r, t in truth.items() if source_of(r) == src}, pred)
+        for src in sources}
+    out = {"classes": scores, "macro": macro, "challenge_metric": challenge,
+           "per_record": per_record,
            "seconds_median": median(seconds),
            "failures": {r: v["error"] for r, v in per_record.items() if v["error"]},
            "config": {"dir": str(args.dir), "n_records": len(heads),
@@ -66,6 +74,8 @@ def main(argv=None) -> dict:
           f" (left out, no reference positive: {macro['left_out_no_support']})")
     print(f"strict macro F1 over {macro['strict_classes']} (a left-out class the engine "
           f"stated anyway counts as 0): {f3(macro['macro_f1_strict'])}")
+    print("PhysioNet/CinC Challenge 2021 metric (official weights): "
+          + ", ".join(f"{k} {f3(v)}" for k, v in challenge.items()))
     print(f"engine: median {out['seconds_median']:.2f} s/record, "
           f"{len(out['failures'])} failures")
     print(f"wrote {common.write_json('cinc_bench', out)}")

@@ -98,6 +98,8 @@ CLASSES: tuple[StatementClass, ...] = (
     _cls("ste", "ST elevation", ["164931005"], _ST_BROAD),
     _cls("std", "ST depression", ["429622005", "704997005"], _ST_BROAD),
     _cls("tinv", "T-wave inversion", ["59931005"], ("164934002", "428750005")),
+    # 'T wave abnormal' also covers inverted T waves: an inversion label tolerates it
+    _cls("tab", "T-wave abnormality (flat or low T)", ["164934002"], ("59931005", "428750005")),
     _cls("lead_reversal", "limb lead reversal", ["251139008"]),
     # Rhythms and conduction added with the rhythm work (issue 11). A wide-complex tachycardia
     # (s:wct) and a ventricular run (s:nsvt) count as flagging VT: treating a WCT as VT until

@@ -212,8 +212,9 @@ def test_ptbxl_reader_maps_scp_codes_and_resolves_files(ptbxl_dir):
     assert fmt == "ptbxl" and [r.ecg_id for r in recs] == [1, 2]
     assert recs[0].path == ptbxl_dir / "records500/00000/00001_hr.hea"
     assert to_classes(recs[0].truth) == {"sr"}
-    assert to_classes(recs[1].truth) == {"irbbb", "sb", "lad"}
-    assert "164934002" in recs[1].truth  # NDT -> broad T abnormal (only also_accept)
+    # NDT (non-diagnostic T abnormalities) -> T wave abnormal, the flat/low T class
+    assert to_classes(recs[1].truth) == {"irbbb", "sb", "lad", "tab"}
+    assert "164934002" in recs[1].truth
     assert datasets.parse_scp_codes("{'AFIB': 100.0}") == {"AFIB": 100.0}
     with pytest.raises(ValueError):
         datasets.parse_scp_codes("AFIB")

@@ -81,7 +81,7 @@ def test_equivalent_codes_map_to_one_class():
     assert L.to_classes({"733534002"}) == {"lbbb"}
     assert L.to_classes({"17338001"}) == {"pvc"}
     assert L.to_classes({63593006}) == {"pac"}
-    assert L.to_classes({"164934002"}) == set()  # T wave abnormal is not a class
+    assert L.to_classes({"164934002"}) == {"tab"}  # T wave abnormal: not T-wave inversion
     assert L.CLASS_BY_KEY["rbbb"].snomed == "59118001"
 
 

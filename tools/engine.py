@@ -148,7 +148,10 @@ def analyze(record: Record) -> Analysis:
         prep_notes.append(f"{len(weak)} complex(es) labelled QRS by the learned delineator "
                           "were too slow in every lead to be QRS complexes (spatial velocity "
                           "< 12 % of the upper-quartile beat) and were treated as atrial waves")
-    qrs_info = reconcile_qrs(beats, sig, fs, sv)
+    r_s = np.array([b.r_time for b in beats], float) / fs
+    fast = r_s.size >= 3 and 60.0 / float(np.mean(np.diff(r_s))) > 100
+    with_p = sum(b.p_on is not None for b in beats) >= 0.5 * max(1, len(beats))
+    qrs_info = reconcile_qrs(beats, sig, fs, sv, tachycardia_without_p=fast and not with_p)
     qrs_info["not_qrs"] = not_qrs
 
     meas, feats = _measure(record, sig, fs, usable, beats, dels, cross, quality, qrs_info)
@@ -291,7 +294,27 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
         "ventricular_run_beats", run, "count",
         "longest run of consecutive beats typed ventricular", beats=run_beats,
         details={"rate_per_min": None if run_rate is None else round(run_rate, 1)})
+    from tools.chambers import p_wave_features
     from tools.conduction import shapes as qrs_shapes
+
+    pf = p_wave_features(sig, usable, beats, fs)
+    dom_idx = [b.index for b in M.dominant(beats)]
+    meas["ptf_v1_mm_s"] = M._m(
+        "ptf_v1_mm_s", pf["ptf_v1_mm_s"], "mm*s",
+        "P-terminal force in V1: depth (mm at 10 mm/mV) x duration (s) of the terminal negative "
+        "P phase of the median P wave (Morris et al. 1964)", leads=["V1"], beats=dom_idx,
+        reason=None if pf["ptf_v1_mm_s"] is not None else "no P wave in V1, or V1 unusable")
+    from tools.chambers import p_duration_lead
+
+    meas["p_ii_ms"] = M._m(
+        "p_ii_ms", p_duration_lead(dels, "II", beats, fs), "ms",
+        "P-wave duration in II: the learned delineator's P wave of lead II before each dominant "
+        "beat, median", leads=["II"], beats=dom_idx,
+        reason=None if "II" in dels else "II unusable")
+    meas["p_ii_mv"] = M._m(
+        "p_ii_mv", pf["p_ii_mv"], "mV", "largest positive P deflection in II, median P wave, "
+        "PR-segment baseline", leads=["II"], beats=dom_idx,
+        reason=None if pf["p_ii_mv"] is not None else "no P wave in II, or II unusable")
 
     shp = qrs_shapes(sig, usable, beats, fs)
     for lead, sh in shp.items():

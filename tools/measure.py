@@ -23,7 +23,7 @@ _FRONTAL_GAIN = {"I": 1.0, "II": 1.0, "III": 1.0, "aVR": 0.866, "aVL": 0.866, "a
 
 
 def _m(name: str, value, unit: str, method: str, **kw) -> Measurement:
-    digits = {"mV": 3, "ratio": 3}.get(unit, 1)
+    digits = {"mV": 3, "ratio": 3, "mm*s": 3}.get(unit, 1)
     v = None if value is None or not np.isfinite(value) else round(float(value), digits)
     if v == 0:
         v = 0.0  # no "-0.0" in the output

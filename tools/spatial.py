@@ -110,24 +110,28 @@ AGREE_MS = 20.0        # a boundary within this of the learned one: keep the lea
 CONSISTENT_MS = 10.0   # the per-beat differences must agree this well (MAD) to be acted on
 
 
-def reconcile_qrs(beats, signal: np.ndarray, fs: float, sv: np.ndarray | None = None) -> dict:
+def reconcile_qrs(beats, signal: np.ndarray, fs: float, sv: np.ndarray | None = None,
+                  tachycardia_without_p: bool = False) -> dict:
     """Compare the learned QRS boundaries with the lead-combined ones and, where they
     disagree consistently, move the learned ones (in place on ``beats``).
 
     The learned delineator is kept where the two agree (it is the more precise on the
-    complexes it was trained on: median |error| 4 ms on LUDB). Each side is judged on its
-    own, from the per-beat differences (combined - learned):
+    complexes it was trained on: median |error| 4 ms on LUDB). Where they disagree by more
+    than ``AGREE_MS`` and the per-beat differences (combined - learned) agree over beats
+    (MAD <= ``CONSISTENT_MS``; a physiological boundary does not jump from beat to beat, a
+    boundary found in noise does):
 
-    * offset (J point): replaced when the median difference exceeds ``AGREE_MS`` in either
-      direction and the differences agree over beats (MAD <= ``CONSISTENT_MS``): the learned
-      model cut wide complexes short (VT at 112 ms) and ran into the ST segment on others;
-    * onset: moved only *earlier* (initial slow forces the learned model missed, as in VT or
-      pre-excitation), never later, because the onset also ends the PR interval, which the
-      learned model measures to 2 ms on LUDB.
+    * combined *narrower*: the learned boundaries ran into the PR or ST segment (seen on
+      LUDB 129 and 173, +50 ms, and on Chapman records called LBBB at 140 ms): the combined
+      onset/offset that differ by > ``AGREE_MS`` are used;
+    * combined *wider*: on LUDB this was the combined offset running into an early T wave
+      as often as a QRS the learned model cut short, so it is used only where the width
+      decides a safety question - a tachycardia without sinus P waves (wide-complex
+      tachycardia: the learned model measured a > 160 ms VT at 112 ms). Elsewhere the
+      learned value is kept and the disagreement is reported.
 
-    A physiological QRS boundary does not jump from beat to beat, a boundary found in noise
-    does: hence the consistency condition. The returned dict goes into the QRS measurement's
-    evidence (learned and combined values, what was used and why)."""
+    The returned dict goes into the QRS measurement's evidence (learned and combined
+    values, what was used and why)."""
     from tools.beats import robust_over_beats
     from tools.measure import dominant
 
@@ -152,34 +156,40 @@ def reconcile_qrs(beats, signal: np.ndarray, fs: float, sv: np.ndarray | None = 
     d_on = np.array([(bd[0] - b.qrs_on) * ms for b, bd in pairs])
     d_off = np.array([(bd[1] - b.qrs_off) * ms for b, bd in pairs])
 
-    def decide(d: np.ndarray) -> tuple[float, bool]:
+    def shift(d: np.ndarray) -> tuple[float, bool]:
         med = float(np.median(d))
-        mad = float(np.median(np.abs(d - med)))
-        return med, abs(med) > AGREE_MS and mad <= CONSISTENT_MS
+        return med, float(np.median(np.abs(d - med))) <= CONSISTENT_MS
 
-    on_med, on_move = decide(d_on)
-    off_med, off_move = decide(d_off)
-    on_move = on_move and on_med < 0
+    on_med, on_ok = shift(d_on)
+    off_med, off_ok = shift(d_off)
     info.update(onset_shift_ms=round(on_med, 1), offset_shift_ms=round(off_med, 1),
                 agree=abs(on_med) <= AGREE_MS and abs(off_med) <= AGREE_MS)
     if info["agree"]:
         return info
-    if not (on_move or off_move):
+    narrower = combined < learned - AGREE_MS
+    wider = combined > learned + AGREE_MS
+    move_on = on_ok and abs(on_med) > AGREE_MS and (
+        (narrower and on_med > 0) or (wider and on_med < 0 and tachycardia_without_p))
+    move_off = off_ok and abs(off_med) > AGREE_MS and (
+        (narrower and off_med < 0) or (wider and off_med > 0 and tachycardia_without_p))
+    if not (move_on or move_off):
+        why = ("the combined QRS is wider, which is acted on only in a tachycardia without "
+               "sinus P waves" if wider else "the differences are not consistent over beats")
         info["reason"] = (f"learned {learned:.0f} ms and lead-combined {combined:.0f} ms "
-                          "disagree, but not consistently over beats (or only by a later "
-                          "onset): the learned boundaries are kept")
+                          f"disagree; {why}: the learned boundaries are kept")
         return info
     for b, bd in zip(beats, bounds):
         if bd is None:
             continue
-        if on_move:
-            b.qrs_on = min(b.qrs_on, int(bd[0]))
-        if off_move:
+        if move_on:
+            b.qrs_on = int(bd[0])
+        if move_off:
             b.qrs_off = int(bd[1])
         b.qrs_off = max(b.qrs_off, b.qrs_on + 1)
-    moved = " and ".join(x for x, y in (("onset", on_move), ("offset", off_move)) if y)
+    moved = " and ".join(x for x, y in (("onset", move_on), ("offset", move_off)) if y)
     info["used"] = "combined " + moved
     info["reason"] = (f"learned {learned:.0f} ms and lead-combined {combined:.0f} ms disagree; "
                       f"the combined QRS {moved} (shift {on_med:+.0f} / {off_med:+.0f} ms) is "
-                      "consistent over beats and is used")
+                      "consistent over beats and is used"
+                      + (" (tachycardia without sinus P waves)" if wider else ""))
     return info

@@ -146,6 +146,15 @@ def rhythm_statements(f: Features) -> list[Statement]:
     if sinus and p_axis is not None and not f.reversal[0] and not (-30 <= p_axis <= 120):
         sinus = False
         f.notes.append(f"P axis {p_axis:.0f} deg is outside -30..+120 deg: not sinus")
+    # In a wide-complex tachycardia a 'P wave' locked to each QRS may be part of the
+    # previous complex: sinus is accepted there only with the P upright in II (AHA 2007
+    # part I), the safety side of the VT question.
+    wide = (m.get("qrs_ms") or 0) >= 120 and (m.get("qrs_combined_ms") or 120) >= 120
+    p_ii = m.get("p_area_ii_mvms")
+    if sinus and hr is not None and hr > 100 and wide and (p_ii is None or p_ii <= 0):
+        sinus = False
+        f.notes.append("wide-complex tachycardia with 'P waves' not upright in II: not "
+                       "accepted as sinus")
     if not sinus or hr is None:
         if f.p_ratio < 0.5 and not irregular:
             f.notes.append("regular rhythm without consistent P waves: rhythm not classified")
@@ -395,6 +404,43 @@ def st_t_statements(f: Features) -> list[Statement]:
     return out
 
 
+MINNESOTA = ("Minnesota Code 5-3 and 5-4 (Prineas, Crow & Zhang, The Minnesota Code Manual "
+             "of Electrocardiographic Findings, 2nd ed., 2010)")
+
+
+def flat_t_statements(f: Features, stated: set[str]) -> list[Statement]:
+    """Flat or low T waves by the Minnesota Code: 5-3, T amplitude zero (|T| < 0.05 mV) or
+    negative/diphasic with the negative phase under 0.1 mV, in I, II, V3-V6, or aVL when
+    R(aVL) >= 0.5 mV; 5-4, T positive with T/R < 1/20 where R >= 1.0 mV, in the same leads.
+    The Code counts one lead; we ask for two, so that one lead's noise does not make a
+    statement. Not stated with QRS >= 120 ms or pacing (secondary T changes), nor when the
+    T-wave inversion statement already covers the T waves."""
+    out, q = [], f.quality_factor
+    if f.paced or (f.m.get("qrs_ms") or 0) >= 120 or "s:tinv" in stated:
+        return out
+    skip = set(LIMB) if f.reversal[0] else set()
+    hits = []
+    for lead in ("I", "II", "aVL", "V3", "V4", "V5", "V6"):
+        a = f.amp.get(lead)
+        if a is None or lead in skip or not np.isfinite(a.get("t_mv", np.nan)):
+            continue
+        t, r = a["t_mv"], a.get("r_mv", 0.0)
+        if lead == "aVL" and r < 0.5:
+            continue
+        flat = -0.1 < t < 0.05
+        low = t > 0 and r >= 1.0 and t / r < 1 / 20
+        if flat or low:
+            hits.append(lead)
+    if len(hits) >= 2:
+        out.append(_stmt("tab", "T-wave abnormality: flat or low T waves", "164934002",
+                         f"T flat (-0.1 < T < 0.05 mV) or low (T/R < 1/20, R >= 1.0 mV) in "
+                         f"{', '.join(hits)} (>= 2 of I, II, aVL with R >= 0.5 mV, V3-V6)",
+                         MINNESOTA, [f"m:amp.{lead}.t_mv" for lead in hits]
+                         + [f"m:amp.{lead}.r_mv" for lead in hits],
+                         min(0.85, 0.5 + 0.08 * len(hits)) * q, hits))
+    return out
+
+
 def ectopy_statements(f: Features) -> list[Statement]:
     out, q = [], f.quality_factor
     if f.n_ventricular:
@@ -457,8 +503,13 @@ def derive_statements(f: Features) -> list[Statement]:
         if not f.amplitude_normalised:
             out += voltage_statements(f)
             out += st_t_statements(f)
+            out += flat_t_statements(f, {st.id for st in out})
         else:
             out += [s for s in voltage_statements(f) if s.id == "s:lqt"]
+    if not (paced or ventricular or ids & {"s:af", "s:afl"}):
+        from tools.chambers import atrial_statements
+
+        out += atrial_statements(f, _stmt, _conf)
     ectopy = ectopy_statements(f)
     if ventricular:
         ectopy = [s for s in ectopy if s.id != "s:pvc"]
