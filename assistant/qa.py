@@ -15,6 +15,25 @@ YES, NO, CANNOT = "Yes", "No", "Cannot tell from this recording"
 
 # (pattern in the question, statement ids meaning "yes", description)
 _TOPICS: list[tuple[str, set[str], str]] = [
+    (r"non-?sustained|\bnsvt\b|ventricular run", {"s:nsvt"},
+     "non-sustained ventricular tachycardia"),
+    (r"ventricular tachycardia|\bv-?tach\b|\bvt\b|wide[- ]complex", {"s:vt", "s:wct"},
+     "ventricular or wide-complex tachycardia"),
+    (r"supraventricular tachycardia|\bsvt\b", {"s:svt"}, "supraventricular tachycardia"),
+    (r"junctional", {"s:junctional"}, "junctional rhythm"),
+    (r"third[- ]degree|3rd[- ]degree|complete heart block|complete av block", {"s:avb3"},
+     "third-degree AV block"),
+    (r"second[- ]degree|2nd[- ]degree|mobitz|wenckebach", {"s:avb2"},
+     "second-degree AV block"),
+    (r"incomplete (left bundle|lbbb)|\bilbbb\b", {"s:ilbbb"},
+     "incomplete left bundle branch block"),
+    (r"left posterior (fascicular|hemi)|\blpfb\b", {"s:lpfb"},
+     "left posterior fascicular block"),
+    (r"intraventricular conduction|\bivcd\b", {"s:ivcd"},
+     "nonspecific intraventricular conduction delay"),
+    (r"left atrial (enlargement|abnormality)|\blae\b", {"s:lae"}, "left atrial enlargement"),
+    (r"right atrial (enlargement|abnormality)|\brae\b", {"s:rae"},
+     "right atrial enlargement"),
     (r"atrial fibrillation|\bafib\b|\ba-?fib\b|\baf\b", {"s:af"}, "atrial fibrillation"),
     (r"flutter", {"s:afl"}, "atrial flutter"),
     (r"incomplete (right bundle|rbbb)|\birbbb\b", {"s:irbbb"},
@@ -143,7 +162,8 @@ def _negative_evidence(ids: set[str], m: dict) -> list[str]:
 
 # Rhythm statements, most specific first: a paced or atrial rhythm is named before the
 # sinus rate category it may coexist with.
-_RHYTHMS = ("s:paced", "s:af", "s:afl", "s:sb", "s:st", "s:sr")
+_RHYTHMS = ("s:paced", "s:vt", "s:wct", "s:af", "s:afl", "s:svt", "s:avb3", "s:junctional",
+            "s:ectopic_atrial", "s:sb", "s:st", "s:sr", "s:brady")
 _WHICH_RHYTHM = re.compile(r"\b(which|what)\b.*\brhythm\b|\brhythm\b.*\b(is it|is this)\b",
                            re.IGNORECASE)
 
@@ -156,8 +176,8 @@ def rhythm_answer(report: dict) -> Answer:
     stated = {s["id"]: s for s in report.get("statements", [])}
     named = [stated[sid] for sid in _RHYTHMS if sid in stated]
     if not named:
-        return Answer(answer=f"{CANNOT}: no rhythm criterion is met (no sinus, atrial "
-                             "fibrillation, flutter or paced rhythm statement).",
+        return Answer(answer=f"{CANNOT}: no rhythm criterion is met (no sinus, atrial, "
+                             "junctional, ventricular or paced rhythm statement).",
                       evidence_ids=[])
     text = named[0]["label"]
     if "s:sa" in stated and named[0]["id"] in ("s:sb", "s:st", "s:sr"):

@@ -52,11 +52,45 @@ _LEAD = re.compile(r"(?<![\w-])(aVR|aVL|aVF|V[1-6]|III|II)(?![\w])|"
 
 # concept -> (pattern, statement ids that support it)
 _CONCEPTS: list[tuple[str, str, set[str]]] = [
+    # most specific first: a longer concept claims its span before a shorter one inside it
+    ("non-sustained ventricular tachycardia",
+     r"non-?sustained (?:ventricular tachycardia|VT)|\bNSVT\b", {"s:nsvt"}),
+    ("wide-complex tachycardia",
+     r"wide[- ](?:QRS[- ])?complex tachycardia|wide[- ]QRS tachycardia|"
+     r"broad[- ]complex tachycardia|\bWCT\b", {"s:wct", "s:vt"}),
+    # a WCT statement says 'VT not excluded': mentioning VT is supported, denying it is not
+    ("ventricular tachycardia", r"ventricular tachycardia|\bV-?tach\b|\bVT\b",
+     {"s:vt", "s:wct", "s:nsvt"}),
+    ("supraventricular tachycardia", r"supraventricular tachycardia|\bP?SVT\b", {"s:svt"}),
+    ("junctional rhythm", r"junctional (?:escape )?rhythm|accelerated junctional",
+     {"s:junctional"}),
+    ("ectopic atrial rhythm", r"ectopic atrial (?:rhythm|tachycardia)", {"s:ectopic_atrial"}),
+    ("third-degree AV block",
+     r"third[- ]degree (?:AV |atrioventricular )?block|3rd[- ]degree (?:AV )?block|"
+     r"complete (?:heart|AV|atrioventricular) block|\bCHB\b", {"s:avb3"}),
+    ("second-degree AV block",
+     r"second[- ]degree (?:AV |atrioventricular )?block|2nd[- ]degree (?:AV )?block|"
+     r"\bMobitz\b|Wenckebach|2:1 (?:AV |atrioventricular )?block", {"s:avb2"}),
+    ("incomplete left bundle branch block",
+     r"incomplete left bundle branch block|incomplete LBBB|\bILBBB\b", {"s:ilbbb"}),
+    ("left posterior fascicular block",
+     r"left posterior (?:fascicular block|hemiblock)|\bLPFB\b|\bLPHB\b", {"s:lpfb"}),
+    ("bifascicular block", r"bifascicular block", {"s:lafb", "s:lpfb"}),
+    ("intraventricular conduction delay",
+     r"intraventricular conduction (?:delay|defect|disturbance|disorder)|\bIVCD\b",
+     {"s:ivcd"}),
+    ("left atrial enlargement", r"left atrial (?:enlargement|abnormality)|\bLAE\b",
+     {"s:lae"}),
+    ("right atrial enlargement",
+     r"right atrial (?:enlargement|abnormality)|\bRAE\b|P pulmonale", {"s:rae"}),
+    ("flat or low T waves", r"flat(?:tened)? T[- ]waves?|low(?:[- ]amplitude)? T[- ]waves?",
+     {"s:tab"}),
     ("incomplete right bundle branch block",
      r"incomplete right bundle branch block|incomplete RBBB|\bIRBBB\b", {"s:irbbb"}),
     ("right bundle branch block", r"(?<!incomplete )right bundle branch block|(?<![Ii])RBBB",
      {"s:rbbb"}),
-    ("left bundle branch block", r"left bundle branch block|\bLBBB\b", {"s:lbbb"}),
+    ("left bundle branch block", r"(?<!incomplete )left bundle branch block|(?<![Ii])LBBB",
+     {"s:lbbb"}),
     ("left anterior fascicular block",
      r"left anterior (?:fascicular block|hemiblock)|\bLAFB\b|\bLAHB\b", {"s:lafb"}),
     ("atrial fibrillation", r"atrial fibrillation|\bA-?fib\b|\bAF\b", {"s:af"}),
@@ -92,7 +126,10 @@ _NEGATION = re.compile(r"\b(no|not|without|absent|absence of|negative for|rules?
                        r"[^.;:]{0,40}$", re.IGNORECASE)
 _ABNORMAL = {"s:af", "s:afl", "s:avb1", "s:rbbb", "s:irbbb", "s:lbbb", "s:lafb", "s:lad",
              "s:rad", "s:lvh", "s:lqt", "s:spr", "s:wpw", "s:lqrsv", "s:pvc", "s:pac",
-             "s:paced", "s:tinv", "s:lead_reversal", "s:sb", "s:st", "s:poor_quality"}
+             "s:paced", "s:tinv", "s:lead_reversal", "s:sb", "s:st", "s:poor_quality",
+             "s:vt", "s:wct", "s:nsvt", "s:svt", "s:junctional", "s:ectopic_atrial",
+             "s:avb2", "s:avb3", "s:brady", "s:ilbbb", "s:lpfb", "s:ivcd", "s:lae", "s:rae",
+             "s:tab"}
 
 
 def _supported(ids: set[str], stated: set[str]) -> bool:

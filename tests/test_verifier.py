@@ -113,3 +113,36 @@ def test_named_measurement_must_match_its_own_value(report):
     assert _v(report, ok) == []
     swapped = _draft((f"PR {qrs:.0f} ms and QRS {pr:.0f} ms.", ["m:pr_ms", "m:qrs_ms"]))
     assert len(_v(report, swapped)) == 2
+
+
+def _with_statement(report, sid, label):
+    rep = dict(report)
+    rep["statements"] = list(report["statements"]) + [{
+        "id": sid, "label": label, "snomed": "", "criterion": "test", "source": "test",
+        "evidence_ids": ["m:hr_bpm"], "confidence": 0.8, "leads": [], "knowledge_id": None}]
+    return rep
+
+
+def test_rhythm_and_conduction_claims_need_their_statements(report):
+    # LUDB 1 states none of these: each claim must be caught
+    for text in ("Ventricular tachycardia.", "Wide-complex tachycardia.", "Mobitz II block.",
+                 "Complete heart block.", "Junctional rhythm.", "Nonspecific IVCD.",
+                 "Left atrial enlargement.", "Incomplete LBBB.", "Supraventricular tachycardia."):
+        assert any("asserts" in p for p in
+                   _v(report, _draft((text, ["m:hr_bpm"])))), text
+
+
+def test_a_stated_wct_cannot_be_called_normal_or_denied_as_vt(report):
+    rep = _with_statement(report, "s:wct", "Wide-complex tachycardia: ventricular "
+                                           "tachycardia not excluded")
+    assert "normal ECG" in " ".join(_v(rep, _draft(("Normal ECG.", ["m:hr_bpm"]))))
+    assert any("denies ventricular tachycardia" in p for p in
+               _v(rep, _draft(("No ventricular tachycardia.", ["s:wct"]))))
+    assert _v(rep, _draft(("Wide-complex tachycardia: ventricular tachycardia not excluded.",
+                           ["s:wct"]))) == []
+
+
+def test_flutter_conduction_ratio_is_not_an_av_block_claim(report):
+    rep = _with_statement(report, "s:afl", "Atrial flutter with 2:1 AV conduction")
+    problems = _v(rep, _draft(("Atrial flutter with 2:1 AV conduction.", ["s:afl"])))
+    assert not any("AV block" in p for p in problems)

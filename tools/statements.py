@@ -507,9 +507,9 @@ def derive_statements(f: Features) -> list[Statement]:
         else:
             out += [s for s in voltage_statements(f) if s.id == "s:lqt"]
     if not (paced or ventricular or ids & {"s:af", "s:afl"}):
-        from tools.chambers import atrial_statements
+        from tools.chambers import atrial_notes
 
-        out += atrial_statements(f, _stmt, _conf)
+        atrial_notes(f)
     ectopy = ectopy_statements(f)
     if ventricular:
         ectopy = [s for s in ectopy if s.id != "s:pvc"]
