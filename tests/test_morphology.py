@@ -66,3 +66,22 @@ def test_brugada_rs_interval_and_vereckei_avr():
                         av_dissociation=True)
     assert len(args) == 6
     assert vt_arguments({"concordance": "none", "avr_vi_vt": 1.5}, None) == []
+
+
+def test_fast_af_with_a_bizarre_wide_qrs_is_an_irregular_wct():
+    from tools.arrhythmia import ventricular_statements
+    from tools.statements import Features
+
+    wide_m = {"hr_bpm": 140.0, "qrs_ms": 150.0, "qrs_combined_ms": 145.0, "rr_cv": 0.2}
+    bizarre = {lead: lead_shape(bumps((0.8, 70, 30)), FS) for lead in ("I", "V1", "V5", "V6")}
+    f = Features(m=wide_m, amp={}, terminal={}, usable=[], shapes=bizarre)
+    out = ventricular_statements(f, {"s:af"})
+    assert [s.id for s in out] == ["s:wct"] and "pre-excited" in out[0].label
+    # the same rhythm with a typical RBBB shape is AF with RBBB, not a WCT flag
+    rbbb = {"V1": lead_shape(bumps((0.3, 15, 6), (-0.6, 45, 10), (1.0, 95, 16)), FS)}
+    rbbb |= {lead: lead_shape(bumps((1.0, 30, 10), (-0.5, 90, 20)), FS) for lead in ("I", "V6")}
+    f = Features(m=wide_m, amp={}, terminal={}, usable=[], shapes=rbbb)
+    assert ventricular_statements(f, {"s:af"}) == []
+    # and a narrow fast AF is no WCT
+    f = Features(m=wide_m | {"qrs_ms": 100.0}, amp={}, terminal={}, usable=[], shapes=bizarre)
+    assert ventricular_statements(f, {"s:af"}) == []

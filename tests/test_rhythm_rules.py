@@ -93,3 +93,27 @@ def test_weak_complexes_are_not_beats(sinus):
     peaks = np.array([np.ptp(a.record.signal[max(0, b.r_time - 25):b.r_time + 25], axis=0).max()
                       for b in a.beats])
     assert peaks.min() > 0.3 * np.median(peaks)
+
+
+def test_late_learned_p_onset_is_moved_back(sinus):
+    # the held-out failure: the learned P onset placed inside the P wave; the lead-combined
+    # onset must find the start again (and leave correct onsets alone)
+    from tools.engine import prepare
+    from tools.spatial import reconcile_p_onset
+
+    a = analyze(sinus)
+    rec, _ = prepare(sinus)
+    sig = rec.signal[:, [rec.sig_name.index(lead) for lead in a.delineation]]
+    fs = rec.fs
+    true_on = {b.index: b.p_on for b in a.beats if b.p_on is not None}
+    info = reconcile_p_onset(a.beats, sig, fs)
+    assert info["used"] == "learned"           # correct onsets are kept
+    late = int(0.045 * fs)
+    for b in a.beats:
+        if b.p_on is not None:
+            b.p_on = min(b.p_on + late, b.p_off - 2)
+    info = reconcile_p_onset(a.beats, sig, fs)
+    assert info["used"] == "combined", info
+    errors = [abs(b.p_on - true_on[b.index]) * 1000.0 / fs for b in a.beats
+              if b.index in true_on]
+    assert np.median(errors) <= 15.0

@@ -75,6 +75,9 @@ def ventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
         return out
     supraventricular = rhythm_ids & {"s:sr", "s:sb", "s:st", "s:sa", "s:af", "s:afl"}
     mostly_v = f.n_beats > 0 and f.n_ventricular >= 0.8 * f.n_beats
+    irregular_wct = _irregular_wct(f, rhythm_ids)
+    if irregular_wct:
+        return [irregular_wct]
     # wide by both estimates: the reconciled QRS and the lead-combined one (a borderline
     # learned width at a fast rate, with the combined estimate narrow, is not a WCT)
     combined = m.get("qrs_combined_ms")
@@ -107,6 +110,29 @@ def ventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
                                                     "m:n_ventricular_beats"],
                          min(0.9, 0.6 + 0.05 * run) * q))
     return out
+
+
+def _irregular_wct(f, rhythm_ids: set[str]) -> Statement | None:
+    """Fast atrial fibrillation or flutter with a wide QRS (both QRS estimates >= 120 ms)
+    whose shape meets neither the RBBB nor the LBBB pattern: an irregular wide-complex
+    tachycardia is AF with aberrant conduction, pre-excited AF or polymorphic VT, and the
+    last two are emergencies (Al-Khatib et al. 2018; Page et al. 2016). With a typical bundle
+    branch block pattern the AF (or flutter) and the block are stated as such instead."""
+    from tools.conduction import lbbb_pattern, rbbb_pattern
+
+    m = f.m
+    hr, qrs, combined = m.get("hr_bpm"), m.get("qrs_ms"), m.get("qrs_combined_ms")
+    if not rhythm_ids & {"s:af", "s:afl"} or hr is None or hr <= 100 or qrs is None:
+        return None
+    if qrs < 120 or (combined is not None and combined < 120):
+        return None
+    if rbbb_pattern(f.shapes)[0] or lbbb_pattern(f.shapes, complete=True)[0]:
+        return None
+    return _stmt("wct", "Irregular wide-complex tachycardia: AF with aberrant conduction, "
+                 "pre-excited AF or polymorphic VT not excluded", "",
+                 f"atrial fibrillation or flutter at {hr:.0f} bpm > 100 with QRS {qrs:.0f} ms "
+                 ">= 120 ms (both QRS estimates) without a typical RBBB or LBBB pattern",
+                 VA_SRC, ["m:hr_bpm", "m:qrs_ms", "m:rr_cv"], 0.55 * f.quality_factor)
 
 
 def supraventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:

@@ -19,7 +19,7 @@ from tools.evidence import Measurement, Statement
 from tools.quality import RecordQuality, assess_quality
 from tools.record import LIMB_LEADS, STANDARD_LEADS, Record
 from tools.rhythm import atrial_activity
-from tools.spatial import reconcile_qrs, spatial_velocity, weak_beats
+from tools.spatial import reconcile_p_onset, reconcile_qrs, spatial_velocity, weak_beats
 from tools.statements import Features, derive_statements
 
 ENGINE_VERSION = "0.1.0"
@@ -153,8 +153,13 @@ def analyze(record: Record) -> Analysis:
     with_p = sum(b.p_on is not None for b in beats) >= 0.5 * max(1, len(beats))
     qrs_info = reconcile_qrs(beats, sig, fs, sv, tachycardia_without_p=fast and not with_p)
     qrs_info["not_qrs"] = not_qrs
+    p_info = reconcile_p_onset(beats, sig, fs)
 
     meas, feats = _measure(record, sig, fs, usable, beats, dels, cross, quality, qrs_info)
+    if "pr_ms" in meas:
+        meas["pr_ms"].details["lead_combined_p_onset"] = p_info
+        if p_info.get("reason"):
+            feats.notes.append("PR: " + p_info["reason"])
     statements = derive_statements(feats)
     _withdraw(meas, statements, feats)
     timings["total_s"] = time.perf_counter() - t0

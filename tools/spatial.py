@@ -193,3 +193,62 @@ def reconcile_qrs(beats, signal: np.ndarray, fs: float, sv: np.ndarray | None = 
                       "consistent over beats and is used"
                       + (" (tachycardia without sinus P waves)" if wider else ""))
     return info
+
+
+P_SV_FRACTION = 0.20   # P onset threshold: share of the P wave's own SV peak (chosen on LUDB)
+P_MAX_BACK_MS = 120.0  # the P onset is searched at most this far before the learned one
+
+
+def reconcile_p_onset(beats, signal: np.ndarray, fs: float) -> dict:
+    """A second, lead-combined P onset per beat and, where it is consistently earlier than
+    the learned one, the earlier onset (in place on ``beats``).
+
+    The P wave's spatial velocity (leads low-passed at 15 Hz, PR-level baseline) is followed
+    back from its peak inside the learned P wave until it stays below ``P_SV_FRACTION`` of
+    that peak (or twice the record's low-activity level) for 10 ms, never past the previous
+    beat's T end nor more than ``P_MAX_BACK_MS`` before the learned onset. The learned
+    delineator placed P onsets late on records it was not trained on (first-degree AV block
+    measured at PR 132-154 ms against a label > 200 ms): an onset the combined estimate puts
+    > 20 ms earlier on every beat alike (MAD <= 10 ms) is used and the PR follows it. Later
+    onsets are not acted on. On LUDB the combined PR has median error +2 ms against the
+    cardiologists and changed 1 of 88 records; on the CinC records it changed none."""
+    from scipy.signal import butter, sosfiltfilt
+
+    from tools.measure import isoelectric
+
+    info: dict = {"method": f"P-wave spatial velocity (15 Hz low-pass), threshold "
+                            f"{P_SV_FRACTION:g} x P peak", "shift_ms": None, "used": "learned"}
+    con = [(i, b) for i, b in enumerate(beats) if b.p_on is not None and b.p_off is not None
+           and b.p_off > b.p_on and b.kind != "ventricular"]
+    if len(con) < 3 or signal.shape[0] < 30:
+        return info
+    x = signal - isoelectric(signal, beats, fs)
+    x = sosfiltfilt(butter(2, min(15.0, 0.45 * fs), "lowpass", fs=fs, output="sos"), x, axis=0)
+    sv = np.sqrt(((np.gradient(x, axis=0) * fs) ** 2).sum(axis=1))
+    noise = float(np.percentile(sv, 10))
+    sus = max(1, int(0.010 * fs))
+    onsets = {}
+    for i, b in con:
+        prev = beats[i - 1] if i else None
+        prev_end = (prev.t_off if prev is not None and prev.t_off is not None else
+                    prev.qrs_off + int(0.300 * fs) if prev is not None else 0)
+        lo = max(prev_end + sus, b.p_on - int(P_MAX_BACK_MS * fs / 1000.0), 0)
+        pk = b.p_on + int(np.argmax(sv[b.p_on:b.p_off + 1]))
+        thr = max(P_SV_FRACTION * sv[pk], 2.0 * noise)
+        on = lo
+        for j in range(pk, lo + sus - 1, -1):
+            if (sv[j - sus + 1:j + 1] < thr).all():
+                on = j
+                break
+        onsets[b.index] = on
+    shifts = np.array([(b.p_on - onsets[b.index]) * 1000.0 / fs for _, b in con])
+    med = float(np.median(shifts))
+    mad = float(np.median(np.abs(shifts - med)))
+    info.update(shift_ms=round(med, 1), shift_mad_ms=round(mad, 1))
+    if med > 20.0 and mad <= 10.0:
+        for _, b in con:
+            b.p_on = min(b.p_on, onsets[b.index])
+        info["used"] = "combined"
+        info["reason"] = (f"the lead-combined P onset is {med:.0f} ms earlier than the learned "
+                          f"one on every beat alike (MAD {mad:.0f} ms): it is used")
+    return info
