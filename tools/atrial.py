@@ -54,31 +54,23 @@ TEMPLATE_CORR = 0.85        # P-template correlation for an atrial event found b
 TEMPLATE_GAIN = (0.4, 2.5)  # its amplitude relative to the template
 
 
-def template_events(sig: np.ndarray, fs: float, beats) -> list[tuple[int, int, int]]:
-    """Atrial events found by matching the record's own conducted P wave.
-
-    The template is the median multi-lead P wave (20 ms margins) of the beats with a P; it
-    is slid over the record and an event is a local maximum of the correlation (each
-    window and the template with their mean and linear trend removed, all usable leads
-    together) >= ``TEMPLATE_CORR`` with an amplitude 0.4-2.5 x the template's, in the T-P
-    segments (outside QRS onset - 20 ms .. T end + 20 ms), at least 250 ms from the next
-    stronger match. Template
-    matching finds the P waves the delineator skips when no QRS follows them (a learned
-    delineator sees the P-QRS pair as a unit), which is the signature of AV block
-    (P-wave detection by template matching: Sornmo & Laguna 2005, ch. 7)."""
+def _template_match(sig: np.ndarray, fs: float, beats, min_p: int = 3):
+    """Correlation and gain of the record's median conducted P wave at every start sample
+    (windows and template detrended, all leads together), with the window length and the
+    20-ms margin; None without ``min_p`` conducted P waves."""
     from numpy.lib.stride_tricks import sliding_window_view
 
     con = [b for b in beats if b.p_on is not None and b.p_off is not None
            and b.kind != "ventricular"]
-    if len(con) < 3:
-        return []
+    if len(con) < min_p:
+        return None
     m = int(0.020 * fs)
     length = int(np.median([b.p_off - b.p_on for b in con])) + 2 * m
     n = sig.shape[0]
     segs = [sig[b.p_on - m:b.p_on - m + length] for b in con
             if b.p_on - m >= 0 and b.p_on - m + length <= n]
-    if len(segs) < 3 or length < 8:
-        return []
+    if len(segs) < min_p or length < 8 or length >= n:
+        return None
     t = np.arange(length, dtype=float)
     basis = np.stack([np.ones(length), t - t.mean()])
     basis /= np.linalg.norm(basis, axis=1, keepdims=True)
@@ -89,12 +81,30 @@ def template_events(sig: np.ndarray, fs: float, beats) -> list[tuple[int, int, i
     tmpl = detrend(np.median(np.stack(segs), axis=0).T)          # leads x length
     tn = float(np.linalg.norm(tmpl))
     if tn <= 0:
-        return []
+        return None
     win = detrend(sliding_window_view(sig, length, axis=0))       # starts x leads x length
     dot = np.einsum("slk,lk->s", win, tmpl)
     wn = np.sqrt(np.einsum("slk,slk->s", win, win))
     corr = np.where(wn > 0, dot / (wn * tn + 1e-12), 0.0)
-    gain = dot / tn ** 2
+    return corr, dot / tn ** 2, length, m
+
+
+def template_events(sig: np.ndarray, fs: float, beats) -> list[tuple[int, int, int]]:
+    """Atrial events found by matching the record's own conducted P wave.
+
+    The template is the median multi-lead P wave (20 ms margins) of the beats with a P; it
+    is slid over the record and an event is a local maximum of the correlation (each
+    window and the template with their mean and linear trend removed, all usable leads
+    together) >= ``TEMPLATE_CORR`` with an amplitude 0.4-2.5 x the template's, in the T-P
+    segments (outside QRS onset - 20 ms .. T end + 20 ms), at least 250 ms from the next
+    stronger match. Template matching finds the P waves the delineator skips when no QRS
+    follows them (a learned delineator sees the P-QRS pair as a unit), which is the
+    signature of AV block (P-wave detection by template matching: Sornmo & Laguna 2005,
+    ch. 7)."""
+    tm = _template_match(sig, fs, beats)
+    if tm is None:
+        return []
+    corr, gain, length, m = tm
     ok = (corr >= TEMPLATE_CORR) & (gain >= TEMPLATE_GAIN[0]) & (gain <= TEMPLATE_GAIN[1])
     centre = np.arange(corr.size) + length // 2
     for b in beats:
