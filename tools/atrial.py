@@ -58,8 +58,6 @@ def _template_match(sig: np.ndarray, fs: float, beats, min_p: int = 3):
     """Correlation and gain of the record's median conducted P wave at every start sample
     (windows and template detrended, all leads together), with the window length and the
     20-ms margin; None without ``min_p`` conducted P waves."""
-    from numpy.lib.stride_tricks import sliding_window_view
-
     con = [b for b in beats if b.p_on is not None and b.p_off is not None
            and b.kind != "ventricular"]
     if len(con) < min_p:
@@ -74,17 +72,26 @@ def _template_match(sig: np.ndarray, fs: float, beats, min_p: int = 3):
     t = np.arange(length, dtype=float)
     basis = np.stack([np.ones(length), t - t.mean()])
     basis /= np.linalg.norm(basis, axis=1, keepdims=True)
-
-    def detrend(x):  # along the last axis
-        return x - np.einsum("...l,kl->...k", x, basis) @ basis
-
-    tmpl = detrend(np.median(np.stack(segs), axis=0).T)          # leads x length
+    tmpl = np.median(np.stack(segs), axis=0).T                     # leads x length
+    tmpl = tmpl - (tmpl @ basis.T) @ basis                        # detrended template
     tn = float(np.linalg.norm(tmpl))
     if tn <= 0:
         return None
-    win = detrend(sliding_window_view(sig, length, axis=0))       # starts x leads x length
-    dot = np.einsum("slk,lk->s", win, tmpl)
-    wn = np.sqrt(np.einsum("slk,slk->s", win, win))
+    # Sliding sums by correlation (O(n log n) memory-light, any record length): the
+    # template is orthogonal to the trend basis, so <detrended window, template> is
+    # <window, template>, and ||detrended window||^2 = ||window||^2 - sum_b <window, b>^2.
+    from scipy.signal import correlate
+
+    x = np.asarray(sig, float)
+    dot = np.zeros(n - length + 1)
+    energy = np.zeros(n - length + 1)
+    for j in range(x.shape[1]):
+        col = x[:, j]
+        dot += correlate(col, tmpl[j], mode="valid")
+        energy += correlate(col ** 2, np.ones(length), mode="valid")
+        for b in basis:
+            energy -= correlate(col, b, mode="valid") ** 2
+    wn = np.sqrt(np.clip(energy, 0.0, None))
     corr = np.where(wn > 0, dot / (wn * tn + 1e-12), 0.0)
     return corr, dot / tn ** 2, length, m
 
