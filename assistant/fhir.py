@@ -66,8 +66,8 @@ EKG_STUDY = ("11524-6", "EKG study")
 # engine unit -> (UCUM code, human-readable unit)
 _UCUM = {"ms": ("ms", "ms"), "bpm": ("/min", "beats/minute"), "/min": ("/min", "/min"),
          "deg": ("deg", "deg"), "mV": ("mV", "mV"), "mV*ms": ("mV.ms", "mV*ms"),
-         "ratio": ("1", "ratio"), "count": ("1", "count")}
-_PER_LEAD = ("amp.", "terminal_qrs.")
+         "ratio": ("1", "ratio"), "count": ("1", "count"), "mm*s": ("mm.s", "mm*s")}
+_PER_LEAD = ("amp.", "terminal_qrs.", "qrs_shape.")
 
 
 def loinc_codes(name: str, method: str = "") -> list[tuple[str, str]]:
