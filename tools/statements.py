@@ -374,14 +374,20 @@ def st_t_statements(f: Features) -> list[Statement]:
     st = {lead: a["st_j_mv"] for lead, a in f.amp.items()
           if lead not in skip and np.isfinite(a.get("st_j_mv", np.nan))}
     elev = {lead for lead, v in st.items() if lead != "aVR" and v >= ste_limit(lead)}
-    dep = {lead for lead, v in st.items() if lead != "aVR" and v <= -0.05}
+    # UDMI 2018: "new horizontal or downsloping ST depression >= 0.05 mV": the ST must not
+    # rise between the J point and J + 60 ms (an upsloping J-point depression, normal at
+    # fast rates, is not ischaemic ST depression)
+    st60 = {lead: f.amp[lead].get("st60_mv", np.nan) for lead in st}
+    dep = {lead for lead, v in st.items() if lead != "aVR" and v <= -0.05
+           and np.isfinite(st60[lead]) and st60[lead] <= v}
     for terr, tl in TERRITORIES.items():
         for kind, sel, snomed, crit in (
                 ("ste", elev, "164931005",
                  "ST elevation at the J point >= 0.1 mV (V2-V3: >= 0.2 mV men >= 40 y, "
                  "0.25 mV men < 40 y, 0.15 mV women) in >= 2 contiguous leads"),
-                ("std", dep, "429622005", "ST depression at the J point >= 0.05 mV in >= 2 "
-                                          "contiguous leads")):
+                ("std", dep, "429622005", "horizontal or downsloping ST depression (J point "
+                                          ">= 0.05 mV below baseline, no rise to J + 60 ms) in "
+                                          ">= 2 contiguous leads")):
             hit = _contiguous_hits(sel, tl)
             if len(hit) >= 2:
                 margin = max((st[lead] - ste_limit(lead)) if kind == "ste"
@@ -389,7 +395,9 @@ def st_t_statements(f: Features) -> list[Statement]:
                 out.append(_stmt(f"{kind}_{terr}",
                                  f"ST {'elevation' if kind == 'ste' else 'depression'}, "
                                  f"{terr} leads", snomed, crit, UDMI,
-                                 [f"m:amp.{lead}.st_j_mv" for lead in hit],
+                                 [f"m:amp.{lead}.st_j_mv" for lead in hit]
+                                 + ([f"m:amp.{lead}.st60_mv" for lead in hit]
+                                    if kind == "std" else []),
                                  _conf(margin, 0.05, q) * 0.9, hit))
     tinv = {lead for lead, a in f.amp.items()
             if lead not in ("aVR", "V1") and lead not in skip
