@@ -185,7 +185,7 @@ def bradycardia_statement(f, rhythm_ids: set[str]) -> list[Statement]:
         return []
     blocked = bool(rhythm_ids & {"s:avb2", "s:avb3"})
     label = ("Bradycardia (ventricular rate, AV block)" if blocked else
-             "Bradycardia (rhythm not sinus)")
+             "Bradycardia, no sinus P waves found")
     crit = (f"ventricular rate {hr:.0f} bpm < 60 " +
             ("with P waves blocked" if blocked else "without sinus P waves"))
     return [_stmt("brady", label, "426627000", crit, RATE_SRC, ["m:hr_bpm"],
