@@ -34,6 +34,7 @@ _TOPICS: list[tuple[str, set[str], str]] = [
     (r"left atrial (enlargement|abnormality)|\blae\b", {"s:lae"}, "left atrial enlargement"),
     (r"right atrial (enlargement|abnormality)|\brae\b", {"s:rae"},
      "right atrial enlargement"),
+    (r"brugada", {"s:brugada"}, "Brugada type 1 pattern"),
     (r"atrial fibrillation|\bafib\b|\ba-?fib\b|\baf\b", {"s:af"}, "atrial fibrillation"),
     (r"flutter", {"s:afl"}, "atrial flutter"),
     (r"incomplete (right bundle|rbbb)|\birbbb\b", {"s:irbbb"},

@@ -83,6 +83,7 @@ _CONCEPTS: list[tuple[str, str, set[str]]] = [
      {"s:lae"}),
     ("right atrial enlargement",
      r"right atrial (?:enlargement|abnormality)|\bRAE\b|P pulmonale", {"s:rae"}),
+    ("Brugada pattern", r"Brugada (?:type 1 |type I )?(?:pattern|sign|ECG)", {"s:brugada"}),
     ("flat or low T waves", r"flat(?:tened)? T[- ]waves?|low(?:[- ]amplitude)? T[- ]waves?",
      {"s:tab"}),
     ("incomplete right bundle branch block",
@@ -129,7 +130,7 @@ _ABNORMAL = {"s:af", "s:afl", "s:avb1", "s:rbbb", "s:irbbb", "s:lbbb", "s:lafb",
              "s:paced", "s:tinv", "s:lead_reversal", "s:sb", "s:st", "s:poor_quality",
              "s:vt", "s:wct", "s:nsvt", "s:svt", "s:junctional", "s:ectopic_atrial",
              "s:avb2", "s:avb3", "s:brady", "s:ilbbb", "s:lpfb", "s:ivcd", "s:lae", "s:rae",
-             "s:tab"}
+             "s:tab", "s:brugada"}
 
 
 def _supported(ids: set[str], stated: set[str]) -> bool:

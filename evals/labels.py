@@ -124,6 +124,7 @@ CLASSES: tuple[StatementClass, ...] = (
     _cls("rvh", "right ventricular hypertrophy", ["89792004"]),
     _cls("lv_strain", "LVH with repolarisation abnormality (overload)", ["370365005"]),
     _cls("er", "early repolarization", ["428417006"]),
+    _cls("brugada", "Brugada pattern", ["418818005"]),
     # LUDB's ischaemia column names a wall, not a SNOMED code: its classes are scored by
     # statement id (any territory) against the label without the wall.
     _cls("stemi", "ST elevation (LUDB 'STEMI', any wall)",

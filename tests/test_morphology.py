@@ -85,3 +85,24 @@ def test_fast_af_with_a_bizarre_wide_qrs_is_an_irregular_wct():
     # and a narrow fast AF is no WCT
     f = Features(m=wide_m | {"qrs_ms": 100.0}, amp={}, terminal={}, usable=[], shapes=bizarre)
     assert ventricular_statements(f, {"s:af"}) == []
+
+
+def test_coved_right_precordial_st_elevation_is_brugada_type_1():
+    from tools.statements import Features, brugada_statements
+
+    def f(v1):
+        base = {"q_mv": 0.0, "r_mv": 0.3, "s_mv": -0.8, "st60_mv": 0.0, "t_mv": 0.2,
+                "st_j_mv": 0.0}
+        return Features(m={"qrs_ms": 100.0}, amp={"V1": base | v1, "V2": dict(base)},
+                        terminal={}, usable=["V1", "V2"])
+
+    out = brugada_statements(f({"st_j_mv": 0.35, "st60_mv": 0.22, "t_mv": -0.2}))
+    assert [s.id for s in out] == ["s:brugada"] and out[0].leads == ["V1"]
+    assert "m:amp.V1.st_j_mv" in out[0].evidence_ids
+    # saddleback (ST rising to an upright T) and a small elevation are not type 1
+    assert brugada_statements(f({"st_j_mv": 0.35, "st60_mv": 0.4, "t_mv": 0.3})) == []
+    assert brugada_statements(f({"st_j_mv": 0.12, "st60_mv": 0.05, "t_mv": -0.2})) == []
+    # normalised amplitudes: no voltage criterion
+    g = f({"st_j_mv": 0.35, "st60_mv": 0.22, "t_mv": -0.2})
+    g.amplitude_normalised = True
+    assert brugada_statements(g) == []

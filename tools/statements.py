@@ -412,6 +412,37 @@ def st_t_statements(f: Features) -> list[Statement]:
     return out
 
 
+BRUGADA_SRC = ("HRS/EHRA/APHRS 2013 expert consensus on inherited primary arrhythmia syndromes "
+               "(Priori et al., Heart Rhythm 10:1932, 2013)")
+
+
+def brugada_statements(f: Features) -> list[Statement]:
+    """Type 1 (coved) Brugada pattern: J-point (ST) elevation >= 0.2 mV in V1 or V2, the ST
+    descending from the J point to J + 60 ms (coved, not saddleback) into a negative T wave.
+    Needs millivolts; not with pacing, a ventricular rhythm or QRS >= 120 ms (the criterion
+    is for the right precordial ST of supraventricular conduction)."""
+    out, q = [], f.quality_factor
+    if f.paced or f.amplitude_normalised or (f.m.get("qrs_ms") or 0) >= 120:
+        return out
+    hits = []
+    for lead in ("V1", "V2"):
+        a = f.amp.get(lead)
+        if not a:
+            continue
+        j, st60, t = a.get("st_j_mv", np.nan), a.get("st60_mv", np.nan), a.get("t_mv", np.nan)
+        if np.isfinite([j, st60, t]).all() and j >= 0.2 and st60 < j and t < 0:
+            hits.append(lead)
+    if hits:
+        worst = max(f.amp[lead]["st_j_mv"] for lead in hits)
+        out.append(_stmt("brugada", "Brugada type 1 (coved) pattern", "418818005",
+                         f"J-point elevation >= 0.2 mV descending (coved) into a negative T "
+                         f"wave in {', '.join(hits)}", BRUGADA_SRC,
+                         [f"m:amp.{lead}.{k}" for lead in hits
+                          for k in ("st_j_mv", "st60_mv", "t_mv")],
+                         _conf(worst - 0.2, 0.05, q) * 0.8, hits))
+    return out
+
+
 MINNESOTA = ("Minnesota Code 5-3 and 5-4 (Prineas, Crow & Zhang, The Minnesota Code Manual "
              "of Electrocardiographic Findings, 2nd ed., 2010)")
 
@@ -512,6 +543,7 @@ def derive_statements(f: Features) -> list[Statement]:
             out += voltage_statements(f)
             out += st_t_statements(f)
             out += flat_t_statements(f, {st.id for st in out})
+            out += brugada_statements(f)
         else:
             out += [s for s in voltage_statements(f) if s.id == "s:lqt"]
     if not (paced or ventricular or ids & {"s:af", "s:afl"}):
