@@ -23,6 +23,7 @@ that VT is not excluded. Rates and durations:
 from __future__ import annotations
 
 from tools.evidence import Statement
+from tools.statements import _stmt
 from tools.wide import vt_arguments
 
 VA_SRC = "2017 AHA/ACC/HRS ventricular arrhythmia guideline (Al-Khatib et al., 2018)"
@@ -30,13 +31,6 @@ SVT_SRC = "2015 ACC/AHA/HRS SVT guideline (Page et al., Circulation 2016)"
 AVB_SRC = ("2018 ACC/AHA/HRS bradycardia and conduction delay guideline (Kusumoto et al., "
            "Circulation 2019)")
 RATE_SRC = "AHA/ACCF/HRS 2009 recommendations, part I (Kligfield et al., Circulation 2007)"
-
-
-def _stmt(sid, label, snomed, criterion, source, ids, conf, leads=()):
-    return Statement(id=f"s:{sid}", label=label, snomed=snomed, criterion=criterion,
-                     source=source, evidence_ids=list(ids),
-                     confidence=round(max(0.05, min(1.0, float(conf))), 2),
-                     leads=list(leads), knowledge_id=f"k:{sid}")
 
 
 def av_block_statements(f, rhythm_ids: set[str]) -> list[Statement]:

@@ -18,7 +18,7 @@ from tools.delineate import LeadDelineation, delineate_ecgdeli, delineate_openec
 from tools.evidence import Measurement, Statement
 from tools.quality import RecordQuality, assess_quality
 from tools.record import LIMB_LEADS, STANDARD_LEADS, Record
-from tools.rhythm import atrial_activity
+from tools.rhythm import _p_ratio, atrial_activity
 from tools.spatial import reconcile_p_onset, reconcile_qrs, spatial_velocity, weak_beats
 from tools.statements import Features, derive_statements
 
@@ -150,8 +150,8 @@ def analyze(record: Record) -> Analysis:
                           "< 12 % of the upper-quartile beat) and were treated as atrial waves")
     r_s = np.array([b.r_time for b in beats], float) / fs
     fast = r_s.size >= 3 and 60.0 / float(np.mean(np.diff(r_s))) > 100
-    with_p = sum(b.p_on is not None for b in beats) >= 0.5 * max(1, len(beats))
-    qrs_info = reconcile_qrs(beats, sig, fs, sv, tachycardia_without_p=fast and not with_p)
+    qrs_info = reconcile_qrs(beats, sig, fs, sv,
+                             tachycardia_without_p=fast and _p_ratio(beats) < 0.5)
     qrs_info["not_qrs"] = not_qrs
     p_info = reconcile_p_onset(beats, sig, fs)
 

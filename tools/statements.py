@@ -259,35 +259,34 @@ def _bundle_branch(f: Features, qrs: float) -> list[Statement]:
     q, out, sh = f.quality_factor, [], f.shapes
     if not sh:
         return out
-    rb, rb_why = rbbb_pattern(sh)
-    lb_c, lb_c_why = lbbb_pattern(sh, complete=True)
-    lb_i, lb_i_why = lbbb_pattern(sh, complete=False)
     shape_ids = [f"m:qrs_shape.{lead}" for lead in sorted(sh)]
     ids = ["m:qrs_ms"] + shape_ids
-    if rb and qrs >= 120:
-        out.append(_stmt("rbbb", "Right bundle branch block", "59118001",
-                         "QRS >= 120 ms; " + "; ".join(rb_why), AHA_III, ids,
-                         _conf(qrs - 120, 8, q), _leads_of(rb_why)))
-    elif rb and 110 <= qrs < 120:
-        out.append(_stmt("irbbb", "Incomplete right bundle branch block", "713426002",
-                         "QRS 110-119 ms; " + "; ".join(rb_why), AHA_III, ids,
-                         _conf(min(qrs - 110, 120 - qrs), 4, q) * 0.9, _leads_of(rb_why)))
-    elif lb_c and qrs >= 120:
-        out.append(_stmt("lbbb", "Left bundle branch block", "164909002",
-                         "QRS >= 120 ms; " + "; ".join(lb_c_why), AHA_III, ids,
-                         _conf(qrs - 120, 8, q), _leads_of(lb_c_why)))
-    elif lb_i and 110 <= qrs < 120:
-        out.append(_stmt("ilbbb", "Incomplete left bundle branch block", "251120003",
-                         "QRS 110-119 ms; " + "; ".join(lb_i_why), AHA_III, ids,
-                         _conf(min(qrs - 110, 120 - qrs), 4, q) * 0.8, _leads_of(lb_i_why)))
-    else:
-        combined = f.m.get("qrs_combined_ms")
-        if qrs > 110 and (combined is None or combined > 110):
-            out.append(_stmt("ivcd", "Nonspecific intraventricular conduction delay",
-                             "698252002", f"QRS {qrs:.0f} ms > 110 ms (lead-combined "
-                             f"{combined if combined is None else round(combined)} ms) without "
-                             "the RBBB or LBBB pattern", AHA_III, ["m:qrs_ms"] + shape_ids,
-                             _conf(min(qrs, combined or qrs) - 110, 6, q) * 0.8))
+    complete = qrs >= 120
+    incomplete = 110 <= qrs < 120
+    # (id, label, SNOMED), pattern met and why, QRS range, confidence factor; first match wins
+    rb = rbbb_pattern(sh)
+    table = [(("rbbb", "Right bundle branch block", "59118001"), rb, complete, 1.0),
+             (("irbbb", "Incomplete right bundle branch block", "713426002"), rb, incomplete,
+              0.9),
+             (("lbbb", "Left bundle branch block", "164909002"),
+              lbbb_pattern(sh, complete=True), complete, 1.0),
+             (("ilbbb", "Incomplete left bundle branch block", "251120003"),
+              lbbb_pattern(sh, complete=False), incomplete, 0.8)]
+    for (sid, label, code), (met, why), in_range, factor in table:
+        if met and in_range:
+            rng = "QRS >= 120 ms; " if complete else "QRS 110-119 ms; "
+            conf = (_conf(qrs - 120, 8, q) if complete else
+                    _conf(min(qrs - 110, 120 - qrs), 4, q)) * factor
+            out.append(_stmt(sid, label, code, rng + "; ".join(why), AHA_III, ids, conf,
+                             _leads_of(why)))
+            return out
+    combined = f.m.get("qrs_combined_ms")
+    if qrs > 110 and (combined is None or combined > 110):
+        out.append(_stmt("ivcd", "Nonspecific intraventricular conduction delay",
+                         "698252002", f"QRS {qrs:.0f} ms > 110 ms (lead-combined "
+                         f"{combined if combined is None else round(combined)} ms) without "
+                         "the RBBB or LBBB pattern", AHA_III, ids,
+                         _conf(min(qrs, combined or qrs) - 110, 6, q) * 0.8))
     return out
 
 

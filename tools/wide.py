@@ -28,10 +28,6 @@ PRECORDIAL = ("V1", "V2", "V3", "V4", "V5", "V6")
 _MIN_MV = 0.10          # smallest deflection counted as a wave (R, S, initial r/q)
 
 
-def _beat_qrs(x: np.ndarray, on: int, off: int) -> np.ndarray:
-    return x[on:off + 1]
-
-
 def _rs(q: np.ndarray, fs: float) -> tuple[bool, float | None, int]:
     """(RS complex present, RS interval ms, polarity) of one lead's QRS: an R >= 0.1 mV
     followed by an S <= -0.1 mV; the interval runs from QRS onset to the S nadir. Polarity
@@ -92,7 +88,7 @@ def wct_discriminators(sig: np.ndarray, usable: list[str], beats, fs: float,
         per_lead = {}
         for lead in prec:
             j = usable.index(lead)
-            vals = [_rs(_beat_qrs(x[:, j], b.qrs_on, b.qrs_off), fs) for b in dom]
+            vals = [_rs(x[b.qrs_on:b.qrs_off + 1, j], fs) for b in dom]
             present = sum(v[0] for v in vals) > len(vals) / 2
             rs_ms = [v[1] for v in vals if v[1] is not None]
             pol = int(np.sign(np.median([v[2] for v in vals])))
@@ -106,7 +102,7 @@ def wct_discriminators(sig: np.ndarray, usable: list[str], beats, fs: float,
         out["leads"] += prec
     if "aVR" in usable:
         j = usable.index("aVR")
-        feats = [_avr(_beat_qrs(x[:, j], b.qrs_on, b.qrs_off), fs) for b in dom]
+        feats = [_avr(x[b.qrs_on:b.qrs_off + 1, j], fs) for b in dom]
         out["avr_initial_r"] = sum(f["initial_r"] for f in feats) > len(feats) / 2
         widths = [f["initial_wave_ms"] for f in feats if f["initial_wave_ms"] is not None]
         out["avr_initial_wave_ms"] = float(np.median(widths)) if widths else None
