@@ -93,8 +93,9 @@ def build(service=None) -> gr.Blocks:
                     "its evidence id. Findings are decision support for a clinician.")
         rid = gr.State("")
         with gr.Row():
-            files = gr.File(label="ECG files of one record (.hea + .dat/.mat, or .csv/.npy/"
-                                  ".npz/.edf)", file_count="multiple", elem_id="upload")
+            files = gr.File(label="ECG files of one record (.hea + .dat/.mat, or one .csv/"
+                                  ".npy/.npz/.edf, GE MUSE or Philips XML, DICOM ECG or HL7 "
+                                  "aECG file)", file_count="multiple", elem_id="upload")
             with gr.Column():
                 example = gr.Dropdown(choices=list(ui_logic.examples()), label="or an example",
                                       elem_id="example")

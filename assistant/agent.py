@@ -21,7 +21,7 @@ from typing import Any, Callable, TypedDict
 from assistant import prompts
 from assistant.config import Settings
 from assistant.evidence_view import compare_with_prior, evidence_text
-from assistant.fallback import fallback_interpretation, limitations
+from assistant.fallback import fallback_interpretation, limitations, urgent_first
 from assistant.llm import LLM, LLMError
 from assistant.schemas import Grounding, Interpretation
 from assistant.verifier import verify
@@ -305,7 +305,7 @@ class ReportAgent:
             return {}
         draft = state["draft"]
         lims = list(dict.fromkeys(list(draft.limitations) + limitations(state["analysis"])))
-        draft = draft.model_copy(update={"limitations": lims})
+        draft = urgent_first(draft.model_copy(update={"limitations": lims}), state["analysis"])
         g = Grounding(passed=True, fallback=False, repaired=state.get("attempts", 1) > 1,
                       attempts=state.get("attempts", 1),
                       checked_findings=len(draft.findings))

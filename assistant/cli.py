@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from types import UnionType
 
 
@@ -66,6 +67,55 @@ def cmd_measure(args) -> int:
         else:
             print(_table(d))
     return 1 if failed else 0
+
+
+def cmd_convert(args) -> int:
+    """Write each record as DICOM or HL7 aECG into --out; a CinC header's '# Dx:' labels go
+    to --out/labels.csv, so ``eval statements --data OUT`` scores the converted files."""
+    import csv
+
+    from tools.record import RecordError, load_record
+    from tools.writers import WRITERS
+
+    write, ext = WRITERS[args.to]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows, failed = [], 0
+    for i, path in enumerate(args.paths):
+        print(f"[{i + 1}/{len(args.paths)}] {path}", file=sys.stderr, flush=True)
+        try:
+            record = load_record(user_path(path), fs=args.fs)
+            dst = out / (Path(path).stem + ext)
+            if dst.exists() and not args.overwrite:
+                raise RecordError(f"{str(dst)!r} exists; pass --overwrite to replace it")
+            write(record, dst)
+        except RecordError as exc:
+            failed += 1
+            print(f"{path}: ERROR {exc}", file=sys.stderr)
+            continue
+        dx = _header_dx(path)
+        if dx is not None:
+            rows.append({"file": dst.name, "dx": ",".join(sorted(dx))})
+    if rows:
+        with open(out / "labels.csv", "w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=["file", "dx"])
+            w.writeheader()
+            w.writerows(rows)
+    print(f"wrote {len(args.paths) - failed} {args.to} file(s) to {out}"
+          + (f" with labels.csv ({len(rows)} labelled)" if rows else ""), file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _header_dx(path: str) -> frozenset[str] | None:
+    """The '# Dx:' codes of a CinC-style WFDB header, or None."""
+    from evals.labels import parse_header
+
+    if Path(path).suffix.lower() not in (".hea", ".mat", ".dat"):
+        return None
+    try:
+        return parse_header(path).dx
+    except (OSError, ValueError):
+        return None
 
 
 def _progress(msg: str) -> None:
@@ -329,7 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
                      formatter=_fmt_similar)
     add_tool_command(pr, "list", "priors_for_patient", positional=("patient_id",))
     rp = sub.add_parser("report", help="grounded interpretation with cited evidence")
-    rp.add_argument("path", help="ECG file (.hea, .csv, .npy, .npz, .edf)")
+    rp.add_argument("path", help="ECG file (.hea, .csv, .npy, .npz, .edf, GE MUSE / Philips "
+                                 "XML, DICOM, HL7 aECG)")
     rp.add_argument("--json", action="store_true")
     rp.add_argument("--prior", help="an earlier ECG of the same patient to compare with")
     rp.add_argument("--patient", help="patient id: compare with its stored priors")
@@ -355,11 +406,19 @@ def build_parser() -> argparse.ArgumentParser:
     api.set_defaults(func=cmd_serve)
     m = sub.add_parser("measure", help="measure records and state findings with evidence")
     m.add_argument("paths", nargs="+", metavar="PATH",
-                   help=".hea (WFDB .dat/.mat), .csv, .npy/.npz or .edf file")
+                   help=".hea (WFDB .dat/.mat), .csv, .npy/.npz, .edf, GE MUSE / Philips XML, "
+                        "DICOM ECG waveform or HL7 aECG file")
     m.add_argument("--json", action="store_true", help="one JSON object per record per line")
     m.add_argument("--fs", type=float, default=None,
                    help="sampling frequency (Hz) for formats that do not store it")
     m.set_defaults(func=cmd_measure)
+    cv = sub.add_parser("convert", help="write records as DICOM 12-lead waveform or HL7 aECG")
+    cv.add_argument("paths", nargs="+", metavar="PATH", help="ECG files of any readable format")
+    cv.add_argument("--to", choices=("dicom", "aecg"), required=True)
+    cv.add_argument("--out", required=True, help="output folder (created if needed)")
+    cv.add_argument("--fs", type=float, default=None)
+    cv.add_argument("--overwrite", action="store_true")
+    cv.set_defaults(func=cmd_convert)
     from evals.cli import add_eval_parser  # evaluation suites (evals/), lazy per suite
     add_eval_parser(sub)
     return p

@@ -25,7 +25,8 @@ def fallback_interpretation(report: dict) -> Interpretation:
     for s in report.get("statements", []):
         # The criterion (with its thresholds) stays in the statement, which the finding cites;
         # quoting thresholds here would read as measured numbers.
-        text = f"{s['label']} (confidence {s['confidence']:.2f})."
+        text = (("URGENT: " if s.get("urgent") else "")
+                + f"{s['label']} (confidence {s['confidence']:.2f}).")
         findings.append(Finding(text=text, evidence_ids=[s["id"]],
                                 knowledge_ids=[s["knowledge_id"]] if s.get("knowledge_id")
                                 else []))
@@ -40,6 +41,23 @@ def fallback_interpretation(report: dict) -> Interpretation:
         "No diagnostic statement met its criterion in this recording."
     return Interpretation(findings=findings, summary=summary,
                           limitations=limitations(report))
+
+
+def urgent_first(interp: Interpretation, report: dict) -> Interpretation:
+    """The findings citing an urgent statement (STEMI or STEMI equivalent, VT, complete heart
+    block) first; an urgent statement the draft left out is added at the top, phrased as
+    the fallback phrases it. A report never buries or drops one."""
+    urgent = [s for s in report.get("statements", []) if s.get("urgent")]
+    if not urgent:
+        return interp
+    ids = {s["id"] for s in urgent}
+    cited = set().union(*(set(f.evidence_ids) for f in interp.findings)) if interp.findings \
+        else set()
+    missing = [s for s in urgent if s["id"] not in cited]
+    added = fallback_interpretation({"statements": missing}).findings[:len(missing)]
+    first = [f for f in interp.findings if ids & set(f.evidence_ids)]
+    rest = [f for f in interp.findings if not ids & set(f.evidence_ids)]
+    return interp.model_copy(update={"findings": added + first + rest})
 
 
 def limitations(report: dict) -> list[str]:

@@ -43,7 +43,8 @@ def read_files(paths: list[str] | None, example: str | None = None) -> dict[str,
                  if p.suffix.lower() in (".hea", ".dat", ".mat")]
     if not paths:
         raise ValueError("upload a record (the .hea with its .dat/.mat, or one .csv/.npy/"
-                         ".npz/.edf file) or pick an example")
+                         ".npz/.edf, GE MUSE or Philips XML, DICOM ECG or HL7 aECG file) or "
+                         "pick an example")
     out = {}
     for p in paths:
         name = Path(str(p)).name

@@ -13,9 +13,14 @@ from pathlib import Path
 from fastapi import HTTPException, Request
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
-# The formats of tools.record.load_record; WFDB data files travel with their .hea.
-DATA_EXTS = {".csv", ".npy", ".npz", ".edf", ".bdf"}
+# The formats of tools.record.load_record; WFDB data files travel with their .hea. A single
+# file of any other name (a DICOM object 'IM0001', a MUSE export '.txt') is accepted too:
+# vendor formats are recognised from the content, and load_record refuses anything else
+# with a message naming the file.
+DATA_EXTS = {".csv", ".npy", ".npz", ".edf", ".bdf", ".xml", ".dcm", ".dicom", ".aecg"}
 WFDB_EXTS = {".hea", ".dat", ".mat"}
+ONE_RECORD = ("a .hea with its .dat/.mat, or one .csv, .npy, .npz, .edf, .bdf, GE MUSE XML, "
+              "Philips XML, DICOM ECG waveform or HL7 aECG file")
 MAX_FILES = 8
 _MULTIPART_SLACK = 64 * 1024  # boundaries and part headers on top of the file bytes
 
@@ -23,7 +28,8 @@ UPLOAD_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data
     "schema": {"type": "object", "required": ["files"], "properties": {"files": {
         "type": "array", "items": {"type": "string", "format": "binary"},
         "description": "the files of ONE record: a .hea with its .dat or .mat, or a single "
-                       ".csv, .npy, .npz, .edf or .bdf"}}}}}}}
+                       ".csv, .npy, .npz, .edf, .bdf, GE MUSE XML, Philips XML, DICOM ECG "
+                       "waveform or HL7 aECG file (recognised from its content)"}}}}}}}
 
 
 class _TooLarge(Exception):
@@ -76,19 +82,13 @@ async def read_uploads(request: Request, max_mb: float) -> dict[str, bytes]:
         uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
         if not uploads:
             raise HTTPException(400, "no files uploaded: send one record as multipart field "
-                                     "'files' (.hea with its .dat/.mat, or one .csv, .npy, "
-                                     ".npz, .edf or .bdf)")
+                                     f"'files' ({ONE_RECORD})")
         out: dict[str, bytes] = {}
         total = 0
         for up in uploads:
             name = safe_name(up.filename)
             if name in out:
                 raise HTTPException(400, f"file {name!r} was uploaded twice")
-            ext = Path(name).suffix.lower()
-            if ext not in DATA_EXTS | WFDB_EXTS:
-                raise HTTPException(400, f"uploaded file {name!r}: unknown format {ext!r}; "
-                                         f"expected one of "
-                                         f"{', '.join(sorted(DATA_EXTS | WFDB_EXTS))}")
             chunks = []
             while chunk := await up.read(1 << 20):
                 total += len(chunk)
@@ -113,13 +113,13 @@ def primary(names: list[str]) -> str:
             raise HTTPException(400, f"{', '.join(others)} do not belong to WFDB record "
                                      f"{heas[0]!r}; send one record per request")
         return heas[0]
-    if len(names) == 1 and Path(names[0]).suffix.lower() in DATA_EXTS:
-        return names[0]
+    if len(names) == 1 and Path(names[0]).suffix.lower() not in WFDB_EXTS:
+        return names[0]  # load_record recognises it, or refuses it naming the file
     if all(Path(n).suffix.lower() in (".dat", ".mat") for n in names):
         raise HTTPException(400, f"{', '.join(names)}: WFDB data without its header; upload "
                                  "the .hea too")
-    raise HTTPException(400, f"{', '.join(names)}: expected the files of ONE record (a .hea "
-                             "with its .dat/.mat, or a single .csv/.npy/.npz/.edf/.bdf)")
+    raise HTTPException(400, f"{', '.join(names)}: expected the files of ONE record "
+                             f"({ONE_RECORD})")
 
 
 def write_files(files: dict[str, bytes], folder: Path) -> None:

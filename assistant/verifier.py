@@ -109,13 +109,19 @@ _CONCEPTS: list[tuple[str, str, set[str]]] = [
     ("prolonged QT", r"prolonged QTc?|long QTc?|QTc? prolongation", {"s:lqt"}),
     ("short PR", r"short PR", {"s:spr", "s:wpw"}),
     ("pre-excitation", r"pre-?excitation|Wolff|\bWPW\b|delta wave", {"s:wpw"}),
-    ("low QRS voltage", r"low (?:QRS )?voltage", {"s:lqrsv"}),
+    ("low QRS voltage", r"low (?:QRS )?voltage", {"s:lqrsv", "s:lqrsv_prec"}),
     ("premature ventricular complexes",
      r"premature ventricular|\bPVCs?\b|\bVPBs?\b|ventricular ectop", {"s:pvc"}),
     ("premature atrial complexes",
      r"premature atrial|\bPACs?\b|\bAPBs?\b|supraventricular ectop", {"s:pac"}),
     ("paced rhythm", r"paced rhythm|pacemaker|\bpacing\b|\bpaced\b", {"s:paced"}),
-    ("ST elevation", r"ST[- ]segment elevation|ST[- ]elevation|\bSTEMI\b", {"s:ste_*"}),
+    ("STEMI equivalent", r"STEMI[- ]equivalent|Sgarbossa|posterior (?:MI|infarction|STEMI|"
+                         r"ischa?emia)|left main|multivessel", {"s:stemi_eq"}),
+    ("ST elevation", r"ST[- ]segment elevation|ST[- ]elevation|\bSTEMI\b(?![- ]equivalent)",
+     {"s:ste_*", "s:stemi_eq"}),
+    ("right ventricular hypertrophy", r"right ventricular hypertrophy|\bRVH\b", {"s:rvh"}),
+    ("LVH strain", r"strain pattern|repolari[sz]ation abnormality", {"s:lv_strain"}),
+    ("short QT", r"short(?:ened)? QTc?|QTc? shortening", {"s:sqt"}),
     ("ST depression", r"ST[- ]segment depression|ST[- ]depression", {"s:std_*"}),
     ("T-wave inversion", r"T[- ]wave inversions?|inverted T[- ]waves?", {"s:tinv"}),
     ("limb-lead reversal", r"lead reversal|reversed (?:limb )?leads|electrode (?:reversal|"
@@ -130,7 +136,8 @@ _ABNORMAL = {"s:af", "s:afl", "s:avb1", "s:rbbb", "s:irbbb", "s:lbbb", "s:lafb",
              "s:paced", "s:tinv", "s:lead_reversal", "s:sb", "s:st", "s:poor_quality",
              "s:vt", "s:wct", "s:nsvt", "s:svt", "s:junctional", "s:ectopic_atrial",
              "s:avb2", "s:avb3", "s:brady", "s:ilbbb", "s:lpfb", "s:ivcd", "s:lae", "s:rae",
-             "s:tab", "s:brugada"}
+             "s:tab", "s:brugada", "s:lqrsv_prec", "s:stemi_eq", "s:rvh", "s:lv_strain",
+             "s:sqt"}
 
 
 def _supported(ids: set[str], stated: set[str]) -> bool:

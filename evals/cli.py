@@ -47,16 +47,16 @@ def add_eval_parser(subparsers) -> argparse.ArgumentParser:
                         "machine, not cardiologists)")
     s = sub.add_parser("statements", help=SUITES["statements"])
     _common(s, jobs=True)
-    s.add_argument("--format", choices=("cinc", "ptbxl", "ludb"), default=None,
+    s.add_argument("--format", choices=("cinc", "ptbxl", "ludb", "files"), default=None,
                    help="dataset layout (default: detected from DIR)")
     q = sub.add_parser("qa", help=SUITES["qa"])
     _common(q, llm=False)
-    q.add_argument("--format", choices=("cinc", "ptbxl", "ludb"), default=None)
+    q.add_argument("--format", choices=("cinc", "ptbxl", "ludb", "files"), default=None)
     q.add_argument("--ecgqa", default=None, metavar="PATH",
                    help="ECG-QA json file or folder (questions over the PTB-XL records in DIR)")
     g = sub.add_parser("grounding", help=SUITES["grounding"])
     _common(g, llm=True)
-    g.add_argument("--format", choices=("cinc", "ptbxl", "ludb"), default=None)
+    g.add_argument("--format", choices=("cinc", "ptbxl", "ludb", "files"), default=None)
     g.add_argument("--injection", type=int, default=2, metavar="N",
                    help="records also run with injected instructions (default 2)")
     for name, p in (("measurements", m), ("statements", s), ("qa", q), ("grounding", g)):

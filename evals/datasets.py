@@ -9,6 +9,9 @@ Three layouts, detected from the folder (:func:`detect_format`) or named:
   ``{'NORM': 100.0, 'SR': 0.0}``), ``heart_axis`` and ``filename_hr`` / ``filename_lr``
   (WFDB record paths relative to DIR, without extension; 500 Hz preferred).
 - ``ludb``: LUDB: ``DIR/ludb.csv`` and ``DIR/data/<N>.hea`` (:func:`evals.ludb.read_labels`).
+- ``files``: ECG files of any readable format (DICOM, GE MUSE / Philips XML, HL7 aECG, EDF,
+  ...) listed in ``DIR/labels.csv`` with columns ``file`` and ``dx`` (SNOMED CT codes,
+  comma-separated), as ``ecg-assistant convert`` writes it.
 
 Each record becomes a :class:`LabelledRecord` whose ``truth`` holds SNOMED codes, so one
 scorer (:func:`evals.labels.score_classes`) serves all three.
@@ -23,7 +26,7 @@ from pathlib import Path
 from evals import labels as L
 from evals.suites.common import LayoutError
 
-FORMATS = ("cinc", "ptbxl", "ludb")
+FORMATS = ("cinc", "ptbxl", "ludb", "files")
 
 #: PTB-XL SCP-ECG statement -> SNOMED CT code of the class it belongs to (evals.labels).
 #: Codes follow the PhysioNet/CinC 2021 mapping of PTB-XL labels (dx_mapping_*.csv); NDT
@@ -65,11 +68,13 @@ def detect_format(data: Path) -> str:
         return "ludb"
     if any(data.glob("*.hea")):
         return "cinc"
+    if (data / "labels.csv").exists():
+        return "files"
     found = sorted(p.name for p in data.iterdir())[:8]
     raise LayoutError(
         f"--data {str(data)!r}: no known layout; expected DIR/ptbxl_database.csv (PTB-XL), "
-        f"DIR/ludb.csv with DIR/data/*.hea (LUDB) or DIR/*.hea with '# Dx:' lines (CinC "
-        f"2021); found {found}")
+        f"DIR/ludb.csv with DIR/data/*.hea (LUDB), DIR/*.hea with '# Dx:' lines (CinC "
+        f"2021) or DIR/labels.csv (file,dx) beside ECG files; found {found}")
 
 
 def classes_for(fmt: str) -> tuple[str, ...]:
@@ -90,7 +95,8 @@ def read_records(data: Path, fmt: str | None = None) -> tuple[str, list[Labelled
     refuses '..' components)."""
     given, data = str(data), Path(data).resolve()  # messages name the path as typed
     fmt = fmt or detect_format(Path(given))
-    reader = {"cinc": read_cinc, "ptbxl": read_ptbxl, "ludb": read_ludb}[fmt]
+    reader = {"cinc": read_cinc, "ptbxl": read_ptbxl, "ludb": read_ludb,
+              "files": read_files}[fmt]
     recs = reader(data)
     if not recs:
         raise LayoutError(f"--data {given!r}: no {fmt} records found")
@@ -107,6 +113,26 @@ def read_cinc(data: Path) -> list[LabelledRecord]:
             raise LayoutError(f"{exc}; expected CinC 2021 headers in {str(data)!r}") from None
         out.append(LabelledRecord(h.record, hea, frozenset(h.dx),
                                   raw={"age": h.age, "sex": h.sex}))
+    return out
+
+
+def read_files(data: Path) -> list[LabelledRecord]:
+    """``data/labels.csv`` (``file``, ``dx``): ECG files of any format with SNOMED labels.
+    File names must be plain names inside ``data`` (no folders, no '..')."""
+    out = []
+    with open(Path(data) / "labels.csv", newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or not {"file", "dx"} <= set(reader.fieldnames):
+            raise LayoutError(f"{str(data)!r}/labels.csv: expected the columns 'file' and 'dx', "
+                              f"found {reader.fieldnames}")
+        for n, row in enumerate(reader, start=2):
+            name = (row.get("file") or "").strip()
+            if not name or Path(name).name != name or name.startswith("."):
+                raise LayoutError(f"{str(data)!r}/labels.csv line {n}: file {name!r} must be "
+                                  "a plain file name in that folder")
+            dx = frozenset(c.strip() for c in (row.get("dx") or "").replace(";", ",").split(",")
+                           if c.strip())
+            out.append(LabelledRecord(Path(name).stem, Path(data) / name, dx))
     return out
 
 

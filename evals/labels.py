@@ -122,6 +122,7 @@ CLASSES: tuple[StatementClass, ...] = (
     _cls("lae", "left atrial enlargement", ["67741000119109", "446813000", "253352002"]),
     _cls("rae", "right atrial enlargement", ["446358003", "253339007", "67751000119106"]),
     _cls("rvh", "right ventricular hypertrophy", ["89792004"]),
+    _cls("sqt", "short QT interval", ["77867006"]),
     _cls("lv_strain", "LVH with repolarisation abnormality (overload)", ["370365005"]),
     _cls("er", "early repolarization", ["428417006"]),
     _cls("brugada", "Brugada pattern", ["418818005"]),

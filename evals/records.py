@@ -19,7 +19,9 @@ def load(path: str | Path):
     # Resolved: the loader refuses paths with '..' components (a guard for uploads), and
     # the suites take --data as the user typed it.
     path = Path(path).resolve()
-    return load_record(path if path.suffix == ".hea" else path.with_name(path.name + ".hea"))
+    if path.suffix != ".hea" and not path.is_file():  # a WFDB record named without .hea
+        path = path.with_name(path.name + ".hea")
+    return load_record(path)
 
 
 def run_engine(analyze, record) -> dict:

@@ -149,8 +149,11 @@ def test_unsafe_file_names_are_rejected(client, tmp_path, name):
 
 
 def test_unknown_format_and_missing_files_are_4xx(client):
+    # a single file of any name is sniffed (vendor formats are recognised by content); one
+    # that is no ECG is refused with its name and what was looked for
     r = client.post("/v1/reports", files=[("files", ("notes.txt", b"hello"))])
-    assert r.status_code == 400 and "notes.txt" in r.json()["detail"]
+    assert r.status_code == 422 and "notes.txt" in r.json()["detail"]
+    assert "not a recognised ECG file" in r.json()["detail"]
     r = client.post("/v1/reports", data={"x": "1"})
     assert r.status_code == 400 and "files" in r.json()["detail"]
     r = client.post("/v1/reports", files=_files("E07500.mat"))
@@ -344,3 +347,14 @@ def test_report_compared_with_a_stored_prior(client, posted):
     assert r.status_code == 404 and "f" * 32 in r.json()["detail"]
     r = client.post(f"/v1/reports?llm=true&wait=true&prior_id={posted['id']}", files=files)
     assert r.status_code == 200 and r.json()["status"] == "done", r.text
+
+
+def test_vendor_files_upload_by_content(client):
+    # a GE MUSE export uploaded without a telling extension is recognised from its content
+    muse = (Path(__file__).parent / "fixtures" / "vendor" / "muse_guangxi_sinus.xml").read_bytes()
+    r = client.post("/v1/reports?llm=false", files=[("files", ("export.txt", muse))])
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["record"]["format"] == "GE MUSE XML" and len(body["record"]["leads"]) == 12
+    assert body["record"]["device"]["statements"]  # the device's own block, kept apart
+    assert not any(s["id"].startswith("device") for s in body["statements"])

@@ -29,6 +29,7 @@ ENGINE_IDS = [
     "k:std_anterior", "k:tinv", "k:pvc", "k:pac", "k:paced", "k:lead_reversal",
     "k:poor_quality", "k:vt", "k:wct", "k:nsvt", "k:svt", "k:junctional", "k:ectopic_atrial",
     "k:brady", "k:avb2", "k:avb3", "k:lpfb", "k:ilbbb", "k:ivcd", "k:tab", "k:brugada",
+    "k:lqrsv_prec", "k:stemi_equivalents", "k:rvh", "k:lv_strain", "k:sqt",
 ]
 
 
@@ -38,7 +39,7 @@ def _engine_ids_from_source() -> set[str]:
     from tools import statements
 
     src = "\n".join((ROOT / "tools" / name).read_text(encoding="utf-8")
-                    for name in ("statements.py", "arrhythmia.py"))
+                    for name in ("statements.py", "arrhythmia.py", "morphology.py"))
     ids = {f"k:{s}" for s in re.findall(r'_stmt\(\s*"([a-z0-9_]+)"', src)}
     ids |= set(re.findall(r'knowledge_id="(k:[a-z0-9_]+)"', src))
     # statements declared in a loop over (id, label, SNOMED code) tuples

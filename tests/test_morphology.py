@@ -106,3 +106,134 @@ def test_coved_right_precordial_st_elevation_is_brugada_type_1():
     g = f({"st_j_mv": 0.35, "st60_mv": 0.22, "t_mv": -0.2})
     g.amplitude_normalised = True
     assert brugada_statements(g) == []
+
+
+# --- STEMI equivalents, RVH, LVH strain, QT (tools/morphology.py) ----------------------------
+
+ALL12 = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
+
+
+def _feat(amp_over=None, m=None, **kw):
+    """Features with 12 quiet leads (positive QRS, isoelectric ST, upright T), overridden."""
+    from tools.statements import Features
+
+    base = {"q_mv": -0.05, "r_mv": 1.0, "s_mv": -0.2, "st_j_mv": 0.0, "st60_mv": 0.05,
+            "t_mv": 0.3}
+    amp = {lead: dict(base) for lead in ALL12}
+    for lead, over in (amp_over or {}).items():
+        amp[lead] |= over
+    return Features(m={"qrs_ms": 96.0, "hr_bpm": 72.0, "qtc_ms": 410.0} | (m or {}), amp=amp,
+                    terminal={}, usable=list(ALL12), **kw)
+
+
+def test_modified_sgarbossa_in_lbbb_and_pacing_is_urgent():
+    from tools.morphology import stemi_equivalent
+
+    wide = {"qrs_ms": 150.0}
+    # LBBB with the expected discordant ST (negative QRS in V1-V3, ST up a little): silent
+    neg = {"r_mv": 0.2, "s_mv": -1.6, "st_j_mv": 0.2, "st60_mv": 0.3}
+    f = _feat({v: dict(neg) for v in ("V1", "V2", "V3")}, wide)
+    assert stemi_equivalent(f, {"s:lbbb"}) == []
+    # excessively discordant: ST 0.5 mV over an S of -1.6 mV (ratio -0.31)
+    f = _feat({"V2": neg | {"st_j_mv": 0.5}}, wide)
+    out = stemi_equivalent(f, {"s:lbbb"})
+    assert [s.id for s in out] == ["s:stemi_eq"] and out[0].urgent and out[0].leads == ["V2"]
+    assert "ST/S" in out[0].criterion and out[0].knowledge_id == "k:stemi_equivalents"
+    # concordant ST elevation in a lead with a positive QRS, under pacing
+    f = _feat({"V5": {"st_j_mv": 0.15}}, wide, paced=True)
+    out = stemi_equivalent(f, set())
+    assert out and "concordant ST elevation" in out[0].criterion and "pacing" in out[0].criterion
+    # concordant ST depression in V1-V3 (negative QRS)
+    f = _feat({"V2": neg | {"st_j_mv": -0.15}}, wide)
+    assert "concordant ST depression" in stemi_equivalent(f, {"s:lbbb"})[0].criterion
+    # a wide QRS that is not LBBB or paced: the Sgarbossa rules do not apply
+    assert stemi_equivalent(_feat({"V5": {"st_j_mv": 0.15}}, wide), {"s:rbbb"}) == []
+
+
+def test_avr_elevation_with_diffuse_depression_and_posterior_pattern():
+    from tools.morphology import stemi_equivalent
+
+    dep = {lead: {"st_j_mv": -0.15, "st60_mv": -0.15} for lead in
+           ("I", "II", "III", "aVL", "aVF", "V3", "V4", "V5", "V6")}
+    out = stemi_equivalent(_feat(dep | {"aVR": {"st_j_mv": 0.15}}), set())
+    assert out and "left main" in out[0].criterion and "aVR" in out[0].leads
+    # seven depressed leads are not enough
+    seven = {k: v for k, v in list(dep.items())[:7]}
+    assert stemi_equivalent(_feat(seven | {"aVR": {"st_j_mv": 0.15}}), set()) == []
+    # posterior: flat/downsloping depression with upright T in V1-V3, deepest there
+    post = {v: {"st_j_mv": -0.12, "st60_mv": -0.14, "t_mv": 0.2} for v in ("V2", "V3")}
+    out = stemi_equivalent(_feat(post), set())
+    assert out and "posterior" in out[0].criterion and out[0].leads == ["V2", "V3"]
+    # the same depression deeper in V5-V6 is lateral ischaemia, not the posterior pattern
+    lateral = {v: {"st_j_mv": -0.2, "st60_mv": -0.2} for v in ("V5", "V6")}
+    assert stemi_equivalent(_feat(post | lateral), set()) == []
+    # an upsloping depression (rises to J + 60 ms) is not it either
+    up = {v: {"st_j_mv": -0.12, "st60_mv": 0.02, "t_mv": 0.2} for v in ("V2", "V3")}
+    assert stemi_equivalent(_feat(up), set()) == []
+    g = _feat(post)
+    g.amplitude_normalised = True
+    assert stemi_equivalent(g, set()) == []
+
+
+def test_st_elevation_is_urgent_heads_the_list_and_names_reciprocal_change():
+    from tools.statements import derive_statements
+
+    inferior = {v: {"st_j_mv": 0.25, "st60_mv": 0.3} for v in ("II", "III", "aVF")}
+    f = _feat(inferior | {"aVL": {"st_j_mv": -0.1}}, {"qrs_axis_deg": 60.0}, p_ratio=1.0,
+              n_beats=10)
+    out = derive_statements(f)
+    ste = [s for s in out if s.id == "s:ste_inferior"]
+    assert ste and ste[0].urgent and "reciprocal" in ste[0].label and "aVL" in ste[0].leads
+    assert out[0].urgent  # whatever else is stated, the urgent statement comes first
+
+
+def test_rvh_needs_right_axis_and_right_voltage_in_adults():
+    from tools.morphology import rvh
+
+    tall_v1 = {"V1": {"r_mv": 0.9, "s_mv": -0.2}}
+    assert [s.id for s in rvh(_feat(tall_v1, {"qrs_axis_deg": 120.0}), set())] == ["s:rvh"]
+    assert rvh(_feat(tall_v1, {"qrs_axis_deg": 60.0}), set()) == []
+    assert rvh(_feat(tall_v1, {"qrs_axis_deg": 120.0, "qrs_ms": 130.0}), set()) == []
+    assert rvh(_feat(tall_v1, {"qrs_axis_deg": 120.0}, age=12.0), set()) == []
+    # R(V1) 0.5 + S(V5) 0.7 = 1.2 > 1.05 mV
+    sok = {"V1": {"r_mv": 0.5}, "V5": {"s_mv": -0.7}}
+    out = rvh(_feat(sok, {"qrs_axis_deg": 110.0}), set())
+    assert out and "1.05" in out[0].criterion and "m:amp.V5.s_mv" in out[0].evidence_ids
+
+
+def test_lvh_strain_needs_stated_lvh_and_downsloping_st_into_inverted_t():
+    from tools.morphology import lv_strain
+
+    strain = {"V5": {"r_mv": 2.5, "st_j_mv": -0.05, "st60_mv": -0.15, "t_mv": -0.3}}
+    out = lv_strain(_feat(strain), {"s:lvh"})
+    assert [s.id for s in out] == ["s:lv_strain"] and "s:lvh" in out[0].evidence_ids
+    assert lv_strain(_feat(strain), set()) == []
+    shallow = {"V5": strain["V5"] | {"t_mv": -0.05}}
+    assert lv_strain(_feat(shallow), {"s:lvh"}) == []
+
+
+def test_short_qt_and_qrs_adjusted_qt():
+    from tools.morphology import qt_statements
+
+    assert [s.id for s in qt_statements(_feat(m={"qtc_ms": 345.0}), set())] == ["s:sqt"]
+    assert qt_statements(_feat(m={"qtc_ms": 375.0}), set()) == []
+    # rate correction is least reliable at fast rates: not assessed there
+    assert qt_statements(_feat(m={"qtc_ms": 345.0, "hr_bpm": 120.0}), set()) == []
+    # wide QRS: the QRS-adjusted QTc decides, in LBBB or pacing only
+    wide = {"qrs_ms": 160.0, "qtc_ms": 520.0, "qtc_qrs_adjusted_ms": 470.0}
+    out = qt_statements(_feat(m=wide, sex="F"), {"s:lbbb"})
+    assert [s.id for s in out] == ["s:lqt"] and "QRS-adjusted" in out[0].label
+    assert "m:qtc_qrs_adjusted_ms" in out[0].evidence_ids
+    assert qt_statements(_feat(m=wide | {"qtc_qrs_adjusted_ms": 440.0}), {"s:lbbb"}) == []
+    assert qt_statements(_feat(m=wide), {"s:rbbb"}) == []
+
+
+def test_low_voltage_limb_and_precordial_are_separate_statements():
+    from tools.statements import voltage_statements
+
+    small = {"q_mv": 0.0, "r_mv": 0.3, "s_mv": -0.1}
+    f = _feat({lead: dict(small) for lead in ALL12[:6]})
+    assert [s.id for s in voltage_statements(f) if s.id.startswith("s:lqrsv")] == ["s:lqrsv"]
+    f = _feat({lead: dict(small) for lead in ALL12[6:]})
+    ids = [s.id for s in voltage_statements(f) if s.id.startswith("s:lqrsv")]
+    assert ids == ["s:lqrsv_prec"]

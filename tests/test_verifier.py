@@ -146,3 +146,26 @@ def test_flutter_conduction_ratio_is_not_an_av_block_claim(report):
     rep = _with_statement(report, "s:afl", "Atrial flutter with 2:1 AV conduction")
     problems = _v(rep, _draft(("Atrial flutter with 2:1 AV conduction.", ["s:afl"])))
     assert not any("AV block" in p for p in problems)
+
+
+def test_urgent_statement_heads_the_interpretation_even_when_the_draft_buries_or_drops_it():
+    from assistant.fallback import urgent_first
+
+    report = {"statements": [
+        {"id": "s:stemi_eq", "label": "STEMI-equivalent pattern", "confidence": 0.8,
+         "urgent": True, "knowledge_id": "k:stemi_equivalents"},
+        {"id": "s:sr", "label": "Sinus rhythm", "confidence": 0.9, "urgent": False}]}
+    buried = Interpretation(findings=[Finding(text="Sinus rhythm.", evidence_ids=["s:sr"]),
+                                      Finding(text="STEMI-equivalent pattern.",
+                                              evidence_ids=["s:stemi_eq"])],
+                            summary="x", limitations=[])
+    out = urgent_first(buried, report)
+    assert [f.evidence_ids for f in out.findings] == [["s:stemi_eq"], ["s:sr"]]
+    dropped = Interpretation(findings=[Finding(text="Sinus rhythm.", evidence_ids=["s:sr"])],
+                             summary="x", limitations=[])
+    out = urgent_first(dropped, report)
+    assert out.findings[0].evidence_ids == ["s:stemi_eq"]
+    assert out.findings[0].text.startswith("URGENT:") and len(out.findings) == 2
+    # the added finding is phrased from the statement, so it passes the verifier
+    problems, _, _ = verify(out, report | {"measurements": {}})
+    assert problems == []

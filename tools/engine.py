@@ -88,28 +88,18 @@ def prepare(record: Record) -> tuple[Record, list[str]]:
             else:
                 x[gap, j] = np.interp(idx[gap], idx[~gap], x[~gap, j])
                 notes.append(f"lead {names[j]}: {int(gap.sum())} NaN/inf samples interpolated")
-    derived = []
-    if "I" in names and "II" in names:
-        lead_i, lead_ii = x[:, names.index("I")], x[:, names.index("II")]
-        formulas = {"III": lead_ii - lead_i, "aVR": -(lead_i + lead_ii) / 2,
-                    "aVL": lead_i - lead_ii / 2, "aVF": lead_ii - lead_i / 2}
-        for lead, values in formulas.items():
-            if lead not in names:
-                x = np.column_stack([x, values])
-                names.append(lead)
-                derived.append(lead)
+    from tools.record import derive_limb_leads
+
+    x, names, derived = derive_limb_leads(x, names)
     if derived:
         notes.append("derived from I and II (Einthoven/Goldberger): " + ", ".join(derived))
-        order = [n for n in STANDARD_LEADS if n in names] + \
-            [n for n in names if n not in STANDARD_LEADS]
-        x = x[:, [names.index(n) for n in order]]
-        names = order
+    reader = list(record.reader_notes)  # what the file reader did (derived leads, checksums)
     if not notes and names == list(record.sig_name):
-        return record, notes
+        return record, reader
     from dataclasses import replace
 
     return replace(record, signal=x, sig_name=names,
-                   units=["mV"] * len(names)), notes
+                   units=["mV"] * len(names)), reader + notes
 
 
 def analyze(record: Record) -> Analysis:
@@ -320,6 +310,17 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
         "p_ii_mv", pf["p_ii_mv"], "mV", "largest positive P deflection in II, median P wave, "
         "PR-segment baseline", leads=["II"], beats=dom_idx,
         reason=None if pf["p_ii_mv"] is not None else "no P wave in II, or II unusable")
+
+    qt, qrs_d, rr = meas["qt_ms"].value, meas["qrs_ms"].value, meas["rr_ms"].value
+    adj = None
+    if qt and qrs_d and rr and qrs_d >= 120:
+        adj = (qt - 0.485 * qrs_d) / (rr / 1000.0) ** (1 / 3)
+    meas["qtc_qrs_adjusted_ms"] = M._m(
+        "qtc_qrs_adjusted_ms", None if adj is None else round(adj, 1), "ms",
+        "QRS-adjusted QTc for a wide QRS: (QT - 0.485 x QRS) / RR^(1/3) (Bogossian et al., "
+        "Heart Rhythm 11:2273, 2014, then Fridericia)", leads=meas["qt_ms"].leads,
+        beats=meas["qt_ms"].beats,
+        reason=None if adj is not None else "QRS < 120 ms or QT/RR not measured")
 
     shp = qrs_shapes(sig, usable, beats, fs)
     for lead, sh in shp.items():

@@ -37,6 +37,9 @@ class Statement(BaseModel):
     confidence: float = Field(ge=0.0, le=1.0)
     leads: list[str] = Field(default_factory=list)
     knowledge_id: str | None = Field(default=None, description="knowledge passage id")
+    urgent: bool = Field(default=False, description="a pattern that needs action now (STEMI "
+                         "or STEMI-equivalent, ventricular tachycardia, complete heart block): "
+                         "listed first in every report")
 
 
 def evidence_index(report: dict) -> dict[str, dict]:

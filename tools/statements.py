@@ -32,6 +32,10 @@ TERRITORIES = {
     "lateral": ["I", "aVL", "V5", "V6"],
     "anterior": ["V1", "V2", "V3", "V4"],
 }
+#: leads facing a territory from the opposite side, where an occlusion shows reciprocal ST
+#: depression (UDMI 2018; Wagner et al., AHA/ACCF/HRS 2009 part VI)
+RECIPROCAL = {"inferior": ["I", "aVL"], "lateral": ["II", "III", "aVF"],
+              "anterior": ["II", "III", "aVF"]}
 LIMB = ("I", "II", "III", "aVR", "aVL", "aVF")
 _CONTIGUOUS = [("aVL", "I"), ("I", "II"), ("II", "aVF"), ("aVF", "III"),
                ("V1", "V2"), ("V2", "V3"), ("V3", "V4"), ("V4", "V5"), ("V5", "V6"),
@@ -322,19 +326,24 @@ def voltage_statements(f: Features) -> list[Statement]:
     # every lead of the group must be usable: one unmeasured lead could be the large one
     low_limb = len(limb_pp) == 6 and max(limb_pp) < 0.5
     low_prec = len(prec_pp) == 6 and max(prec_pp) < 1.0
-    if low_limb or low_prec:
-        where = " and ".join(w for w, x in (("limb", low_limb), ("precordial", low_prec)) if x)
-        margin = min([0.5 - max(limb_pp)] if low_limb else [1.0 - max(prec_pp)])
-        out.append(_stmt("lqrsv", "Low QRS voltage", "251146004",
-                         "QRS amplitude < 0.5 mV in every limb lead or < 1.0 mV in every "
-                         f"precordial lead (met in {where} leads)", AHA_V,
-                         ["m:qrs_amplitude_max_limb_mv", "m:qrs_amplitude_max_precordial_mv"],
-                         _conf(margin, 0.05, q)))
+    # reported separately: limb-only and precordial-only low voltage have different causes
+    # (AHA 2009 part V; obesity, effusion and emphysema, or infiltrative disease)
+    if low_limb:
+        out.append(_stmt("lqrsv", "Low QRS voltage, limb leads", "251146004",
+                         "QRS amplitude (peak to peak) < 0.5 mV in every limb lead", AHA_V,
+                         ["m:qrs_amplitude_max_limb_mv"], _conf(0.5 - max(limb_pp), 0.05, q)))
+    if low_prec:
+        out.append(_stmt("lqrsv_prec", "Low QRS voltage, precordial leads", "251146004",
+                         "QRS amplitude (peak to peak) < 1.0 mV in every precordial lead",
+                         AHA_V, ["m:qrs_amplitude_max_precordial_mv"],
+                         _conf(1.0 - max(prec_pp), 0.05, q)))
     qtc = m.get("qtc_ms")
     wide = (m.get("qrs_ms") or 0) >= 120
     if qtc is not None and wide:
-        f.notes.append("QRS >= 120 ms: QT prolongation not assessed (a wide QRS lengthens QT; "
-                       "AHA/ACCF/HRS 2009 part IV advises JT or QRS-adjusted QT)")
+        f.notes.append("QRS >= 120 ms: QTc not assessed (a wide QRS lengthens QT; "
+                       "AHA/ACCF/HRS 2009 part IV advises JT or QRS-adjusted QT); the "
+                       "QRS-adjusted QTc (m:qtc_qrs_adjusted_ms) is assessed in left bundle "
+                       "branch block and ventricular pacing")
     elif qtc is not None:
         lim = 450 if f.sex == "M" else 460
         if qtc >= lim:
@@ -391,13 +400,20 @@ def st_t_statements(f: Features) -> list[Statement]:
             if len(hit) >= 2:
                 margin = max((st[lead] - ste_limit(lead)) if kind == "ste"
                              else (-st[lead] - 0.05) for lead in hit)
-                out.append(_stmt(f"{kind}_{terr}",
-                                 f"ST {'elevation' if kind == 'ste' else 'depression'}, "
-                                 f"{terr} leads", snomed, crit, UDMI,
-                                 [f"m:amp.{lead}.st_j_mv" for lead in hit]
-                                 + ([f"m:amp.{lead}.st60_mv" for lead in hit]
-                                    if kind == "std" else []),
-                                 _conf(margin, 0.05, q) * 0.9, hit))
+                recip = [lead for lead in RECIPROCAL.get(terr, ()) if lead in st
+                         and st[lead] <= -0.05] if kind == "ste" else []
+                ids = [f"m:amp.{lead}.st_j_mv" for lead in hit + recip] + \
+                    ([f"m:amp.{lead}.st60_mv" for lead in hit] if kind == "std" else [])
+                # reciprocal depression makes an occlusion more likely than pericarditis or
+                # early repolarisation (UDMI 2018; 2013 ACCF/AHA STEMI guideline)
+                label = (f"ST {'elevation' if kind == 'ste' else 'depression'}, {terr} leads"
+                         + (" with reciprocal ST depression" if recip else ""))
+                st_ = _stmt(f"{kind}_{terr}", label, snomed,
+                            crit + (f"; reciprocal ST depression >= 0.05 mV in "
+                                    f"{', '.join(recip)}" if recip else ""), UDMI, ids,
+                            min(1.0, _conf(margin, 0.05, q) * (1.0 if recip else 0.9)),
+                            hit + recip)
+                out.append(st_.model_copy(update={"urgent": kind == "ste"}))
     tinv = {lead for lead, a in f.amp.items()
             if lead not in ("aVR", "V1") and lead not in skip
             and a.get("t_mv", 0) <= -0.1 and a.get("r_mv", 0) > 0.2}
@@ -522,8 +538,13 @@ def derive_statements(f: Features) -> list[Statement]:
     sinus = bool(ids & {"s:sr", "s:sb", "s:st"})
     paced = "s:paced" in ids
     ventricular = bool(ids & {"s:vt", "s:wct"})
+    from tools import morphology as MO
+
     if paced:
-        f.notes.append("paced rhythm: conduction, axis, voltage and ST-T criteria not applied")
+        f.notes.append("paced rhythm: conduction, axis, voltage and ST-T criteria not applied "
+                       "(the modified Sgarbossa criteria are)")
+        out += MO.stemi_equivalent(f, ids)
+        out += MO.qt_statements(f, ids)
     elif ventricular:
         # a ventricular (or undetermined wide) rhythm explains the QRS shape, axis and ST-T:
         # bundle branch, fascicular, hypertrophy and ST-T criteria do not apply to it
@@ -543,8 +564,13 @@ def derive_statements(f: Features) -> list[Statement]:
             out += st_t_statements(f)
             out += flat_t_statements(f, {st.id for st in out})
             out += brugada_statements(f)
+            stated = {st.id for st in out}
+            out += MO.rvh(f, stated)
+            out += MO.lv_strain(f, stated)
+            out += MO.stemi_equivalent(f, stated)
         else:
             out += [s for s in voltage_statements(f) if s.id == "s:lqt"]
+        out += MO.qt_statements(f, {st.id for st in out})
     if not (paced or ventricular or ids & {"s:af", "s:afl"}):
         from tools.chambers import atrial_notes
 
@@ -561,4 +587,11 @@ def derive_statements(f: Features) -> list[Statement]:
                          "251139008", evidence or "lead I inverted with upright aVR",
                          "Batchvarov, Malik, Camm, Europace 9:1081, 2007",
                          ["q:limb_lead_reversal"], conf))
-    return out
+    out = [s.model_copy(update={"urgent": True}) if s.id in URGENT else s for s in out]
+    # the urgent ones head the list (and so every report built from it); stable otherwise
+    return sorted(out, key=lambda s: not s.urgent)
+
+
+#: statements that need action now (besides ST elevation and STEMI equivalents, which are
+#: marked where they are made): a missed one is worse than a false alarm
+URGENT = {"s:vt", "s:wct", "s:avb3"}

@@ -37,7 +37,9 @@ def _scores(rows: list[dict], fmt: str) -> tuple[dict, dict, dict]:
     classes = [L.CLASS_BY_KEY[k] for k in keys]
     scores = L.score_classes({r["record"]: r["predicted"] for r in rows},
                              {r["record"]: r["truth"] for r in rows}, classes)
-    macro_keys = L.CINC_MACRO_CLASSES if fmt == "cinc" else keys
+    # SNOMED-labelled files (the 'files' layout, e.g. CinC records converted to DICOM) are
+    # scored like the CinC records they usually are
+    macro_keys = L.CINC_MACRO_CLASSES if fmt in ("cinc", "files") else keys
     return scores, L.macro_f1(scores, macro_keys), L.macro_f1(scores, keys)
 
 
@@ -59,7 +61,7 @@ def summarize(rows: list[dict], fmt: str, config: dict) -> dict:
            "macro_all_supported": macro_all, "vt_flag": _vt_flags(rows),
            "failures": {r["record"]: r["error"] for r in rows if r.get("error")},
            "config": config}
-    if fmt == "cinc":
+    if fmt in ("cinc", "files"):
         # The Challenge metric (official weights) overall and per source database, with the
         # per-source macro F1, so that a rule that only fits one source shows.
         from evals.challenge import challenge_score, source_of

@@ -1,0 +1,207 @@
+"""Morphology statements beyond the basic ST-T rules: STEMI equivalents, right ventricular
+hypertrophy, LVH with repolarisation abnormality, short QT and QT in a wide QRS.
+
+Every threshold is a published one (sources on each function). All of them need millivolts
+except the QT rules; :func:`tools.statements.derive_statements` calls the amplitude rules only
+for files that are not amplitude-normalised.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from tools.evidence import Statement
+from tools.statements import AHA_IV, AHA_V, UDMI, Features, _conf, _stmt
+
+SMITH_2012 = ("Smith-modified Sgarbossa criteria (Smith et al., Ann Emerg Med 60:766, 2012; "
+              "Sgarbossa et al., NEJM 334:481, 1996; ventricular pacing: Dodd et al., "
+              "Ann Emerg Med 2021)")
+OKIN = ("LVH strain pattern: downsloping ST with an inverted asymmetric T opposite the QRS in "
+        "V5/V6 (Okin et al., Circulation 113:67, 2006; AHA/ACCF/HRS 2009 part V)")
+SQT_SRC = ("2022 ESC guidelines for ventricular arrhythmias and the prevention of sudden "
+           "cardiac death (Zeppenfeld et al., Eur Heart J 43:3997): QTc <= 360 ms")
+BOGOSSIAN = ("Bogossian et al., Heart Rhythm 11:2273, 2014 (QT - 0.485 x QRS in left bundle "
+             "branch block and ventricular pacing); AHA/ACCF/HRS 2009 part IV")
+
+
+def _finite(*xs) -> bool:
+    return bool(np.isfinite(np.array(xs, dtype=float)).all())
+
+
+def _polarity(a: dict) -> int:
+    """+1 when the QRS is mainly positive (R larger than the deepest Q/S), -1 when mainly
+    negative, 0 when equiphasic or unmeasured."""
+    r, neg = a.get("r_mv", np.nan), -min(a.get("q_mv", 0.0), a.get("s_mv", 0.0))
+    if not _finite(r, neg) or abs(r - neg) < 0.05:
+        return 0
+    return 1 if r > neg else -1
+
+
+def stemi_equivalent(f: Features, stated: set[str]) -> list[Statement]:
+    """One urgent statement, 's:stemi_eq', naming every STEMI-equivalent pattern met.
+
+    * Left bundle branch block or ventricular pacing (where the plain ST rules do not apply):
+      the Smith-modified Sgarbossa criteria, any of (1) concordant ST elevation >= 0.1 mV in
+      any lead with a positive QRS; (2) concordant ST depression >= 0.1 mV in V1-V3 with a
+      negative QRS; (3) ST elevation >= 0.1 mV that is >= 25 % of the preceding S depth
+      (ST/S <= -0.25) in a lead with a negative QRS.
+    * Narrow QRS: ST depression >= 0.1 mV in >= 8 leads with ST elevation >= 0.1 mV in aVR
+      and/or V1 (left main or multivessel ischaemia, UDMI 2018); horizontal or downsloping ST
+      depression >= 0.05 mV in >= 2 of V1-V3 with upright T waves, deepest in V1-V3 among the
+      precordial leads (posterior, 'inferobasal', ischaemia, UDMI 2018).
+
+    A missed occlusion is worse than a false alarm: the statement asks for action (posterior
+    leads, a repeat ECG, troponin), not a diagnosis, and always heads the report.
+    """
+    if f.amplitude_normalised or f.reversal[0]:
+        return []
+    amp, q, wide = f.amp, f.quality_factor, (f.m.get("qrs_ms") or 0) >= 120
+    found, ids, leads, margins = [], [], [], []
+    if "s:lbbb" in stated or f.paced:
+        conc_e, conc_d, disc = [], [], []
+        for lead, a in amp.items():
+            j, pol = a.get("st_j_mv", np.nan), _polarity(a)
+            if not np.isfinite(j) or pol == 0:
+                continue
+            s = min(a.get("q_mv", 0.0), a.get("s_mv", 0.0))
+            if pol > 0 and j >= 0.1:
+                conc_e.append(lead)
+                margins.append(j - 0.1)
+            elif pol < 0 and lead in ("V1", "V2", "V3") and j <= -0.1:
+                conc_d.append(lead)
+                margins.append(-j - 0.1)
+            elif pol < 0 and j >= 0.1 and s < 0 and j / s <= -0.25:
+                disc.append(lead)
+                margins.append(min(j - 0.1, (j / -s - 0.25) * 0.4))
+        where = "ventricular pacing" if f.paced else "left bundle branch block"
+        for name, hit in (("concordant ST elevation >= 0.1 mV", conc_e),
+                          ("concordant ST depression >= 0.1 mV in V1-V3", conc_d),
+                          ("excessively discordant ST elevation (ST/S <= -0.25)", disc)):
+            if hit:
+                found.append(f"{name} in {', '.join(hit)} ({where}; modified Sgarbossa)")
+                leads += hit
+                ids += [f"m:amp.{x}.{k}" for x in hit for k in ("st_j_mv", "r_mv", "s_mv")]
+        source = SMITH_2012
+    elif not wide:
+        source = UDMI
+        depressed = [x for x, a in amp.items() if x not in ("aVR", "V1")
+                     and a.get("st_j_mv", np.nan) <= -0.1]
+        up = [x for x in ("aVR", "V1") if amp.get(x, {}).get("st_j_mv", np.nan) >= 0.1]
+        if len(depressed) >= 8 and up:
+            found.append(f"ST depression >= 0.1 mV in {len(depressed)} leads "
+                         f"({', '.join(depressed)}) with ST elevation in {', '.join(up)} "
+                         "(left main or multivessel ischaemia)")
+            leads += depressed + up
+            ids += [f"m:amp.{x}.st_j_mv" for x in depressed + up]
+            margins.append(len(depressed) - 8 + 0.5)
+        post = []
+        for x in ("V1", "V2", "V3"):
+            a = amp.get(x, {})
+            j, st60, t = a.get("st_j_mv", np.nan), a.get("st60_mv", np.nan), a.get("t_mv", np.nan)
+            if _finite(j, st60, t) and j <= -0.05 and st60 <= j and t > 0:
+                post.append(x)
+        contiguous = any(a in post and b in post for a, b in (("V1", "V2"), ("V2", "V3")))
+        deepest = min((a.get("st_j_mv", np.inf) for x, a in amp.items()
+                       if x in ("V1", "V2", "V3", "V4", "V5", "V6")), default=np.inf)
+        if contiguous and min(amp[x]["st_j_mv"] for x in post) <= deepest:
+            found.append(f"horizontal or downsloping ST depression >= 0.05 mV with upright T in "
+                         f"{', '.join(post)}, deepest in V1-V3 (posterior ischaemia; record "
+                         "V7-V9: ST elevation >= 0.05 mV confirms it)")
+            leads += post
+            ids += [f"m:amp.{x}.{k}" for x in post for k in ("st_j_mv", "st60_mv", "t_mv")]
+            margins.append(-min(amp[x]["st_j_mv"] for x in post) - 0.05)
+    else:
+        return []
+    if not found:
+        return []
+    return [Statement(id="s:stemi_eq",
+                      label="STEMI-equivalent pattern: possible acute coronary occlusion",
+                      snomed="", criterion="; ".join(found), source=source,
+                      evidence_ids=list(dict.fromkeys(ids)),
+                      confidence=round(max(0.05, _conf(max(margins), 0.05, q) * 0.9), 2),
+                      leads=list(dict.fromkeys(leads)), knowledge_id="k:stemi_equivalents",
+                      urgent=True)]
+
+
+def rvh(f: Features, stated: set[str]) -> list[Statement]:
+    """Right ventricular hypertrophy (AHA/ACCF/HRS 2009 part V lists the criteria; each
+    alone has low specificity): right axis deviation (QRS axis > +90 deg) together with
+    R(V1) >= 0.7 mV or R(V1) + S(V5 or V6) > 1.05 mV (Sokolow & Lyon, Am Heart J 38:273,
+    1949). Adults only (right dominance is normal in children), QRS < 120 ms (a right bundle
+    branch block raises R' in V1)."""
+    axis = f.m.get("qrs_axis_deg")
+    v1 = f.amp.get("V1")
+    if (axis is None or not v1 or (f.m.get("qrs_ms") or 0) >= 120
+            or (f.age is not None and f.age < 18)):
+        return []
+    a = (axis + 180.0) % 360.0 - 180.0
+    if not 90.0 < a <= 180.0:
+        return []
+    r1 = v1.get("r_mv", np.nan)
+    s56 = max((-f.amp[x].get("s_mv", 0.0) for x in ("V5", "V6") if x in f.amp), default=np.nan)
+    hits, ids = [], ["m:qrs_axis_deg", "m:amp.V1.r_mv"]
+    if np.isfinite(r1) and r1 >= 0.7:
+        hits.append("R(V1) >= 0.7 mV")
+    if _finite(r1, s56) and r1 + s56 > 1.05:
+        hits.append("R(V1) + S(V5 or V6) > 1.05 mV")
+        ids += [f"m:amp.{x}.s_mv" for x in ("V5", "V6") if x in f.amp]
+    if not hits:
+        return []
+    margin = max(r1 - 0.7, (r1 + s56 - 1.05) if np.isfinite(s56) else -1.0)
+    return [_stmt("rvh", "Right ventricular hypertrophy by voltage and axis", "89792004",
+                  "QRS axis > +90 deg with " + " or ".join(hits) + " (QRS < 120 ms, adult)",
+                  AHA_V, ids, _conf(margin, 0.15, f.quality_factor) * 0.8,
+                  ["V1", "V5", "V6"])]
+
+
+def lv_strain(f: Features, stated: set[str]) -> list[Statement]:
+    """LVH with repolarisation abnormality ('strain'): voltage LVH already stated and, in V5
+    or V6 with a mainly positive QRS, ST depressed at the J point and descending to J + 60 ms
+    into a T wave <= -0.1 mV (Okin 2006)."""
+    if "s:lvh" not in stated:
+        return []
+    hits = []
+    for x in ("V5", "V6"):
+        a = f.amp.get(x)
+        if not a or _polarity(a) <= 0:
+            continue
+        j, st60, t = a.get("st_j_mv", np.nan), a.get("st60_mv", np.nan), a.get("t_mv", np.nan)
+        if _finite(j, st60, t) and j <= 0.0 and st60 < j and t <= -0.1:
+            hits.append(x)
+    if not hits:
+        return []
+    worst = max(-f.amp[x]["t_mv"] for x in hits)
+    return [_stmt("lv_strain", "Left ventricular hypertrophy with repolarisation abnormality "
+                  "(strain pattern)", "370365005",
+                  f"LVH voltage criteria met, and downsloping ST into an inverted T <= -0.1 mV "
+                  f"opposite a positive QRS in {', '.join(hits)}", OKIN,
+                  ["s:lvh"] + [f"m:amp.{x}.{k}" for x in hits
+                               for k in ("st_j_mv", "st60_mv", "t_mv", "r_mv")],
+                  _conf(worst - 0.1, 0.05, f.quality_factor) * 0.85, hits)]
+
+
+def qt_statements(f: Features, stated: set[str]) -> list[Statement]:
+    """Short QT (QTc <= 360 ms; narrow QRS, 50-100 bpm, where rate correction is most
+    reliable, AHA 2009 part IV) and a prolonged QRS-adjusted QTc in left bundle branch block
+    or ventricular pacing (Bogossian 2014; the sex limits of part IV). Other wide QRS keep the
+    note that QT was not assessed."""
+    m, q, out = f.m, f.quality_factor, []
+    qtc, qrs, hr = m.get("qtc_ms"), m.get("qrs_ms") or 0, m.get("hr_bpm")
+    if qtc is not None and qrs < 120 and not f.paced and hr is not None and 50 <= hr <= 100 \
+            and qtc <= 360:
+        out.append(_stmt("sqt", "Short QT interval", "77867006",
+                         "QTc (Fridericia) <= 360 ms with QRS < 120 ms at 50-100 bpm; a short "
+                         "QT syndrome needs more than the ECG (symptoms, family history, "
+                         "genetics)", SQT_SRC, ["m:qtc_ms", "m:qt_ms", "m:hr_bpm"],
+                         _conf(360 - qtc, 10, q) * 0.85))
+    adj = m.get("qtc_qrs_adjusted_ms")
+    if adj is not None and ("s:lbbb" in stated or f.paced):
+        lim = 450 if f.sex == "M" else 460
+        if adj >= lim:
+            out.append(_stmt("lqt", "Prolonged QT interval (QRS-adjusted)", "111975006",
+                             f"QRS-adjusted QTc (QT - 0.485 x QRS, Fridericia) >= {lim} ms "
+                             f"({'men' if f.sex == 'M' else 'women or sex unknown'}) in "
+                             f"{'ventricular pacing' if f.paced else 'left bundle branch block'}",
+                             BOGOSSIAN + "; " + AHA_IV,
+                             ["m:qtc_qrs_adjusted_ms", "m:qt_ms", "m:qrs_ms", "m:hr_bpm"],
+                             _conf(adj - lim, 10, q) * 0.85))
+    return out
