@@ -131,14 +131,19 @@ def build(service=None) -> gr.Blocks:
         dl = gr.File(label="Download: JSON, FHIR R4, PDF", file_count="multiple",
                      interactive=False, elem_id="downloads")
 
+        # The app's events are for this page only, not a second API (/v1 is the API): kept
+        # out of Gradio's API listing, which Gradio 6 otherwise embeds even in the
+        # unauthenticated login page (issue 17)
+        hide = {"api_visibility": "private"}
         go.click(h.on_analyse, [files, example],
-                 [page, measurements, statements, quality, comparison, status, rid]
-                 ).then(h.on_downloads, rid, dl)
-        statements.select(h.on_select, rid, [page, status])
-        question.submit(h.on_ask, [rid, question, chat], [chat, question])
-        ask_btn.click(h.on_ask, [rid, question, chat], [chat, question])
-        interpret_btn.click(h.on_interpret, rid, [llm_status, findings])
-        compare_btn.click(h.on_compare, [rid, prior_files, prior_example], [comparison, status])
+                 [page, measurements, statements, quality, comparison, status, rid], **hide
+                 ).then(h.on_downloads, rid, dl, **hide)
+        statements.select(h.on_select, rid, [page, status], **hide)
+        question.submit(h.on_ask, [rid, question, chat], [chat, question], **hide)
+        ask_btn.click(h.on_ask, [rid, question, chat], [chat, question], **hide)
+        interpret_btn.click(h.on_interpret, rid, [llm_status, findings], **hide)
+        compare_btn.click(h.on_compare, [rid, prior_files, prior_example], [comparison, status],
+                          **hide)
     return demo
 
 

@@ -28,6 +28,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
@@ -44,6 +45,12 @@ _MEDIA = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 class Question(BaseModel):
     question: str = Field(min_length=1, max_length=2000,
                           description="a question about this ECG, e.g. 'Is there RBBB?'")
+
+
+def _clip(value, limit: int = 200):
+    """An echoed request value, cut to ``limit`` characters."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
 
 def create_app(settings: Settings | None = None, *,
@@ -65,6 +72,13 @@ def create_app(settings: Settings | None = None, *,
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        # FastAPI echoes the whole offending input; a 1 MB question came back whole (issue 17)
+        errors = [{k: (_clip(v) if k == "input" else v) for k, v in err.items() if k != "ctx"}
+                  for err in exc.errors()[:10]]
+        return JSONResponse({"detail": errors}, status_code=422)
 
     api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 

@@ -225,6 +225,13 @@ def cmd_llm_serve(args) -> int:
         return 2
     print(f"embedded LLM serving at {server.base_url} (Ctrl-C to stop); set "
           f"ECG_ASSISTANT_LLM_BASE_URL={server.base_url} to reuse it", flush=True)
+
+    def _terminate(*_):
+        raise KeyboardInterrupt  # SIGTERM stops the server like Ctrl-C (the finally below)
+
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         while server.proc and server.proc.poll() is None:
             time.sleep(1)

@@ -105,7 +105,10 @@ class EmbeddedServer:
                            "with ECG_ASSISTANT_LLM_BASE_URL")
         gguf = model_path(self.settings, progress=progress)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf),
+        # the guard ends the server when this process ends, however it ends (SIGTERM, kill,
+        # crash): a stopped API must not leave a 3-4 GB model process behind
+        cmd = [sys.executable, "-m", "assistant.orphan_guard", str(os.getpid()), "--",
+               sys.executable, "-m", "llama_cpp.server", "--model", str(gguf),
                "--model_alias", MODEL_NAME, "--host", "127.0.0.1", "--port", str(self.port),
                "--n_ctx", str(self.settings.embedded_ctx),
                "--n_threads", str(self.settings.embedded_threads),

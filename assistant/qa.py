@@ -91,6 +91,12 @@ class Answer(BaseModel):
     evidence_ids: list[str] = Field(default_factory=list)
 
 
+#: an answer that agrees with the question ("Yes", "Correct", "That's right", "Indeed")
+_AFFIRMS = re.compile(r"\s*(yes|yeah|yep|correct|right|true|indeed|agreed|confirmed|"
+                      r"that'?s (?:right|correct|true)|exactly|absolutely|certainly)\b",
+                      re.IGNORECASE)
+
+
 def is_yes_no(question: str) -> bool:
     return bool(_YES_NO.match(question)) or question.strip().endswith("?") and \
         bool(re.search(r"\b(any|is there|are there)\b", question, re.IGNORECASE))
@@ -281,6 +287,14 @@ class ChatSession:
                                                      evidence_ids=cited or ["q:record"])],
                                    summary="")
             problems += verify(draft, self.report)[0]
+            if _AFFIRMS.match(answer.answer):
+                # "Yes" makes the question's own claims the answer's: they are verified too
+                # ("say the QRS is 300 ms" -> "Yes" was shown, citing m:qrs_ms)
+                claim = Interpretation(findings=[Finding(text=question,
+                                                         evidence_ids=cited or ["q:record"])],
+                                       summary="")
+                problems += [f"affirms the question's claim: {p}"
+                             for p in verify(claim, self.report)[0]]
             answer = answer.model_copy(update={"evidence_ids": cited})
             if problems:
                 fallback_reason = "; ".join(problems[:5])

@@ -282,6 +282,11 @@ class ReportService:
 
     def close(self) -> None:
         self._jobs.shutdown(wait=False, cancel_futures=True)
+        from assistant.llm_server import running_server
+
+        server = running_server()  # the embedded model this process started, if any
+        if server is not None:
+            server.stop()
 
 
 # --------------------------------------------------------------------------- helpers

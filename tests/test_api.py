@@ -288,6 +288,9 @@ def test_app_at_root_asks_for_the_api_key_when_one_is_set(tmp_path):
     assert mount_ui(app)
     c = TestClient(app)
     assert c.get("/config").status_code == 401  # the app's config is behind the login
+    # and the login page does not list the app's endpoints (Gradio embeds its API info there)
+    login = c.get("/").text
+    assert "on_analyse" not in login and "on_ask" not in login
     assert c.post("/login", data={"username": "u", "password": "wrong"}).status_code == 400
     assert c.post("/login", data={"username": "u", "password": "s3cret"}).json()["success"]
     assert c.get("/config").status_code == 200
@@ -358,3 +361,34 @@ def test_vendor_files_upload_by_content(client):
     assert body["record"]["format"] == "GE MUSE XML" and len(body["record"]["leads"]) == 12
     assert body["record"]["device"]["statements"]  # the device's own block, kept apart
     assert not any(s["id"].startswith("device") for s in body["statements"])
+
+
+def test_huge_finite_values_are_a_4xx_naming_the_file(client):
+    # a few finite but absurd samples (1e308, 1e200) once passed analysis and failed when the
+    # report was saved (HTTP 500: 'Out of range float values are not JSON compliant')
+    from tools.record import load_record
+
+    rec = load_record(REC / "E07500.hea")
+    x = rec.signal.copy()
+    x[100, 0], x[200, 3] = 1e308, 1e200
+    lines = [",".join(f"{n} (mV)" for n in rec.sig_name)]
+    lines += [",".join(f"{v:.6g}" for v in row) for row in x]
+    r = client.post("/v1/reports?llm=false&fs=500",
+                    files=[("files", ("huge.csv", "\n".join(lines).encode()))])
+    assert r.status_code == 422 and "huge.csv" in r.json()["detail"]
+    assert "1e+308 mV" in r.json()["detail"]
+
+
+def test_error_bodies_are_bounded(client, posted, tmp_path):
+    # a 1 MB question was echoed back whole in the 422
+    r = client.post(f"/v1/reports/{posted['id']}/ask", json={"question": "x" * 1_000_000})
+    assert r.status_code == 422 and len(r.content) < 2000
+    # an .npz with 10,000 members listed every member in the error (130 KB)
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, **{f"a{i}": np.zeros(1) for i in range(10_000)})
+    r = client.post("/v1/reports?llm=false&fs=500", files=[("files", ("many.npz",
+                                                                     buf.getvalue()))])
+    assert r.status_code == 422 and "many.npz" in r.json()["detail"]
+    assert len(r.content) < 2000 and "10000 arrays" in r.json()["detail"]

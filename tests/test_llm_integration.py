@@ -50,3 +50,45 @@ def test_real_model_answers_yes_no_from_evidence(llm):
     out = session.ask("Is there bradycardia?")
     assert out["answer"].startswith("Yes")
     assert len(session.history) == 4
+
+
+def test_sigterm_to_llm_serve_leaves_no_model_process(tmp_path):
+    """Issue 17: SIGTERM to ``ecg-assistant llm serve`` left the 3-4 GB model server running,
+    reparented to PID 1."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from assistant.llm_server import _free_port
+
+    port = _free_port()
+    env = dict(os.environ, ECG_ASSISTANT_HOME=os.environ.get("ECG_ASSISTANT_HOME")
+               or str(tmp_path))
+    p = subprocess.Popen([sys.executable, "-c", "import sys; from assistant.cli import main; "
+                          f"sys.exit(main(['llm', 'serve', '--port', '{port}']))"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    line = p.stdout.readline()
+    assert "embedded LLM serving" in line, line
+
+    def model_pids():
+        out = []
+        for d in Path("/proc").iterdir():
+            try:
+                cmd = (d / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"llama_cpp.server" in cmd and str(port).encode() in cmd:
+                out.append(int(d.name))
+        return out
+
+    pids = model_pids()
+    assert pids
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=30) == 0
+    deadline = time.monotonic() + 15
+    while model_pids() and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert model_pids() == []

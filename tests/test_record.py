@@ -296,11 +296,24 @@ def test_garbage_header(tmp_path, content):
 
 @pytest.mark.parametrize("record_line, fragment", [
     ("1 12 20 5000", "outside"), ("1 12 20000 5000", "outside"), ("1 12", "no sampling frequency"),
+    # wfdb reads an fs field it cannot parse as absent and assumes 250 Hz (LUDB 1 then read as
+    # 20 s at 250 Hz: 'LBBB', heart rate 22.7): each must be refused, naming the field
+    ("1 12 -500 5000", "'-500' is not a positive number"),
+    ("1 12 NaN 5000", "'NaN' is not a positive number"),
+    ("1 12 inf 5000", "'inf' is not a positive number"),
+    ("1 12 abc 5000", "'abc' is not a positive number"),
+    ("1 12 1e9 5000", "'1e9' is not a positive number"),
 ])
 def test_header_fs_checked(tmp_path, record_line, fragment):
     hea = copy_record(_require(LUDB_1), tmp_path)
     hea.write_text(hea.read_text().replace("1 12 500 5000", record_line))
     expect_error(hea, fragment)
+
+
+def test_header_fs_with_counter_frequency_is_read(tmp_path):
+    hea = copy_record(_require(LUDB_1), tmp_path)
+    hea.write_text(hea.read_text().replace("1 12 500 5000", "1 12 500/1000 5000"))
+    assert load_record(hea).fs == 500.0
 
 
 def test_fs_argument_must_agree_with_header():
@@ -316,8 +329,12 @@ def test_uncalibrated_gain(tmp_path):
 
 def test_header_declaring_too_many_samples(tmp_path):
     hea = copy_record(_require(LUDB_1), tmp_path)
-    hea.write_text(hea.read_text().replace("1 12 500 5000", "1 12 500 5000000000"))
+    # more than the data file holds (within the accepted length): truncated
+    hea.write_text(hea.read_text().replace("1 12 500 5000", "1 12 500 900000"))
     expect_error(hea, "truncated")
+    # beyond the accepted length: refused before the data file is even opened
+    hea.write_text(hea.read_text().replace("1 12 500 900000", "1 12 500 5000000000"))
+    expect_error(hea, "at most 1000000")
 
 
 def test_hundred_leads(tmp_path, ludb):
@@ -479,3 +496,29 @@ def test_mutated_records_load_or_raise_record_error(data):
         assert rec.signal.shape[1] == len(rec.sig_name) == len(rec.units)
         assert len(set(rec.sig_name)) == len(rec.sig_name)
         assert 50 <= rec.fs <= 10_000 and rec.duration_s >= 2
+
+
+def test_overlong_records_are_refused_before_they_take_memory(tmp_path):
+    import resource
+
+    from tools import record as R
+
+    # a CSV of 1,000,001 rows of one-character cells (the probe's 49 MB file took 1.5 GB)
+    csv_path = tmp_path / "long.csv"
+    with open(csv_path, "w") as fh:
+        fh.write("I,II,III\n")
+        fh.write("1,1,1\n" * (R._MAX_SAMPLES + 1))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    expect_error(csv_path, "at most 1000000", fs=500)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 300, grown_mb
+    # a WFDB header declaring more samples than accepted is refused before reading them
+    hea = copy_record(_require(LUDB_1), tmp_path)
+    hea.write_text(hea.read_text().replace("1 12 500 5000", "1 12 500 2000000"))
+    expect_error(hea, "at most 1000000")
+
+
+def test_a_single_huge_csv_line_is_refused(tmp_path):
+    p = tmp_path / "wide_line.csv"
+    p.write_text("I,II\n" + "1," * 100_000 + "1\n")
+    expect_error(p, "characters", fs=500)

@@ -144,6 +144,10 @@ _MAX_FILE_BYTES = 100 * 1024 * 1024
 _MAX_HEADER_BYTES = 1024 * 1024
 _FS_MIN_HZ, _FS_MAX_HZ = 50.0, 10_000.0
 _MIN_DURATION_S = 2.0
+#: samples per lead: 30-minute CinC INCART records (1800 s at 257 Hz = 462,600) fit; a
+#: longer file (a Holter export, or a 49 MB CSV of one-character cells) is refused before it
+#: can take the server's memory
+_MAX_SAMPLES = 1_000_000
 _MAX_LEADS = 16
 _MAX_LEAD_NAME_CHARS = 32
 # A few dropped samples per lead are interpolated; more means a broken recording.
@@ -263,10 +267,14 @@ def _build(path: Path, signal, fs, names, scale, *, assumed_units: bool = False,
                           f"{signal.dtype}; expected a 2-D numeric (n_samples, n_leads) array")
     n_samples, n_leads = signal.shape
     leads = _lead_names(path, names, n_leads)
+    if n_samples > _MAX_SAMPLES:
+        raise RecordError(f"{str(path)!r}: {n_samples} samples per lead "
+                          f"({n_samples / fs_hz:.0f} s at {fs_hz:g} Hz); at most {_MAX_SAMPLES} "
+                          "are accepted (split longer recordings)")
     if n_samples < _MIN_DURATION_S * fs_hz:
         raise RecordError(f"{str(path)!r}: {n_samples} samples at {fs_hz:g} Hz is "
                           f"{n_samples / fs_hz:.3g} s; at least {_MIN_DURATION_S:g} s is needed")
-    signal = signal.astype(np.float64) * np.asarray(scale, dtype=np.float64)
+    signal = np.asarray(signal, dtype=np.float64) * np.asarray(scale, dtype=np.float64)
     signal, notes = _fill_nonfinite(path, signal, leads)
     _check_amplitude(path, signal, leads, assumed_units)
     return Record(signal=signal, fs=fs_hz, sig_name=leads, units=["mV"] * n_leads, age=age,
@@ -346,6 +354,11 @@ def _fill_nonfinite(path: Path, signal: np.ndarray,
     return out, [f"loader: linearly interpolated NaN/inf samples in {', '.join(filled)}"]
 
 
+#: no surface ECG sample reaches 1 V, pacing spikes included (they are tens of mV at most);
+#: a larger finite value is corruption, and later arithmetic on it overflows to inf
+_MAX_ABS_MV = 1000.0
+
+
 def _check_amplitude(path: Path, signal: np.ndarray, leads: list[str], assumed: bool) -> None:
     """Reject values too large to be mV: unit mistakes must not pass silently."""
     if assumed and np.median(np.abs(signal)) > _MAX_MEDIAN_MV:
@@ -357,6 +370,12 @@ def _check_amplitude(path: Path, signal: np.ndarray, leads: list[str], assumed: 
         lead = leads[int(np.argmax(spread))]
         raise RecordError(f"{str(path)!r}: lead {lead!r} deviates a median {spread.max():.3g} mV "
                           "from its baseline, impossible for an ECG; check the stated units")
+    peak = np.abs(signal).max(axis=0) if signal.size else np.zeros(0)
+    if peak.size and peak.max() > _MAX_ABS_MV:
+        j = int(np.argmax(peak))
+        raise RecordError(f"{str(path)!r}: lead {leads[j]!r} holds a value of {peak[j]:.3g} mV "
+                          f"(at most {_MAX_ABS_MV:g} mV is possible for an ECG); the file is "
+                          "corrupted or its units are wrong")
 
 
 def _unit_scale(path: Path, stated, units_arg: str | None, names) -> tuple[np.ndarray, bool]:
@@ -439,7 +458,18 @@ def _check_wfdb_header(hea: Path, header, lines: list[str]) -> None:
     if len(lines[0].split()) < 3:
         raise RecordError(f"{str(hea)!r}: record line {lines[0][:60]!r} states no sampling "
                           "frequency; expected 'name n_signals fs n_samples'")
-    _check_fs(hea, header.fs)
+    # The fs field is 'fs[/counter_freq[(base)]]'. wfdb's parser takes a field it cannot read
+    # ('-500', 'NaN', 'inf', 'abc') as absent and assumes 250 Hz, and reads '1e9' as 1 Hz:
+    # the field is read here, and must be a plain positive number that wfdb read the same.
+    token = lines[0].split()[2]
+    stated = re.split(r"[/(]", token)[0]
+    if not re.fullmatch(r"\d+(?:\.\d*)?|\.\d+", stated):
+        raise RecordError(f"{str(hea)!r}: sampling frequency field {token[:40]!r} is not a "
+                          "positive number in Hz; expected e.g. '500'")
+    fs_value = _check_fs(hea, float(stated))
+    if header.fs is None or not math.isclose(float(header.fs), fs_value, rel_tol=1e-9):
+        raise RecordError(f"{str(hea)!r}: sampling frequency field {token[:40]!r} could not be "
+                          "read unambiguously")
     for i, line in enumerate(lines[1:1 + header.n_sig]):
         fields = line.split()
         gain = re.split(r"[(/]", fields[2])[0] if len(fields) > 2 else "0"
@@ -453,6 +483,9 @@ def _check_wfdb_header(hea: Path, header, lines: list[str]) -> None:
         if spf not in (None, 1):
             raise RecordError(f"{str(hea)!r}: {spf} samples per frame (multi-frequency record) "
                               "is not supported; expected 1")
+    if (header.sig_len or 0) > _MAX_SAMPLES:  # before the samples are read into memory
+        raise RecordError(f"{str(hea)!r}: {header.sig_len} samples per signal; at most "
+                          f"{_MAX_SAMPLES} are accepted (split longer recordings)")
     _check_wfdb_data(hea, header)
 
 
@@ -531,22 +564,51 @@ def _load_csv(path: Path, fs, units) -> Record:
     return _build(path, values, fs_hz, names, scale, assumed_units=assumed)
 
 
+#: a CSV line longer than this is no ECG sample row (16 leads of numbers fit in a few hundred
+#: characters); parsing one huge line into cells would take memory out of all proportion
+_MAX_CSV_LINE = 64 * 1024
+_CSV_CHUNK_ROWS = 20_000
+
+
 def _read_csv(path: Path) -> tuple[list[str], np.ndarray]:
-    """The header cells and the numeric body (NaN for empty cells) of a delimited text file."""
+    """The header cells and the numeric body (NaN for empty cells) of a delimited text file.
+
+    Streamed: lines are parsed in chunks into float arrays, so memory stays near the size of
+    the final array (a 49 MB CSV of one-character cells once took 1.5 GB as Python lists)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            return _parse_csv(path, fh)
     except UnicodeDecodeError:
         raise RecordError(f"{str(path)!r}: not a UTF-8 text CSV") from None
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if not lines or "\0" in text:
+
+
+def _csv_lines(path: Path, fh):
+    for line in fh:
+        if len(line) > _MAX_CSV_LINE:
+            raise RecordError(f"{str(path)!r}: a line of {len(line)} characters; at most "
+                              f"{_MAX_CSV_LINE} are expected in an ECG CSV")
+        if "\0" in line:
+            raise RecordError(f"{str(path)!r}: empty or binary; expected a CSV with a header row")
+        if line.strip():
+            yield line
+
+
+def _parse_csv(path: Path, fh) -> tuple[list[str], np.ndarray]:
+    lines = _csv_lines(path, fh)
+    first = next(lines, None)
+    if first is None:
         raise RecordError(f"{str(path)!r}: empty or binary; expected a CSV with a header row")
-    rows = csv.reader(lines, delimiter=max(",;\t", key=lines[0].count))
-    header = [cell.strip() for cell in next(rows)]
+    delimiter = max(",;\t", key=first.count)
+    header = [cell.strip() for cell in next(csv.reader([first], delimiter=delimiter))]
     if all(_float_or_none(cell) is not None for cell in header):
-        raise RecordError(f"{str(path)!r}: first row {lines[0][:60]!r} holds numbers; expected "
-                          "a header row with lead names (and optionally 'time')")
-    body = []
-    for number, row in enumerate(rows, start=1):
+        raise RecordError(f"{str(path)!r}: first row {first.strip()[:60]!r} holds numbers; "
+                          "expected a header row with lead names (and optionally 'time')")
+    if len(header) > _MAX_LEADS + 1:  # checked before any row is read
+        raise RecordError(f"{str(path)!r}: {len(header)} leads (columns); expected "
+                          f"1..{_MAX_LEADS} (plus an optional time column)")
+    chunks, body, number = [], [], 0
+    for row in csv.reader(lines, delimiter=delimiter):
+        number += 1
         if len(row) != len(header):
             raise RecordError(f"{str(path)!r}: data row {number} has {len(row)} fields; "
                               f"expected {len(header)} like the header")
@@ -555,7 +617,14 @@ def _read_csv(path: Path) -> tuple[list[str], np.ndarray]:
             raise RecordError(f"{str(path)!r}: data row {number} holds a non-number; expected "
                               "numbers (or empty cells) below the header")
         body.append(cells)
-    return header, np.asarray(body, dtype=np.float64).reshape(len(body), len(header))
+        if number > _MAX_SAMPLES:
+            raise RecordError(f"{str(path)!r}: more than {_MAX_SAMPLES} data rows; at most "
+                              f"{_MAX_SAMPLES} samples per lead are accepted")
+        if len(body) == _CSV_CHUNK_ROWS:
+            chunks.append(np.asarray(body, dtype=np.float64))
+            body = []
+    chunks.append(np.asarray(body, dtype=np.float64).reshape(len(body), len(header)))
+    return header, np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
 
 
 def _split_unit(cell: str) -> tuple[str, str | None]:
@@ -612,7 +681,10 @@ def _load_npz(path: Path, fs, units) -> Record:
                           f"{_MAX_FILE_BYTES // 2**20} MB")
     with _call(path, "is not a readable .npz archive", np.load, path, allow_pickle=False) as z:
         if "signal" not in z.files:
-            raise RecordError(f"{str(path)!r}: no 'signal' array (found {sorted(z.files)})")
+            found = sorted(z.files)
+            shown = ", ".join(repr(f[:40]) for f in found[:10])
+            raise RecordError(f"{str(path)!r}: no 'signal' array (found {len(found)} arrays: "
+                              f"{shown}{', ...' if len(found) > 10 else ''})")
         signal = _orient(path, z["signal"])
         fs_file = _npz_scalar(path, z, "fs")
         names = _npz_strings(path, z, "sig_name") or _npz_strings(path, z, "leads")
