@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXAMPLES := examples/ludb-1/1.hea examples/cinc-E07500/E07500.hea
 
-.PHONY: run test install browser bench clean
+.PHONY: run test install browser bench clean llama-source
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,21 +17,20 @@ $(BIN)/python:
 TORCH_INDEX ?=
 PIP_EXTRA := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)
 
-# llama.cpp is compiled for AVX2 without AMX/AVX-512 and without -march=native: the native
-# build crashed (general protection fault in ggml's AMX path) on this kind of VM.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet $(PIP_EXTRA) -e '.[dev,llm]'
+	touch $(STAMP)
+
+# Optional fallback embedded server (ECG_ASSISTANT_EMBEDDED_BACKEND=llama-cpp-python), built
+# from source for AVX2 without AMX/AVX-512 and without -march=native: the native build crashed
+# (general protection fault in ggml's AMX path) on this kind of VM. About 10 minutes.
 LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
 	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 
-$(VENV)/.llama: | $(BIN)/python
-	@echo "building llama-cpp-python (about 10 minutes on 2 cores, once)"
+llama-source: install
 	$(BIN)/python -c "import llama_cpp" 2>/dev/null || \
 	  CMAKE_ARGS="$(LLAMA_CMAKE)" $(BIN)/pip install --quiet --no-cache-dir \
 	  'llama-cpp-python[server]==0.3.36'
-	touch $@
-
-$(STAMP): pyproject.toml $(VENV)/.llama | $(BIN)/python
-	$(BIN)/pip install --quiet $(PIP_EXTRA) -e '.[dev,llm]'
-	touch $(STAMP)
 
 install: $(STAMP)
 

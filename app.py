@@ -44,17 +44,21 @@ def handlers(service) -> SimpleNamespace:
             return gr.update(), _error(exc)
 
     def on_ask(rid, question, history):
+        """Yields the chat twice: the deterministic answer at once, then the verified LLM
+        wording in its place."""
         history = list(history or [])
         if not rid:
-            return history + [{"role": "assistant", "content": "Analyse an ECG first."}], ""
+            yield history + [{"role": "assistant", "content": "Analyse an ECG first."}], ""
+            return
         if not (question or "").strip():
-            return history, ""
+            yield history, ""
+            return
+        asked = history + [{"role": "user", "content": question}]
         try:
-            text = ui_logic.answer(service, rid, question)
+            for text in ui_logic.answer(service, rid, question):
+                yield asked + [{"role": "assistant", "content": text}], ""
         except Exception as exc:
-            text = _error(exc)
-        return history + [{"role": "user", "content": question},
-                          {"role": "assistant", "content": text}], ""
+            yield asked + [{"role": "assistant", "content": _error(exc)}], ""
 
     def on_interpret(rid):
         if not rid:

@@ -35,7 +35,8 @@ PLAN_TOOL = {
             "type": "object",
             "properties": {
                 "knowledge_queries": {"type": "array", "items": {"type": "string"},
-                                      "description": "up to 3 questions for the clinical "
+                                      "description": "up to 3 short questions (a few "
+                                                     "words each) for the clinical "
                                                      "knowledge base"},
                 "use_priors": {"type": "boolean",
                                "description": "compare with the patient's prior ECGs"},
@@ -171,9 +172,12 @@ class ReportAgent:
                                            f"{bool(state.get('patient_id'))}. Choose the "
                                            "knowledge questions and whether to use priors."}]
         try:
-            res = self.llm.chat(msg, tools=[PLAN_TOOL], max_tokens=120,
+            res = self.llm.chat(msg, tools=[PLAN_TOOL], max_tokens=160,
                                 tool_choice={"type": "function", "function": {"name": "plan"}})
-            args = res.tool_calls[0]["arguments"] if res.tool_calls else {}
+            # llama.cpp's server ignores a named tool_choice and the 1.5B model then writes
+            # the call as JSON text: read it from there (same arguments, same checks)
+            args = res.tool_calls[0]["arguments"] if res.tool_calls else \
+                tool_call_from_text(res.content, "plan")
             plan = {"knowledge_queries": [str(q)[:200] for q in
                                           (args.get("knowledge_queries") or [])][:3],
                     "use_priors": bool(args.get("use_priors")) and bool(state.get("patient_id")),
@@ -247,8 +251,13 @@ class ReportAgent:
         t = time.perf_counter()
         images = [state["image"]] if state.get("image") else None
         try:
-            draft, _ = self.llm.structured(messages, Interpretation, images=images)
+            draft, res = self.llm.structured(messages, Interpretation, images=images)
             draft = _clean_ids(draft)
+            tokens = state["timings"].setdefault("llm_tokens", {"prompt": 0, "cached": 0,
+                                                                "generated": 0})
+            tokens["prompt"] += res.prompt_tokens
+            tokens["cached"] += res.cached_tokens
+            tokens["generated"] += res.completion_tokens
         except LLMError as exc:
             state["notes"].append(f"LLM draft failed: {exc}")
             draft = None
@@ -304,7 +313,10 @@ class ReportAgent:
         if state.get("grounding") is not None:
             return {}
         draft = state["draft"]
-        lims = list(dict.fromkeys(list(draft.limitations) + limitations(state["analysis"])))
+        # limitations are the engine's (excluded leads, abstention, notes): the model is not
+        # asked for them and anything it wrote there is dropped (it once listed a negative
+        # flutter check as a "limitation"; nothing in that field was verified)
+        lims = limitations(state["analysis"])
         draft = urgent_first(draft.model_copy(update={"limitations": lims}), state["analysis"])
         g = Grounding(passed=True, fallback=False, repaired=state.get("attempts", 1) > 1,
                       attempts=state.get("attempts", 1),
@@ -317,7 +329,8 @@ class ReportAgent:
         analysis = state["analysis"]
         evidence = evidence_index(analysis)
         evidence.update((state.get("comparison") or {}).get("entries", {}))
-        timings = {k: round(v, 3) for k, v in state["timings"].items()}
+        timings = {k: (round(v, 3) if isinstance(v, float) else v)
+                   for k, v in state["timings"].items()}
         timings["total_s"] = round(time.perf_counter() - state["t0"], 3)
         return {
             "record": analysis["record"], "evidence": evidence,
@@ -332,6 +345,26 @@ class ReportAgent:
                 "mode": "signal evidence + 12-lead image" if state.get("image")
                 else "text only (signal evidence)"},
         }
+
+
+def tool_call_from_text(text: str, name: str) -> dict:
+    """The arguments of a call to tool ``name`` written as JSON text (``{"name": ...,
+    "arguments": {...}}``, ``{"tool_call": {...}}``, possibly in a code fence); {} if none."""
+    import json
+    import re
+
+    m = re.search(r"\{.*\}", text or "", re.DOTALL)
+    if not m:
+        return {}
+    try:
+        obj = json.loads(m.group(0))
+    except json.JSONDecodeError:
+        return {}
+    obj = obj.get("tool_call", obj) if isinstance(obj, dict) else {}
+    if isinstance(obj, dict) and obj.get("name") == name and isinstance(obj.get("arguments"),
+                                                                          dict):
+        return obj["arguments"]
+    return {}
 
 
 def _clean_ids(draft: Interpretation) -> Interpretation:

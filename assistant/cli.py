@@ -106,6 +106,18 @@ def cmd_convert(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_batch(args) -> int:
+    from assistant.batch import bar, run_batch
+
+    summary = run_batch(args.inputs, args.out, jobs=args.jobs, runner=args.runner,
+                        fs=args.fs, resume=args.resume, progress=bar)
+    print(f"batch: {summary['records']} records ({summary['measured_now']} measured now, "
+          f"{summary['resumed']} resumed), {summary['errors']} errors, "
+          f"{summary['seconds']} s ({summary['records_per_s'] or '-'} records/s); wrote "
+          f"{summary['out']}", file=sys.stderr)
+    return 1 if summary["errors"] else 0
+
+
 def _header_dx(path: str) -> frozenset[str] | None:
     """The '# Dx:' codes of a CinC-style WFDB header, or None."""
     from evals.labels import parse_header
@@ -419,6 +431,18 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--fs", type=float, default=None,
                    help="sampling frequency (Hz) for formats that do not store it")
     m.set_defaults(func=cmd_measure)
+    bt = sub.add_parser("batch", help="measure an archive into one parquet table "
+                                      "(one row per record; resumable)")
+    bt.add_argument("inputs", nargs="+", metavar="PATH|DIR",
+                    help="record files, or folders searched recursively")
+    bt.add_argument("--out", required=True, help="results .parquet file")
+    bt.add_argument("--jobs", type=int, default=1, help="worker processes (or Ray actors)")
+    bt.add_argument("--runner", choices=("local", "ray"), default="local",
+                    help="local worker processes, or Ray Data (pip install '.[scale]')")
+    bt.add_argument("--fs", type=float, default=None)
+    bt.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                    help="skip records already in OUT.parts.jsonl (default: yes)")
+    bt.set_defaults(func=cmd_batch)
     cv = sub.add_parser("convert", help="write records as DICOM 12-lead waveform or HL7 aECG")
     cv.add_argument("paths", nargs="+", metavar="PATH", help="ECG files of any readable format")
     cv.add_argument("--to", choices=("dicom", "aecg"), required=True)

@@ -13,6 +13,7 @@ Environment variables (all optional):
 ``ECG_ASSISTANT_LLM_IMAGES``    ``1`` when the model accepts images (vLLM with a VLM)
 ``ECG_ASSISTANT_LLM_TIMEOUT``   seconds per LLM request (default 120)
 ``ECG_ASSISTANT_API_KEY``       API key required by the HTTP API (unset = open)
+``ECG_ASSISTANT_EMBEDDED_BACKEND`` ``xllamacpp`` (default) or ``llama-cpp-python``
 =============================== ============================================================
 """
 from __future__ import annotations
@@ -32,6 +33,7 @@ _ENV = {
     "llm_timeout_s": "ECG_ASSISTANT_LLM_TIMEOUT",
     "api_key": "ECG_ASSISTANT_API_KEY",
     "llm_json_mode": "ECG_ASSISTANT_LLM_JSON_MODE",
+    "embedded_backend": "ECG_ASSISTANT_EMBEDDED_BACKEND",
 }
 
 
@@ -53,6 +55,10 @@ class Settings(BaseModel):
     # with either.
     embedded_chat_format: str = "chatml"
     embedded_start_timeout_s: float = 180.0
+    # "xllamacpp": llama.cpp's C++ server from a prebuilt wheel (parallel slots, prompt-cache
+    # reuse); "llama-cpp-python": the source-built Python server (README has the comparison)
+    embedded_backend: str = "xllamacpp"
+    embedded_slots: int = 2                # requests the embedded model serves at once
     api_key: str = ""
     max_upload_mb: float = 50.0
 

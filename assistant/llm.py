@@ -31,6 +31,7 @@ class ChatResult:
     seconds: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0  # prompt tokens the server reused from its prompt cache
 
 
 class LLM:
@@ -97,7 +98,9 @@ class LLM:
         return ChatResult(content=msg.content or "", tool_calls=calls,
                           seconds=time.perf_counter() - t0,
                           prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-                          completion_tokens=getattr(usage, "completion_tokens", 0) or 0)
+                          completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+                          cached_tokens=getattr(getattr(usage, "prompt_tokens_details", None),
+                                                "cached_tokens", 0) or 0)
 
     def structured(self, messages: list[dict], schema: type[BaseModel], **kw) -> tuple[
             BaseModel, ChatResult]:

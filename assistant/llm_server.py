@@ -99,20 +99,31 @@ class EmbeddedServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self, *, progress=None) -> "EmbeddedServer":
-        if importlib.util.find_spec("llama_cpp") is None:
-            raise LLMError("llama-cpp-python is not installed; install the project with "
-                           "`make install` (it builds llama-cpp-python) or configure an endpoint "
-                           "with ECG_ASSISTANT_LLM_BASE_URL")
+        backend = self.settings.embedded_backend
+        module = {"xllamacpp": "xllamacpp", "llama-cpp-python": "llama_cpp"}.get(backend)
+        if module is None:
+            raise LLMError(f"unknown embedded_backend {backend!r}; expected 'xllamacpp' or "
+                           "'llama-cpp-python'")
+        if importlib.util.find_spec(module) is None:
+            raise LLMError(f"{backend} is not installed; install the project with `make "
+                           "install`, or configure an endpoint with ECG_ASSISTANT_LLM_BASE_URL")
         gguf = model_path(self.settings, progress=progress)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        if backend == "xllamacpp":
+            server = [sys.executable, "-m", "assistant.xl_server", "--model", str(gguf),
+                      "--alias", MODEL_NAME, "--port", str(self.port),
+                      "--ctx", str(self.settings.embedded_ctx),
+                      "--threads", str(self.settings.embedded_threads),
+                      "--parallel", str(self.settings.embedded_slots)]
+        else:
+            server = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf),
+                      "--model_alias", MODEL_NAME, "--host", "127.0.0.1",
+                      "--port", str(self.port), "--n_ctx", str(self.settings.embedded_ctx),
+                      "--n_threads", str(self.settings.embedded_threads),
+                      "--chat_format", self.settings.embedded_chat_format]
         # the guard ends the server when this process ends, however it ends (SIGTERM, kill,
         # crash): a stopped API must not leave a 3-4 GB model process behind
-        cmd = [sys.executable, "-m", "assistant.orphan_guard", str(os.getpid()), "--",
-               sys.executable, "-m", "llama_cpp.server", "--model", str(gguf),
-               "--model_alias", MODEL_NAME, "--host", "127.0.0.1", "--port", str(self.port),
-               "--n_ctx", str(self.settings.embedded_ctx),
-               "--n_threads", str(self.settings.embedded_threads),
-               "--chat_format", self.settings.embedded_chat_format]
+        cmd = [sys.executable, "-m", "assistant.orphan_guard", str(os.getpid()), "--", *server]
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)

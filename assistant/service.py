@@ -58,7 +58,10 @@ class ReportService:
         self.store = ReportStore(Path(settings.home) / "reports.sqlite3")
         self.make_llm = llm_factory or default_llm
         self._cpu = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
-        self._jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm-report")
+        # as many LLM report jobs at once as the model serves (the embedded server's slots;
+        # a configured endpoint such as vLLM batches on its own)
+        self._jobs = ThreadPoolExecutor(max_workers=max(1, settings.embedded_slots),
+                                        thread_name_prefix="llm-report")
         self._futures: dict[str, Future] = {}
         self._cache: OrderedDict[str, dict] = OrderedDict()
         self._cache_lock = threading.Lock()

@@ -99,11 +99,25 @@ def highlight_ids(service, rid: str, statement_id: str) -> list[str]:
     return [] if s is None else [s["id"], *s["evidence_ids"]]
 
 
-def answer(service, rid: str, question: str) -> str:
-    """The answer as chat text with its evidence ids. The LLM phrases it only when a served
-    endpoint is configured: the embedded CPU model would stall the page for a minute."""
-    out = service.ask(rid, question, llm=not service.settings.embedded)
-    return f"{out['answer']}  \n_evidence: {', '.join(out['evidence_ids']) or 'none'}_"
+def answer(service, rid: str, question: str) -> Iterator[str]:
+    """The answer as chat text with its evidence ids, in two steps: the deterministic answer
+    at once, then the LLM's wording once the verifier has passed it (or the deterministic
+    answer again, saying why, when it did not). Nothing unverified is ever shown; the
+    embedded model answers in a few seconds (README: chat figures)."""
+    from assistant.qa import deterministic_answer
+
+    first = deterministic_answer(question, service.analysis(rid))
+    yield _chat_text(first.answer, first.evidence_ids) + "  \n_(the LLM is wording it...)_"
+    out = service.ask(rid, question, llm=True)
+    text = _chat_text(out["answer"], out["evidence_ids"])
+    if out["grounding"]["fallback"]:
+        why = out.get("note") or "; ".join(out["grounding"]["problems"]) or "not verified"
+        text += f"  \n_(deterministic answer: {why[:160]})_"
+    yield text
+
+
+def _chat_text(answer_text: str, ids: list[str]) -> str:
+    return f"{answer_text}  \n_evidence: {', '.join(ids) or 'none'}_"
 
 
 def interpret(service, rid: str, poll_s: float = 1.0) -> Iterator[tuple[str, str]]:

@@ -2,6 +2,7 @@
 agreement with dataset labels, and yes/no questions answered from the evidence.
 
     .venv/bin/python -m benchmarks.agent_bench [--n 12] [--data ../shared/data]
+        [--backend xllamacpp|llama-cpp-python] [--out FILE]
 
 Starts the embedded llama.cpp server once (2 threads), runs ``ReportAgent`` on the first N
 CinC 2021 records, and for each record asks the yes/no questions its SNOMED labels decide
@@ -40,6 +41,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=12)
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--backend", choices=("xllamacpp", "llama-cpp-python"), default=None,
+                    help="embedded server (default: the configured one)")
+    ap.add_argument("--out", default=str(RESULTS), help="results JSON")
     args = ap.parse_args(argv)
     from assistant.agent import ReportAgent
     from assistant.config import get_settings
@@ -51,7 +55,7 @@ def main(argv=None) -> int:
     from tools.record import load_record
 
     files = sorted((Path(args.data).resolve() / "cinc2021").glob("*.hea"))[:args.n]
-    settings = get_settings()
+    settings = get_settings(**({"embedded_backend": args.backend} if args.backend else {}))
     rows, qa = [], []
     with EmbeddedServer(settings) as server:
         llm = LLM(settings, base_url=server.base_url, model=MODEL_NAME)
@@ -70,6 +74,7 @@ def main(argv=None) -> int:
                          ("repaired" if rep["grounding"]["repaired"] else "first"),
                          "problems": rep["grounding"]["problems"][:3],
                          "labels_stated": sum(w in text for w in labels.values()),
+                         "llm_tokens": rep["timings"].get("llm_tokens", {}),
                          "labels": len(labels)})
             session = ChatSession(settings, llm, report=analyze(load_record(path)).to_dict())
             for q, codes in QUESTIONS:
@@ -77,6 +82,7 @@ def main(argv=None) -> int:
                 out = session.ask(q)
                 qa.append({"record": path.stem, "question": q, "expected": expected,
                            "answer": out["answer"][:160], "fallback": out["grounding"]["fallback"],
+                           "seconds": out["seconds"],
                            "correct": out["answer"].startswith(expected)})
     n = len(rows)
     outcomes = {k: sum(r["outcome"] == k for r in rows) / n for k in ("first", "repaired",
@@ -84,6 +90,7 @@ def main(argv=None) -> int:
     secs = [r["seconds"] for r in rows]
     summary = {
         "records": n, "machine": "2 CPU cores, embedded Qwen2.5-Coder-1.5B Q4_K_M",
+        "backend": settings.embedded_backend,
         "seconds_median": statistics.median(secs), "seconds_max": max(secs),
         "tool_calls_mean": statistics.mean(r["tool_calls"] for r in rows),
         "verifier": outcomes,
@@ -91,12 +98,20 @@ def main(argv=None) -> int:
                             max(1, sum(r["labels"] for r in rows))),
         "qa_accuracy": sum(q["correct"] for q in qa) / len(qa), "qa_n": len(qa),
         "qa_llm_phrased": sum(not q["fallback"] for q in qa) / len(qa),
+        "generated_tokens_mean": statistics.mean(r["llm_tokens"].get("generated", 0)
+                                                 for r in rows),
+        "prompt_tokens_mean": statistics.mean(r["llm_tokens"].get("prompt", 0) for r in rows),
+        "prompt_cached_share": (sum(r["llm_tokens"].get("cached", 0) for r in rows)
+                                / max(1, sum(r["llm_tokens"].get("prompt", 0) for r in rows))),
+        "qa_seconds_median": statistics.median(q["seconds"] for q in qa),
+        "qa_seconds_max": max(q["seconds"] for q in qa),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"summary": summary, "reports": rows, "qa": qa}, indent=1))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"summary": summary, "reports": rows, "qa": qa}, indent=1))
     for k, v in summary.items():
         print(f"{k:>18}: {v:.3g}" if isinstance(v, float) else f"{k:>18}: {v}")
-    print(f"wrote {RESULTS}")
+    print(f"wrote {out}")
     return 0
 
 

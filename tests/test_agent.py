@@ -137,3 +137,19 @@ def test_patient_id_brings_stored_priors_into_the_comparison(tmp_path, ludb1_rep
     assert "COMPARISON WITH PRIOR ECG (2023-01-01)" in prompt
     assert "c:qrs_ms.change" in rep["evidence"]
     assert any(c["tool"] == "priors_for_patient" for c in rep["tool_calls"])
+
+
+def test_a_tool_call_written_as_text_is_read():
+    # llama.cpp's server ignores a named tool_choice; the 1.5B model then writes the call as
+    # JSON in a code fence (seen with the xllamacpp backend)
+    from assistant.agent import tool_call_from_text
+
+    text = ('```json\n{\n  "name": "plan",\n  "arguments": {"knowledge_queries": ["AV block"],'
+            '\n "use_priors": false, "use_similar": false}\n}\n```')
+    assert tool_call_from_text(text, "plan") == {"knowledge_queries": ["AV block"],
+                                                 "use_priors": False, "use_similar": False}
+    wrapped = '{"tool_call": {"name": "plan", "arguments": {"use_priors": true}}}'
+    assert tool_call_from_text(wrapped, "plan") == {"use_priors": True}
+    assert tool_call_from_text('{"name": "other", "arguments": {}}', "plan") == {}
+    assert tool_call_from_text('{"name": "plan", "arguments": {"knowledge_q', "plan") == {}
+    assert tool_call_from_text("no json here", "plan") == {}

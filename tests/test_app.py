@@ -60,9 +60,13 @@ def test_clicking_a_statement_highlights_its_evidence(h, analysed):
 
 
 def test_chat_answers_cite_evidence(h, analysed):
-    history, box = h.on_ask(analysed.rid, "Is there bradycardia?", [])
+    steps = list(h.on_ask(analysed.rid, "Is there bradycardia?", []))
+    # the deterministic answer at once, then the final (here: no LLM, so deterministic) one
+    assert len(steps) == 2 and "LLM is wording it" in steps[0][0][-1]["content"]
+    history, box = steps[-1]
     assert box == "" and history[-1]["content"].startswith("Yes")
-    assert "m:hr_bpm" in history[-1]["content"]
+    assert "m:hr_bpm" in history[-1]["content"] and len(history) == 2
+    assert "deterministic answer: LLM unavailable (test)" in history[-1]["content"]
 
 
 def test_downloads_json_fhir_pdf(h, analysed):
@@ -94,7 +98,7 @@ def test_errors_are_messages_not_exceptions(h, tmp_path):
     evil.write_text("x")
     assert "not allowed" in h.on_analyse([str(evil)], None)[5]
     assert h.on_analyse([], None)[5].startswith("**Error:** upload a record")
-    assert h.on_ask("", "anything", [])[0][-1]["content"] == "Analyse an ECG first."
+    assert list(h.on_ask("", "anything", []))[-1][0][-1]["content"] == "Analyse an ECG first."
     assert h.on_compare("", [], None)[1] == "Analyse an ECG first."
 
 

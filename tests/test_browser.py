@@ -104,6 +104,9 @@ def test_upload_report_and_ask_in_the_browser(server):
         box.send_keys("Is there bradycardia?")
         box.send_keys(Keys.ENTER)
         wait.until(lambda d: "evidence:" in d.find_element(By.ID, "chat").text)
+        # the deterministic answer shows at once; the embedded LLM's verified wording (or the
+        # deterministic answer again, saying why) then takes its place
+        wait.until(lambda d: "LLM is wording it" not in d.find_element(By.ID, "chat").text)
         chat = d.find_element(By.ID, "chat").text
         assert "Yes" in chat and "m:hr_bpm" in chat
         wait.until(lambda d: ".pdf" in d.find_element(By.ID, "downloads").text)

@@ -54,7 +54,7 @@ def test_real_model_answers_yes_no_from_evidence(llm):
 
 def test_sigterm_to_llm_serve_leaves_no_model_process(tmp_path):
     """Issue 17: SIGTERM to ``ecg-assistant llm serve`` left the 3-4 GB model server running,
-    reparented to PID 1."""
+    reparented to PID 1 (either backend)."""
     import os
     import signal
     import subprocess
@@ -80,7 +80,8 @@ def test_sigterm_to_llm_serve_leaves_no_model_process(tmp_path):
                 cmd = (d / "cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if b"llama_cpp.server" in cmd and str(port).encode() in cmd:
+            if (b"llama_cpp.server" in cmd or b"assistant.xl_server" in cmd) \
+                    and str(port).encode() in cmd:
                 out.append(int(d.name))
         return out
 
