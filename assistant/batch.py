@@ -70,8 +70,13 @@ def _json_default(o):
 
 
 # --------------------------------------------------------------------------- runners
-def _warm() -> None:
-    """Load the models once per worker (imports, ONNX sessions) before the first record."""
+def _warm(onnx_threads: int | None = None) -> None:
+    """Load the models once per worker (imports, ONNX sessions) before the first record;
+    with several workers each runs its ONNX model on one thread."""
+    import os
+
+    if onnx_threads:
+        os.environ["ECG_ASSISTANT_ONNX_THREADS"] = str(onnx_threads)
     import tools.engine  # noqa: F401
 
 
@@ -84,7 +89,7 @@ def run_local(paths: list[str], jobs: int, fs: float | None) -> Iterator[dict]:
     from concurrent.futures import ProcessPoolExecutor
     from functools import partial
 
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_warm) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_warm, initargs=(1,)) as pool:
         yield from pool.map(partial(measure_row, fs=fs), paths, chunksize=1)
 
 
@@ -92,7 +97,7 @@ class _RayMeasurer:
     """A Ray Data actor: models loaded once in ``__init__``, then rows per batch."""
 
     def __init__(self, fs: float | None = None):
-        _warm()
+        _warm(1)
         self.fs = fs
 
     def __call__(self, batch: dict) -> dict:
