@@ -111,8 +111,18 @@ def create_app(settings: Settings | None = None, *,
         """Analyse one uploaded record and store it (with its files); returns the report
         with its ``id``, or for an LLM job ``202 {id, status: running}``."""
         files = await read_uploads(request, settings.max_upload_mb)
+
+        def gone() -> bool:  # asked from the worker thread once a CPU slot is free
+            import anyio.from_thread
+
+            try:
+                return bool(anyio.from_thread.run(request.is_disconnected))
+            except Exception:  # no event loop to ask: treat the client as present
+                return False
+
         out = await run_in_threadpool(service.create, files, fs=fs, llm=llm,
-                                      patient_id=patient_id, prior_id=prior_id)
+                                      patient_id=patient_id, prior_id=prior_id,
+                                      cancelled=gone)
         if out["status"] == "running":
             if wait:
                 return await run_in_threadpool(service.wait, out["id"])

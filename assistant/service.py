@@ -98,12 +98,15 @@ class ReportService:
 
     # ------------------------------------------------------------------ reports
     def create(self, files: dict[str, bytes], *, fs: float | None = None, llm: bool = False,
-               patient_id: str | None = None, prior_id: str | None = None) -> dict:
+               patient_id: str | None = None, prior_id: str | None = None,
+               cancelled=None) -> dict:
         """Analyse one record and store it. Without the LLM: the finished report. With it:
         ``{id, status: 'running'}`` for a background job (poll :meth:`get`).
 
         ``prior_id``: an earlier stored report of the same patient to compare with (the
-        deterministic serial comparison; the LLM report also phrases it)."""
+        deterministic serial comparison; the LLM report also phrases it). ``cancelled()``:
+        asked once a CPU slot is free; True (the client has gone) skips the analysis
+        (ServiceError 499), so a flood of abandoned requests does not hold the queue."""
         t0 = time.perf_counter()
         if prior_id is not None:
             self._done(prior_id)  # 404 / 409 now, not in the job
@@ -119,8 +122,12 @@ class ReportService:
             self._futures[rid] = self._jobs.submit(self._run_job, rid)
             log.info("report %s: %d file(s), LLM job queued", rid, len(files))
             return {"id": rid, "status": "running", "progress": "queued"}
-        with self._cpu, self._staged(files) as path:
-            report = _deterministic_report(path, fs)
+        with self._cpu:
+            if cancelled is not None and cancelled():
+                log.info("analysis skipped: the client closed the request while it queued")
+                raise ServiceError(499, "client closed the request; nothing was analysed")
+            with self._staged(files) as path:
+                report = _deterministic_report(path, fs)
         if prior_id is not None:
             from assistant.evidence_view import compare_with_prior
 

@@ -392,3 +392,18 @@ def test_error_bodies_are_bounded(client, posted, tmp_path):
                                                                      buf.getvalue()))])
     assert r.status_code == 422 and "many.npz" in r.json()["detail"]
     assert len(r.content) < 2000 and "10000 arrays" in r.json()["detail"]
+
+
+def test_a_request_whose_client_has_gone_is_not_analysed(settings):
+    # issue 17: abandoned requests kept the analysis queue busy; the service asks once a
+    # CPU slot is free and skips the work when the client has gone
+    from assistant.service import ReportService, ServiceError
+
+    service = ReportService(settings, llm_factory=lambda s: (None, "no LLM (test)"))
+    files = {n: (REC / n).read_bytes() for n in ("E07500.hea", "E07500.mat")}
+    asked = []
+    with pytest.raises(ServiceError) as info:
+        service.create(files, cancelled=lambda: asked.append(1) or True)
+    assert info.value.status == 499 and asked == [1] and service.ids() == []
+    out = service.create(files, cancelled=lambda: False)
+    assert out["status"] == "done" and service.ids() == [out["id"]]
