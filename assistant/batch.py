@@ -21,12 +21,14 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-#: record files a folder is searched for (data files of WFDB records travel with their .hea)
-RECORD_SUFFIXES = (".hea", ".csv", ".npy", ".npz", ".edf", ".bdf", ".xml", ".dcm", ".aecg")
-
+# the same JSON as `measure --json` (numpy scalars as numbers)
+from assistant.cli import _json_default
 
 def find_records(inputs: Iterable[str]) -> list[str]:
-    """Record paths from files and folders (folders searched recursively), sorted, unique."""
+    """Record paths from files and folders (folders searched recursively for the files a
+    record is opened by), sorted, unique."""
+    from tools.record import RECORD_SUFFIXES
+
     out: list[str] = []
     for item in inputs:
         p = Path(item).expanduser().resolve()
@@ -57,16 +59,6 @@ def measure_row(path: str, fs: float | None = None) -> dict:
     row["snomed"] = [s["snomed"] for s in d["statements"] if s["snomed"]]
     row["report"] = json.dumps(d, allow_nan=False, default=_json_default)
     return row
-
-
-def _json_default(o):
-    import numpy as np
-
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(type(o).__name__)
 
 
 # --------------------------------------------------------------------------- runners

@@ -93,9 +93,9 @@ def cmd_convert(args) -> int:
             failed += 1
             print(f"{path}: ERROR {exc}", file=sys.stderr)
             continue
-        dx = _header_dx(path)
+        dx = _dx_codes(record.comments)
         if dx is not None:
-            rows.append({"file": dst.name, "dx": ",".join(sorted(dx))})
+            rows.append({"file": dst.name, "dx": ",".join(dx)})
     if rows:
         with open(out / "labels.csv", "w", newline="", encoding="utf-8") as fh:
             w = csv.DictWriter(fh, fieldnames=["file", "dx"])
@@ -118,16 +118,14 @@ def cmd_batch(args) -> int:
     return 1 if summary["errors"] else 0
 
 
-def _header_dx(path: str) -> frozenset[str] | None:
-    """The '# Dx:' codes of a CinC-style WFDB header, or None."""
-    from evals.labels import parse_header
-
-    if Path(path).suffix.lower() not in (".hea", ".mat", ".dat"):
-        return None
-    try:
-        return parse_header(path).dx
-    except (OSError, ValueError):
-        return None
+def _dx_codes(comments: list[str]) -> list[str] | None:
+    """The SNOMED codes of a CinC-style ``Dx:`` header comment (``# Dx: 426783006,...``),
+    or None. Read from the record's comments: product code does not import evals/."""
+    for line in comments:
+        key, sep, value = str(line).lstrip("#").strip().partition(":")
+        if sep and key.strip().lower() == "dx":
+            return sorted(c.strip() for c in value.split(",") if c.strip())
+    return None
 
 
 def _progress(msg: str) -> None:

@@ -17,7 +17,6 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 # file of any other name (a DICOM object 'IM0001', a MUSE export '.txt') is accepted too:
 # vendor formats are recognised from the content, and load_record refuses anything else
 # with a message naming the file.
-DATA_EXTS = {".csv", ".npy", ".npz", ".edf", ".bdf", ".xml", ".dcm", ".dicom", ".aecg"}
 WFDB_EXTS = {".hea", ".dat", ".mat"}
 ONE_RECORD = ("a .hea with its .dat/.mat, or one .csv, .npy, .npz, .edf, .bdf, GE MUSE XML, "
               "Philips XML, DICOM ECG waveform or HL7 aECG file")

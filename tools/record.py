@@ -201,7 +201,7 @@ def load_record(path: str | PathLike, *, fs: float | None = None,
     # vendor files (GE MUSE, Philips, DICOM, HL7 aECG) are recognised by content:
     # their usual extensions and any extension this module does not know are sniffed
     loader = _LOADERS.get(p.suffix.lower())
-    if loader is None or p.suffix.lower() in _vendor().EXTENSIONS:
+    if loader is None or p.suffix.lower() in VENDOR_SUFFIXES:
         loader = _vendor().load_vendor
     try:
         record = loader(p, fs, units)
@@ -777,6 +777,10 @@ def _edf_demographics(reader) -> tuple[float | None, str | None]:
     return (float(years) if 0 <= years <= 130 else None), sex
 
 
+#: vendor formats' usual extensions (content decides; see tools.vendor)
+VENDOR_SUFFIXES = (".xml", ".dcm", ".dicom", ".aecg", ".scp")
+
+
 def _vendor():
     from tools import vendor
 
@@ -787,3 +791,5 @@ _FORMAT_NAMES = {".hea": "WFDB", ".dat": "WFDB", ".mat": "WFDB", ".csv": "CSV",
                  ".npy": "NumPy", ".npz": "NumPy", ".edf": "EDF", ".bdf": "BDF"}
 _LOADERS = {".hea": _load_wfdb, ".dat": _load_wfdb, ".mat": _load_wfdb, ".csv": _load_csv,
             ".npy": _load_npy, ".npz": _load_npz, ".edf": _load_edf, ".bdf": _load_edf}
+#: the file a record is opened by (WFDB data files travel with their .hea), for folder scans
+RECORD_SUFFIXES = tuple(k for k in _LOADERS if k not in (".dat", ".mat")) + VENDOR_SUFFIXES

@@ -33,10 +33,6 @@ FORMATS = {
 # SCP-ECG is detected but refused: no SCP-ECG file with a waveform the reader decodes could
 # be found or written here to verify it (biosig-tools 2.5 writes v2 files without samples
 # and v3 files with section-12 rhythm data, which ecgdatakit 2.0 does not decode)
-#: extensions tried with the vendor readers first (content decides; any other unknown
-#: extension is sniffed too)
-EXTENSIONS = (".xml", ".dcm", ".dicom", ".scp", ".aecg")
-
 _DEVICE_MEASUREMENTS = (("heart_rate", "hr_bpm"), ("pr_interval", "pr_ms"),
                         ("qrs_duration", "qrs_ms"), ("qt_interval", "qt_ms"),
                         ("qtc_bazett", "qtc_bazett_ms"), ("qtc_fridericia", "qtc_fridericia_ms"),
