@@ -90,6 +90,9 @@ class Record:
     device : for vendor files, the recording device's own measurements and statements,
         labelled as the device's (comparison only, never evidence; untrusted text).
     reader_notes : what the reader did or noticed (derived leads, checksum warnings).
+    digitized : for a paper ECG digitised from a page (:mod:`tools.paper`): source kind,
+        layout, pixel pitch, speed and gain used, per-lead printed window and trace
+        confidence. Leads are NaN outside the window they were printed in.
     """
 
     signal: np.ndarray
@@ -104,6 +107,7 @@ class Record:
     acquired: str | None = None
     device: dict | None = None
     reader_notes: list[str] = field(default_factory=list)
+    digitized: dict | None = None
 
     @property
     def n_samples(self) -> int:
@@ -133,6 +137,7 @@ class Record:
             "format": self.format or None,
             "acquired": self.acquired,
             **({"device": self.device} if self.device else {}),
+            **({"digitized": self.digitized} if self.digitized else {}),
         }
 
 
@@ -173,7 +178,8 @@ def load_record(path: str | PathLike, *, fs: float | None = None,
     """Read one ECG file into a :class:`Record` with the signal in mV.
 
     The extension picks the format: ``.hea`` (or the ``.dat``/``.mat`` beside it) for WFDB,
-    ``.csv``, ``.npy``, ``.npz``, ``.edf`` and ``.bdf``; GE MUSE XML, Philips Sierra XML,
+    ``.csv``, ``.npy``, ``.npz``, ``.edf`` and ``.bdf``; a printed page (``.pdf`` vector
+    export, ``.png``/``.jpg`` scan or photo) is digitised (:mod:`tools.paper`); GE MUSE XML, Philips Sierra XML,
     DICOM 12-lead waveform and HL7 aECG are recognised from the content (any other
     extension, or none, is sniffed; see :mod:`tools.vendor`).
 
@@ -787,9 +793,21 @@ def _vendor():
     return vendor
 
 
+def _load_paper(path: Path, fs, units) -> Record:
+    """A printed ECG page (vector PDF or PNG/JPEG image), digitised by :mod:`tools.paper`."""
+    if fs is not None or units is not None:
+        raise RecordError(f"{str(path)!r}: a paper ECG states its own scale (grid, paper "
+                          "speed, calibration pulse); fs and units do not apply")
+    from tools.paper import digitize
+
+    return digitize(path)
+
+
 _FORMAT_NAMES = {".hea": "WFDB", ".dat": "WFDB", ".mat": "WFDB", ".csv": "CSV",
                  ".npy": "NumPy", ".npz": "NumPy", ".edf": "EDF", ".bdf": "BDF"}
 _LOADERS = {".hea": _load_wfdb, ".dat": _load_wfdb, ".mat": _load_wfdb, ".csv": _load_csv,
-            ".npy": _load_npy, ".npz": _load_npz, ".edf": _load_edf, ".bdf": _load_edf}
+            ".npy": _load_npy, ".npz": _load_npz, ".edf": _load_edf, ".bdf": _load_edf,
+            ".pdf": _load_paper, ".png": _load_paper, ".jpg": _load_paper,
+            ".jpeg": _load_paper}
 #: the file a record is opened by (WFDB data files travel with their .hea), for folder scans
 RECORD_SUFFIXES = tuple(k for k in _LOADERS if k not in (".dat", ".mat")) + VENDOR_SUFFIXES

@@ -1,0 +1,125 @@
+"""Paper ECGs (tools/paper.py): pages printed by this project's renderer and by an
+independent one (ecg_plot), as vector PDF and as images, digitised and compared with the
+recorded signal they were printed from."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tools.record import RecordError, load_record
+
+ROOT = Path(__file__).resolve().parents[1]
+E07500 = ROOT / "examples" / "cinc-E07500" / "E07500.hea"
+
+
+@pytest.fixture(scope="module")
+def original():
+    return load_record(E07500)
+
+
+def _corr(rec, ref, lead: str, max_lag: int = 10) -> float:
+    """Best correlation of a digitised lead with the original over its printed window,
+    allowing a common shift of a few samples (the page's line width and origin)."""
+    x = rec.lead(lead)
+    ok = np.flatnonzero(np.isfinite(x))
+    ok = ok[(ok >= max_lag) & (ok < min(len(x), ref.n_samples) - max_lag)]
+    y = ref.lead(lead)
+    return max(float(np.corrcoef(x[ok], y[ok + lag])[0, 1]) for lag in range(-max_lag, max_lag + 1))
+
+
+def _pages(tmp: Path, original):
+    from evals.digitization import render_page
+
+    return {name: render_page(original, tmp / f"{name}", name) for name in
+            ("ours-3x4.pdf", "ours-3x4.png", "ecg_plot-6x2.pdf", "ecg_plot-6x2.png",
+             "ecg_plot-3x4.pdf")}
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory, original):
+    return _pages(tmp_path_factory.mktemp("pages"), original)
+
+
+def test_vector_pdf_of_our_page_recovers_every_lead_in_its_window(pages, original):
+    rec = load_record(pages["ours-3x4.pdf"])
+    assert rec.sig_name == list(original.sig_name)
+    d = rec.digitized
+    assert d["source"] == "vector PDF" and "labels read" in d["layout"]
+    assert d["windows_s"]["aVR"] == pytest.approx([2.5, 5.0], abs=0.01)
+    assert d["windows_s"]["II"] == pytest.approx([0.0, 10.0], abs=0.01)  # the rhythm strip
+    assert np.isnan(rec.lead("aVR")[:1000]).all()  # not printed there: missing, not invented
+    for lead in rec.sig_name:
+        assert _corr(rec, original, lead) > 0.99, lead
+    assert "digitised" in rec.reader_notes[0] and rec.format.startswith("paper ECG")
+
+
+@pytest.mark.parametrize("page", ["ecg_plot-6x2.pdf", "ecg_plot-3x4.pdf"])
+def test_vector_pdf_from_another_renderer(pages, original, page):
+    rec = load_record(pages[page])
+    assert sorted(rec.sig_name) == sorted(original.sig_name)
+    for lead in rec.sig_name:
+        assert _corr(rec, original, lead) > 0.99, lead
+    if "6x2" in page:  # ecg_plot prints both columns from t = 0: found from the beats
+        assert rec.digitized["simultaneous_columns"] is True
+        assert rec.digitized["windows_s"]["V1"][0] == 0.0
+    else:
+        assert rec.digitized["simultaneous_columns"] is False
+        assert rec.digitized["windows_s"]["V1"][0] == pytest.approx(5.0, abs=0.01)
+
+
+@pytest.mark.parametrize("page", ["ours-3x4.png", "ecg_plot-6x2.png"])
+def test_raster_pages_digitise(pages, original, page):
+    rec = load_record(pages[page])
+    assert sorted(rec.sig_name) == sorted(original.sig_name)
+    d = rec.digitized
+    assert d["source"] == "raster image"
+    assert d["pixels_per_mm"] == pytest.approx(150 / 25.4, rel=0.01)  # the 150-dpi render
+    corr = [_corr(rec, original, lead) for lead in rec.sig_name]
+    assert np.median(corr) > 0.95, corr
+    assert "labels not read" in " ".join(rec.reader_notes)
+
+
+def test_full_length_page_measures_like_the_recording(pages, original):
+    from tools.engine import analyze
+
+    ref = analyze(original).to_dict()
+    for page in ("ecg_plot-6x2.pdf", "ecg_plot-6x2.png"):
+        got = analyze(load_record(pages[page])).to_dict()
+        m, r = got["measurements"], ref["measurements"]
+        assert abs(m["hr_bpm"]["value"] - r["hr_bpm"]["value"]) <= 1.0, page
+        assert abs(m["qrs_ms"]["value"] - r["qrs_ms"]["value"]) <= 12.0, page
+        assert {s["id"] for s in got["statements"]} == {s["id"] for s in ref["statements"]}
+
+
+def test_rotated_photo_like_page_is_deskewed(pages, original, tmp_path):
+    from PIL import Image
+
+    with Image.open(pages["ecg_plot-6x2.png"]) as im:
+        im.convert("RGB").rotate(2.0, resample=Image.BICUBIC, expand=True,
+                                 fillcolor="white").save(tmp_path / "rot.png")
+    rec = load_record(tmp_path / "rot.png")
+    assert any("deskewed" in n for n in rec.reader_notes)
+    corr = [_corr(rec, original, lead, 20) for lead in rec.sig_name]
+    assert np.median(corr) > 0.9, corr
+
+
+def test_pages_without_an_ecg_are_refused_with_the_reason(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (800, 600), "white").save(tmp_path / "blank.png")
+    with pytest.raises(RecordError, match="no ECG grid found"):
+        load_record(tmp_path / "blank.png")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 6))
+    fig.text(0.1, 0.5, "a letter, not an ECG")
+    fig.savefig(tmp_path / "letter.pdf")
+    with pytest.raises(RecordError, match="no ECG trace found"):
+        load_record(tmp_path / "letter.pdf")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4\n garbage")
+    with pytest.raises(RecordError, match="broken.pdf"):
+        load_record(tmp_path / "broken.pdf")
+    with pytest.raises(RecordError, match="do not apply"):
+        load_record(tmp_path / "letter.pdf", fs=500)
