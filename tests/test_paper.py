@@ -123,3 +123,52 @@ def test_pages_without_an_ecg_are_refused_with_the_reason(tmp_path):
         load_record(tmp_path / "broken.pdf")
     with pytest.raises(RecordError, match="do not apply"):
         load_record(tmp_path / "letter.pdf", fs=500)
+
+
+def _as_3x4(record):
+    """The recording as a 3x4 page prints it: each lead in its 2.5-s column, II in full."""
+    from dataclasses import replace
+
+    from tools.render import LAYOUT
+
+    x = record.signal[: int(10 * record.fs)].copy()
+    for row in LAYOUT:
+        for c, lead in enumerate(row):
+            if lead == "II":
+                continue
+            j = record.sig_name.index(lead)
+            a, b = int(c * 2.5 * record.fs), int((c + 1) * 2.5 * record.fs)
+            x[:a, j] = np.nan
+            x[b:, j] = np.nan
+    return replace(record, signal=x, digitized={"source": "test"})
+
+
+def test_a_page_printed_lead_by_lead_is_measured_where_each_lead_was_printed(original):
+    from tools.engine import analyze, printed_windows
+
+    part = _as_3x4(original)
+    assert set(printed_windows(part)) == set(original.sig_name) - {"II"}
+    full, got = analyze(original).to_dict(), analyze(part).to_dict()
+    m, r = got["measurements"], full["measurements"]
+    assert abs(m["hr_bpm"]["value"] - r["hr_bpm"]["value"]) <= 1.0
+    for k in ("pr_ms", "qt_ms"):
+        assert abs(m[k]["value"] - r[k]["value"]) <= 20, k
+    # amplitudes of a lead come from the beats printed in it (V4: 7.5-10 s)
+    assert m["amp.V4.r_mv"]["value"] == pytest.approx(r["amp.V4.r_mv"]["value"], rel=0.15)
+    assert {s["id"] for s in got["statements"]} == {s["id"] for s in full["statements"]}
+    notes = " ".join(got["notes"])
+    assert "printed lead by lead" in notes and "II" in notes
+    assert got["quality"]["usable_leads"] == full["quality"]["usable_leads"]
+
+
+def test_a_digitised_3x4_page_gives_the_recordings_rhythm_and_rate(pages, original):
+    from tools.engine import analyze
+
+    ref = analyze(original).to_dict()
+    for page in ("ours-3x4.pdf", "ours-3x4.png", "ecg_plot-3x4.pdf"):
+        got = analyze(load_record(pages[page])).to_dict()
+        assert abs(got["measurements"]["hr_bpm"]["value"]
+                   - ref["measurements"]["hr_bpm"]["value"]) <= 3.0, page
+        rhythm = {"s:sr", "s:sb", "s:st", "s:af"}
+        assert {s["id"] for s in got["statements"]} & rhythm == \
+            {s["id"] for s in ref["statements"]} & rhythm, page

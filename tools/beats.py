@@ -63,8 +63,11 @@ def group_by_gap(items: list[tuple], gap: float) -> list[list[tuple]]:
 
 
 def cluster_beats(dels: dict[str, LeadDelineation], fs: float,
-                  min_leads: int) -> list[GlobalBeat]:
-    """Group the QRS complexes of all given leads into beats (one QRS per lead per beat)."""
+                  min_leads: int, windows: dict[str, tuple[int, int]] | None = None
+                  ) -> list[GlobalBeat]:
+    """Group the QRS complexes of all given leads into beats (one QRS per lead per beat).
+    With ``windows`` (a digitised page's printed span per lead, in samples) the leads a beat
+    needs are counted among those printed at its time."""
     items = []  # (centre, lead, wave, beat label)
     for lead, d in dels.items():
         labels = dict(d.beat_class)
@@ -78,11 +81,13 @@ def cluster_beats(dels: dict[str, LeadDelineation], fs: float,
         for it in g:  # keep the QRS closest to the beat centre in each lead
             if it[1] not in per_lead or abs(it[0] - centre) < abs(per_lead[it[1]][0] - centre):
                 per_lead[it[1]] = it
-        if len(per_lead) < min_leads:
+        if not _enough(per_lead, min_leads, windows, centre, dels):
             continue
         waves: list[Wave] = [it[2] for it in per_lead.values()]
         k = trim_for(len(waves))
         kinds = [it[3] for it in per_lead.values()]
+        if windows:  # typed by the rhythm strips; a few 2.5-s leads alone do not type a beat
+            kinds = [it[3] for lead, it in per_lead.items() if lead not in windows] or ["unknown"]
         kind = max(set(kinds), key=kinds.count)
         beats.append(GlobalBeat(
             index=len(beats),
@@ -96,10 +101,11 @@ def cluster_beats(dels: dict[str, LeadDelineation], fs: float,
 
 
 def attach_p_t(beats: list[GlobalBeat], dels: dict[str, LeadDelineation], fs: float,
-               min_leads: int) -> None:
+               min_leads: int, windows: dict[str, tuple[int, int]] | None = None) -> None:
     """Find each beat's P onset/offset and T end over leads (in place)."""
     ms = fs / 1000.0
     for i, b in enumerate(beats):
+        centre = (b.qrs_on + b.qrs_off) / 2.0
         prev_off = beats[i - 1].qrs_off if i else -10**9
         next_on = beats[i + 1].qrs_on if i + 1 < len(beats) else 10**9
         p_waves, t_waves = {}, {}
@@ -114,12 +120,12 @@ def attach_p_t(beats: list[GlobalBeat], dels: dict[str, LeadDelineation], fs: fl
                   and w.offset < next_on]
             if ts:
                 t_waves[lead] = ts[0]
-        if len(p_waves) >= min_leads:
+        if _enough(p_waves, min_leads, windows, centre, dels):
             k = trim_for(len(p_waves))
             b.p_on = _kth([w.onset for w in p_waves.values()], k, latest=False)
             b.p_off = _kth([w.offset for w in p_waves.values()], k, latest=True)
             b.p_leads = sorted(p_waves, key=list(dels).index)
-        if len(t_waves) >= min_leads:
+        if _enough(t_waves, min_leads, windows, centre, dels):
             k = trim_for(len(t_waves))
             b.t_off = _kth([w.offset for w in t_waves.values()], k, latest=True)
             b.t_peak = int(np.median([w.peak for w in t_waves.values()]))
@@ -130,16 +136,97 @@ def _min_leads(n: int) -> int:
     return max(2, int(np.ceil(n / 2))) if n >= 3 else 1
 
 
-def reconcile(dels: dict[str, LeadDelineation], fs: float) -> list[GlobalBeat]:
-    """Beats with global QRS, P and T boundaries from per-lead delineations of usable leads."""
+def _enough(found, min_leads: int, windows: dict[str, tuple[int, int]] | None, at: float,
+            dels: dict) -> bool:
+    """Whether a wave ``found`` in these leads is a beat's. Simultaneous leads: at least
+    ``min_leads``. A page printed lead by lead (``windows``): most of its full-length leads
+    (the rhythm strips, as a reader of the page uses them), or most of the leads printed at
+    that time (at least 2), so that one lead's miss loses no beat."""
+    if not windows:
+        return len(found) >= min_leads
+    full = [lead for lead in dels if lead not in windows]
+    if full and sum(lead in found for lead in full) >= _min_leads(len(full)):
+        return True
+    n = sum(1 for lead in dels if lead not in windows or windows[lead][0] <= at <= windows[lead][1])
+    return len(found) >= max(2, _min_leads(n))
+
+
+def reconcile(dels: dict[str, LeadDelineation], fs: float,
+              windows: dict[str, tuple[int, int]] | None = None) -> list[GlobalBeat]:
+    """Beats with global QRS, P and T boundaries from per-lead delineations of usable leads
+    (``windows``: leads printed over part of the record only, see :func:`cluster_beats`)."""
     min_leads = _min_leads(len(dels))
-    beats = cluster_beats(dels, fs, min_leads)
-    attach_p_t(beats, dels, fs, min_leads)
+    beats = cluster_beats(dels, fs, min_leads, windows)
+    attach_p_t(beats, dels, fs, min_leads, windows)
+    if windows:
+        align_partial(beats, dels, fs, windows)
     return beats
 
 
+def align_partial(beats: list[GlobalBeat], dels: dict[str, LeadDelineation], fs: float,
+                  windows: dict[str, tuple[int, int]]) -> None:
+    """Global boundaries of a record whose leads were printed at different times (a 3x4
+    page: each beat is seen in 3-4 leads, each lead in 2-4 beats), in place.
+
+    Each beat's boundaries from its own few leads would vary with the column it falls in.
+    As with median beats superimposed over 12 leads (the global-interval approach of the
+    CSE study, Willems et al. 1990), each lead's P onset, QRS onset/offset and T end are
+    taken relative to the beat's R time in the full-length leads (the fiducial every beat
+    shares), as the median over that lead's dominant beats; the same trimmed extremes as
+    for simultaneous leads (:func:`trim_for`) then give one global offset each, applied to
+    every dominant beat. Ectopic beats keep their own boundaries."""
+    full = [lead for lead in dels if lead not in windows]
+    gap = BEAT_GAP_MS * fs / 1000.0
+    dom = [b for b in beats if b.kind in ("normal", "unknown", "fusion")]
+    if len(dom) < 2:
+        return
+
+    def fiducial(b: GlobalBeat) -> int:
+        peaks = [w.peak for lead in full for w in dels[lead].waves["QRS"]
+                 if abs((w.onset + w.offset) / 2.0 - (b.qrs_on + b.qrs_off) / 2.0) <= gap]
+        return int(np.median(peaks)) if peaks else b.r_time
+
+    fid = {b.index: fiducial(b) for b in dom}
+    rel: dict[str, dict[str, list[int]]] = {k: {} for k in ("qrs_on", "qrs_off", "p_on", "t_off")}
+    for b in dom:
+        f, c = fid[b.index], (b.qrs_on + b.qrs_off) / 2.0
+        for lead, d in dels.items():
+            q = [w for w in d.waves["QRS"] if abs((w.onset + w.offset) / 2.0 - c) <= gap]
+            if q:
+                w = min(q, key=lambda w: abs((w.onset + w.offset) / 2.0 - c))
+                rel["qrs_on"].setdefault(lead, []).append(w.onset - f)
+                rel["qrs_off"].setdefault(lead, []).append(w.offset - f)
+            if b.p_on is not None:
+                ps = [w for w in d.waves["P"] if b.p_on - gap <= w.onset and w.offset <= b.qrs_on]
+                if ps:
+                    rel["p_on"].setdefault(lead, []).append(ps[-1].onset - f)
+            if b.t_off is not None:
+                ts = [w for w in d.waves["T"] if b.qrs_off - gap <= w.onset
+                      and w.offset <= b.t_off + gap]
+                if ts:
+                    rel["t_off"].setdefault(lead, []).append(ts[0].offset - f)
+
+    def global_rel(key: str, latest: bool) -> int | None:
+        per_lead = [int(np.median(v)) for v in rel[key].values() if v]
+        if len(per_lead) < 2:
+            return None
+        return _kth(per_lead, trim_for(len(per_lead)), latest)
+
+    on, off = global_rel("qrs_on", False), global_rel("qrs_off", True)
+    p_on, t_off = global_rel("p_on", False), global_rel("t_off", True)
+    for b in dom:
+        f = fid[b.index]
+        if on is not None and off is not None and off > on:
+            b.qrs_on, b.qrs_off, b.r_time = f + on, f + off, f
+        if p_on is not None and b.p_on is not None and f + p_on < b.qrs_on:
+            b.p_on = f + p_on
+        if t_off is not None and b.t_off is not None and f + t_off > b.qrs_off:
+            b.t_off = f + t_off
+
+
 def drop_beats(beats: list[GlobalBeat], drop: set[int], dels: dict[str, LeadDelineation],
-               fs: float) -> list[GlobalBeat]:
+               fs: float, windows: dict[str, tuple[int, int]] | None = None
+               ) -> list[GlobalBeat]:
     """The beats without those whose index is in ``drop``, renumbered, with P and T found
     again (a dropped beat no longer bounds its neighbours' P and T search windows)."""
     kept = [b for b in beats if b.index not in drop]
@@ -147,7 +234,9 @@ def drop_beats(beats: list[GlobalBeat], drop: set[int], dels: dict[str, LeadDeli
         b.index = i
         b.p_on = b.p_off = b.t_off = b.t_peak = None
         b.p_leads, b.t_leads = [], []
-    attach_p_t(kept, dels, fs, _min_leads(len(dels)))
+    attach_p_t(kept, dels, fs, _min_leads(len(dels)), windows)
+    if windows:
+        align_partial(kept, dels, fs, windows)
     return kept
 
 

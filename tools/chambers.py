@@ -33,6 +33,7 @@ def p_wave_features(sig: np.ndarray, usable: list[str], beats, fs: float) -> dic
     def median_p(lead):
         j = usable.index(lead)
         segs = [x[b.p_on:b.p_on + n, j] for b in con if b.p_on + n <= x.shape[0]]
+        segs = [s for s in segs if np.isfinite(s).all()]  # a page's lead: where printed
         return np.median(np.stack(segs), axis=0) if segs else None
 
     if "V1" in usable:

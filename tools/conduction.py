@@ -38,6 +38,7 @@ def median_qrs(sig: np.ndarray, usable: list[str], beats, fs: float) -> dict[str
             continue
         j = usable.index(lead)
         segs = [x[b.qrs_on:b.qrs_on + n, j] for b in dom if b.qrs_on + n <= x.shape[0]]
+        segs = [s for s in segs if np.isfinite(s).all()]  # a page's lead: where printed
         if segs:
             out[lead] = np.median(np.stack(segs), axis=0)
     return out

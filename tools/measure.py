@@ -167,7 +167,15 @@ def isoelectric(signal: np.ndarray, beats: list[GlobalBeat], fs: float) -> np.nd
         return np.tile(np.median(signal, axis=0), (n, 1))
     kt, kv = np.array(knots_t), np.array(knots_v)
     t = np.arange(n)
-    return np.stack([np.interp(t, kt, kv[:, j]) for j in range(n_leads)], axis=1)
+    if np.isfinite(kv).all():
+        return np.stack([np.interp(t, kt, kv[:, j]) for j in range(n_leads)], axis=1)
+    # a lead printed over part of a page (NaN elsewhere): its own knots only
+    out = np.full((n, n_leads), np.nan)
+    for j in range(n_leads):
+        ok = np.isfinite(kv[:, j])
+        if ok.any():
+            out[:, j] = np.interp(t, kt[ok], kv[ok, j])
+    return out
 
 
 def _lead_beat_amplitudes(x: np.ndarray, b: GlobalBeat, fs: float) -> dict:
@@ -199,9 +207,19 @@ def lead_amplitudes(signal: np.ndarray, leads: list[str], usable: list[str],
     for j, lead in enumerate(leads):
         if lead not in usable:
             continue
-        per = [_lead_beat_amplitudes(x[:, j], b, fs) for b in dom]
+        beats_j = [b for b in dom if in_lead(x[:, j], b, fs)]
+        if not beats_j:
+            continue  # a lead printed where no dominant beat fell
+        per = [_lead_beat_amplitudes(x[:, j], b, fs) for b in beats_j]
         out[lead] = {k: _nanmedian([p[k] for p in per]) for k in per[0]}
     return out
+
+
+def in_lead(x: np.ndarray, b: GlobalBeat, fs: float) -> bool:
+    """Whether beat ``b`` (40 ms before QRS onset to J + 80 ms) is drawn in this lead's
+    signal ``x`` (always, except on a paper page printed lead by lead, NaN elsewhere)."""
+    lo, hi = max(0, b.qrs_on - int(0.040 * fs)), min(x.size, b.qrs_off + int(0.080 * fs) + 1)
+    return hi > lo and bool(np.isfinite(x[lo:hi]).all())
 
 
 def _nanmedian(values: list[float]) -> float:
@@ -246,7 +264,9 @@ def wave_area(signal: np.ndarray, leads: list[str], usable: list[str], beats: li
                 lo, hi = b.qrs_off + int(0.040 * fs), b.t_off
             else:
                 continue
-            areas.append(float(x[lo:hi + 1, j].sum() * 1000.0 / fs))
+            area = float(x[lo:hi + 1, j].sum() * 1000.0 / fs)
+            if np.isfinite(area):
+                areas.append(area)
         if areas:
             out[lead] = float(np.median(areas))
     return out

@@ -107,7 +107,8 @@ class RecordQuality(BaseModel):
     metrics: dict[str, float] = Field(default_factory=dict)
 
 
-def assess_quality(record: Record) -> RecordQuality:
+def assess_quality(record: Record, windows: dict[str, tuple[int, int]] | None = None
+                   ) -> RecordQuality:
     """Grade each of the 12 standard leads of ``record`` and the record as a whole.
 
     Parameters
@@ -115,6 +116,9 @@ def assess_quality(record: Record) -> RecordQuality:
     record : Record
         Signal in mV, ``(n_samples, n_leads)``; leads are matched by their normalised
         names, other leads are ignored. Checks above 40 Hz need ``fs`` >= 100 Hz.
+    windows : leads present over part of the record only (a digitised 3x4 page prints each
+        lead for 2.5 s): lead -> (first, last) sample. Each is graded on its window, with the
+        full-length leads over the same span; the record checks use the full-length leads.
 
     Returns
     -------
@@ -130,6 +134,8 @@ def assess_quality(record: Record) -> RecordQuality:
     >>> q.abstain, q.leads["II"].grade, q.leads["II"].issues
     (True, 'missing', ['missing'])
     """
+    if windows:
+        return _assess_partial(record, windows)
     x, present = _standard_matrix(record)
     fs = float(record.fs)
     leads: dict[str, LeadQuality] = {}
@@ -158,6 +164,36 @@ def assess_quality(record: Record) -> RecordQuality:
     if cols:
         _grade_leads(x, clean, bp, tmpl, fs, live, leads)
     return _assess_record(bp, tmpl, seg, fs, len(beats), leads)
+
+
+def _assess_partial(record: Record, windows: dict[str, tuple[int, int]]) -> RecordQuality:
+    """:func:`assess_quality` of a record whose leads in ``windows`` exist in those spans
+    only: the full-length leads as a record of their own, each partial lead in the crop of
+    its window (with the full-length leads beside it, which the beat template needs)."""
+    from dataclasses import replace
+
+    def part(names: list[str], a: int, b: int) -> Record:
+        cols = [record.sig_name.index(n) for n in names]
+        return replace(record, signal=record.signal[a:b + 1, cols], sig_name=names,
+                       units=["mV"] * len(names), digitized=None)
+
+    full = [n for n in record.sig_name if n not in windows]
+    base = assess_quality(part(full, 0, record.n_samples - 1))
+    leads = dict(base.leads)
+    issues = list(base.issues)
+    for a, b in sorted(set(windows.values())):
+        names = full + [n for n in record.sig_name if windows.get(n) == (a, b)]
+        q = assess_quality(part(names, a, b))
+        for n in names:
+            if n in windows:
+                leads[n] = q.leads[n]
+        issues += [i for i in q.issues if i not in issues and i.endswith("_inconsistent")]
+    usable = [n for n in STANDARD_LEADS if leads[n].usable]
+    abstain, reason = _abstain(leads, usable)
+    return RecordQuality(leads=leads, usable_leads=usable,
+                         excluded_leads=[n for n in STANDARD_LEADS if n not in usable],
+                         limb_lead_reversal=base.limb_lead_reversal, abstain=abstain,
+                         abstain_reason=reason, issues=issues, metrics=base.metrics)
 
 
 # --- signal preparation -------------------------------------------------------------------

@@ -71,6 +71,10 @@ class Features:
     av: dict = field(default_factory=dict)            # tools.atrial AV relationship
     shapes: dict = field(default_factory=dict)        # tools.conduction QRS shape per lead
     notes: list[str] = field(default_factory=list)
+    # a paper page printed lead by lead (3x4) measures QRS/QT to within about this (see
+    # README "Paper ECGs"): a duration criterion is stated only when it clears its limit by
+    # this guard band. Not applied where a miss is dangerous (wide-complex tachycardia).
+    interval_margin_ms: float = 0.0
 
 
 def _conf(margin: float, scale: float, q: float) -> float:
@@ -285,7 +289,7 @@ def _bundle_branch(f: Features, qrs: float) -> list[Statement]:
                              _leads_of(why)))
             return out
     combined = f.m.get("qrs_combined_ms")
-    if qrs > 110 and (combined is None or combined > 110):
+    if qrs > 110 + f.interval_margin_ms and (combined is None or combined > 110):
         out.append(_stmt("ivcd", "Nonspecific intraventricular conduction delay",
                          "698252002", f"QRS {qrs:.0f} ms > 110 ms (lead-combined "
                          f"{combined if combined is None else round(combined)} ms) without "
@@ -346,7 +350,7 @@ def voltage_statements(f: Features) -> list[Statement]:
                        "branch block and ventricular pacing")
     elif qtc is not None:
         lim = 450 if f.sex == "M" else 460
-        if qtc >= lim:
+        if qtc >= lim + f.interval_margin_ms:
             out.append(_stmt("lqt", "Prolonged QT interval", "111975006",
                              f"QTc (Fridericia) >= {lim} ms "
                              f"({'men' if f.sex == 'M' else 'women or sex unknown'}), "

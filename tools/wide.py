@@ -72,7 +72,7 @@ def wct_discriminators(sig: np.ndarray, usable: list[str], beats, fs: float,
                        qrs_axis_deg: float | None) -> dict:
     """The discriminators above from the dominant beats; a key is None when the lead(s) it
     needs are not usable."""
-    from tools.measure import dominant, isoelectric
+    from tools.measure import dominant, in_lead, isoelectric
 
     dom = [b for b in dominant(beats) if b.qrs_off > b.qrs_on]
     out: dict = {"northwest_axis": None, "concordance": None, "rs_absent": None,
@@ -83,12 +83,15 @@ def wct_discriminators(sig: np.ndarray, usable: list[str], beats, fs: float,
     if not dom:
         return out
     x = sig - isoelectric(sig, beats, fs)
-    prec = [lead for lead in PRECORDIAL if lead in usable]
+    # on a page printed lead by lead each lead has the beats printed in it
+    drawn = {lead: [b for b in dom if in_lead(x[:, usable.index(lead)], b, fs)]
+             for lead in usable}
+    prec = [lead for lead in PRECORDIAL if lead in usable and drawn[lead]]
     if len(prec) == 6:
         per_lead = {}
         for lead in prec:
             j = usable.index(lead)
-            vals = [_rs(x[b.qrs_on:b.qrs_off + 1, j], fs) for b in dom]
+            vals = [_rs(x[b.qrs_on:b.qrs_off + 1, j], fs) for b in drawn[lead]]
             present = sum(v[0] for v in vals) > len(vals) / 2
             rs_ms = [v[1] for v in vals if v[1] is not None]
             pol = int(np.sign(np.median([v[2] for v in vals])))
@@ -100,9 +103,9 @@ def wct_discriminators(sig: np.ndarray, usable: list[str], beats, fs: float,
         out["concordance"] = ("positive" if pols == {1} else
                               "negative" if pols == {-1} else "none")
         out["leads"] += prec
-    if "aVR" in usable:
+    if "aVR" in usable and drawn["aVR"]:
         j = usable.index("aVR")
-        feats = [_avr(x[b.qrs_on:b.qrs_off + 1, j], fs) for b in dom]
+        feats = [_avr(x[b.qrs_on:b.qrs_off + 1, j], fs) for b in drawn["aVR"]]
         out["avr_initial_r"] = sum(f["initial_r"] for f in feats) > len(feats) / 2
         widths = [f["initial_wave_ms"] for f in feats if f["initial_wave_ms"] is not None]
         out["avr_initial_wave_ms"] = float(np.median(widths)) if widths else None
