@@ -99,7 +99,8 @@ def build(service=None) -> gr.Blocks:
         with gr.Row():
             files = gr.File(label="ECG files of one record (.hea + .dat/.mat, or one .csv/"
                                   ".npy/.npz/.edf, GE MUSE or Philips XML, DICOM ECG or HL7 "
-                                  "aECG file)", file_count="multiple", elem_id="upload")
+                                  "aECG file, or a paper ECG as .pdf/.png/.jpg, digitised)",
+                            file_count="multiple", elem_id="upload")
             with gr.Column():
                 example = gr.Dropdown(choices=list(ui_logic.examples()), label="or an example",
                                       elem_id="example")

@@ -397,7 +397,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_tool_command(pr, "list", "priors_for_patient", positional=("patient_id",))
     rp = sub.add_parser("report", help="grounded interpretation with cited evidence")
     rp.add_argument("path", help="ECG file (.hea, .csv, .npy, .npz, .edf, GE MUSE / Philips "
-                                 "XML, DICOM, HL7 aECG)")
+                                 "XML, DICOM, HL7 aECG) or a paper ECG page (.pdf, .png, .jpg: "
+                                 "digitised first)")
     rp.add_argument("--json", action="store_true")
     rp.add_argument("--prior", help="an earlier ECG of the same patient to compare with")
     rp.add_argument("--patient", help="patient id: compare with its stored priors")
@@ -424,7 +425,8 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("measure", help="measure records and state findings with evidence")
     m.add_argument("paths", nargs="+", metavar="PATH",
                    help=".hea (WFDB .dat/.mat), .csv, .npy/.npz, .edf, GE MUSE / Philips XML, "
-                        "DICOM ECG waveform or HL7 aECG file")
+                        "DICOM ECG waveform or HL7 aECG file, or a paper ECG page (.pdf vector "
+                        "export, .png/.jpg scan or photo: digitised first)")
     m.add_argument("--json", action="store_true", help="one JSON object per record per line")
     m.add_argument("--fs", type=float, default=None,
                    help="sampling frequency (Hz) for formats that do not store it")

@@ -232,6 +232,10 @@ def _conclusion(report: dict, statements: list[dict], quality: dict) -> str:
         reason = quality.get("abstain_reason")
         head += f" ({reason})." if reason else "."
         text = head if text.startswith("Poor quality") and not summary else f"{head} {text}"
+    dig = (report.get("record") or {}).get("digitized")  # both report shapes carry 'record'
+    if dig:
+        text += (f" Signal digitised from a paper ECG ({dig.get('source')}, "
+                 f"{dig.get('layout')}); measurements carry the page's resolution.")
     return text
 
 

@@ -19,7 +19,8 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 # with a message naming the file.
 WFDB_EXTS = {".hea", ".dat", ".mat"}
 ONE_RECORD = ("a .hea with its .dat/.mat, or one .csv, .npy, .npz, .edf, .bdf, GE MUSE XML, "
-              "Philips XML, DICOM ECG waveform or HL7 aECG file")
+              "Philips XML, DICOM ECG waveform or HL7 aECG file, or a paper ECG page (.pdf "
+              "export, .png/.jpg scan or photo; digitised)")
 MAX_FILES = 8
 _MULTIPART_SLACK = 64 * 1024  # boundaries and part headers on top of the file bytes
 
@@ -28,7 +29,9 @@ UPLOAD_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data
         "type": "array", "items": {"type": "string", "format": "binary"},
         "description": "the files of ONE record: a .hea with its .dat or .mat, or a single "
                        ".csv, .npy, .npz, .edf, .bdf, GE MUSE XML, Philips XML, DICOM ECG "
-                       "waveform or HL7 aECG file (recognised from its content)"}}}}}}}
+                       "waveform or HL7 aECG file (recognised from its content), or a paper "
+                       "ECG page: a vector .pdf export or a .png/.jpg scan or photo, "
+                       "digitised into a signal first"}}}}}}}
 
 
 class _TooLarge(Exception):

@@ -15,6 +15,8 @@ SUITES = {
     "statements": "per-class precision/recall/F1 vs dataset labels (CinC, PTB-XL, LUDB)",
     "qa": "answers of `ask` vs questions with known answers (labels, ECG-QA)",
     "grounding": "citation validity, number agreement, verifier outcomes, injection cases",
+    "digitization": "records printed as PDF/PNG pages (two renderers, degraded scans), "
+                    "digitised back: per-lead correlation/SNR and engine agreement",
 }
 
 
@@ -59,7 +61,17 @@ def add_eval_parser(subparsers) -> argparse.ArgumentParser:
     g.add_argument("--format", choices=("cinc", "ptbxl", "ludb", "files"), default=None)
     g.add_argument("--injection", type=int, default=2, metavar="N",
                    help="records also run with injected instructions (default 2)")
-    for name, p in (("measurements", m), ("statements", s), ("qa", q), ("grounding", g)):
+    dg = sub.add_parser("digitization", help=SUITES["digitization"])
+    _common(dg, jobs=True)
+    dg.add_argument("--format", choices=("cinc", "ptbxl", "ludb", "files"), default=None)
+    dg.add_argument("--pages", nargs="+", default=None, metavar="PAGE",
+                    help="page kinds (default: all of ours-3x4.pdf/.png, ecg_plot-6x2.pdf/.png, "
+                         "ecg_plot-3x4.pdf/.png, ecg_plot-12x1.pdf)")
+    dg.add_argument("--degrade", nargs="*", default=None, metavar="HOW",
+                    help="degradations of ours-3x4.png (default: all of rotate2 blur jpeg "
+                         "noise lighting photo; none: --degrade with no value)")
+    for name, p in (("measurements", m), ("statements", s), ("qa", q), ("grounding", g),
+                    ("digitization", dg)):
         p.set_defaults(func=lambda a, _n=name: run_suite(_n, a))
     return ev
 

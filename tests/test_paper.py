@@ -172,3 +172,23 @@ def test_a_digitised_3x4_page_gives_the_recordings_rhythm_and_rate(pages, origin
         rhythm = {"s:sr", "s:sb", "s:st", "s:af"}
         assert {s["id"] for s in got["statements"]} & rhythm == \
             {s["id"] for s in ref["statements"]} & rhythm, page
+
+
+def test_api_takes_a_page_and_says_it_was_digitised(pages, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from assistant.api import create_app
+    from assistant.config import get_settings
+
+    settings = get_settings(home=str(tmp_path / "home"), llm_base_url="", api_key="")
+    client = TestClient(create_app(settings, llm_factory=lambda s: (None, "no LLM (test)")))
+    # a scan uploaded without its extension is recognised from its first bytes
+    r = client.post("/v1/reports", files=[("files", ("scan", pages["ours-3x4.png"].read_bytes()))])
+    assert r.status_code == 200, r.text
+    rep = r.json()
+    assert rep["record"]["digitized"]["source"] == "raster image"
+    assert rep["measurements"]["hr_bpm"]["value"] is not None
+    assert any("digitised from a raster image" in n for n in rep["notes"])
+    dr = next(e["resource"] for e in client.get(f"/v1/reports/{rep['id']}/fhir").json()["entry"]
+              if e["resource"]["resourceType"] == "DiagnosticReport")
+    assert "digitised from a paper ECG (raster image, 3x4 + 1 rhythm)" in dr["conclusion"]

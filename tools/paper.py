@@ -240,10 +240,14 @@ def _grid_period(profile: np.ndarray, dpi: float | None) -> float | None:
     page); a stated resolution other than the 72/96-dpi defaults decides instead. The
     pitch is then refined on the farthest 5-mm multiple that fits, to keep the time scale
     exact across a 250-mm row."""
+    from scipy.ndimage import uniform_filter1d
+
     n = len(profile)
     if n < 64 or not np.any(profile - profile.mean()):
         return None
-    ac = _autocorr(profile.astype(float))
+    # the grid's lines, without the page's large-scale envelope (paper vs margins, shading)
+    prof = profile.astype(float) - uniform_filter1d(profile.astype(float), 151, mode="nearest")
+    ac = _autocorr(prof)
     hi = min(150, n // 3)
     if hi <= 8:
         return None
@@ -528,6 +532,19 @@ class _Panel:
     t0: float = 0.0
 
 
+_MAGIC = {b"%PDF": "pdf", b"\x89PNG": "image", b"\xff\xd8\xff": "image"}
+
+
+def is_paper(path: Path) -> str | None:
+    """'pdf' or 'image' when the file's first bytes say it is a PDF, PNG or JPEG."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return None
+    return next((kind for magic, kind in _MAGIC.items() if head.startswith(magic)), None)
+
+
 def digitize(path, *, speed_mm_s: float | None = None, gain_mm_mv: float | None = None,
              dpi: float | None = None) -> Record:
     """Read a paper ECG (``.pdf`` vector page, ``.png``/``.jpg`` image) into a Record.
@@ -541,7 +558,7 @@ def digitize(path, *, speed_mm_s: float | None = None, gain_mm_mv: float | None 
     dpi : scale for an image without a grid (else the file's own dpi, if any).
     """
     p = Path(path)
-    if p.suffix.lower() == ".pdf":
+    if is_paper(p) == "pdf":
         page = read_pdf_page(p)
     else:
         page = read_image_page(p, dpi)

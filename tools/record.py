@@ -208,7 +208,10 @@ def load_record(path: str | PathLike, *, fs: float | None = None,
     # their usual extensions and any extension this module does not know are sniffed
     loader = _LOADERS.get(p.suffix.lower())
     if loader is None or p.suffix.lower() in VENDOR_SUFFIXES:
-        loader = _vendor().load_vendor
+        from tools.paper import is_paper
+
+        # a page saved without its extension (an upload named 'scan') is read as a page
+        loader = _load_paper if is_paper(p) else _vendor().load_vendor
     try:
         record = loader(p, fs, units)
         record.format = record.format or _FORMAT_NAMES.get(p.suffix.lower(), "")
