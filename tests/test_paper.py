@@ -192,3 +192,18 @@ def test_api_takes_a_page_and_says_it_was_digitised(pages, tmp_path):
     dr = next(e["resource"] for e in client.get(f"/v1/reports/{rep['id']}/fhir").json()["entry"]
               if e["resource"]["resourceType"] == "DiagnosticReport")
     assert "digitised from a paper ECG (raster image, 3x4 + 1 rhythm)" in dr["conclusion"]
+
+
+def test_hostile_pages_are_refused_naming_the_file(tmp_path, pages):
+    from PIL import Image
+
+    Image.new("1", (10_000, 5_000)).save(tmp_path / "huge.png")  # 50 Mpx, a few kB
+    with pytest.raises(RecordError, match="huge.png.*Mpx"):
+        load_record(tmp_path / "huge.png")
+    data = pages["ours-3x4.png"].read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 3])
+    with pytest.raises(RecordError, match="cut.png"):
+        load_record(tmp_path / "cut.png")
+    (tmp_path / "fake.jpg").write_bytes(b"\xff\xd8\xff" + b"\x00" * 100)
+    with pytest.raises(RecordError, match="fake.jpg"):
+        load_record(tmp_path / "fake.jpg")

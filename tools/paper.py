@@ -40,8 +40,12 @@ OUT_FS = 500.0  # Hz of the digitised signal (the page's resolution is far coars
 _PT_MM = 25.4 / 72.0
 _STANDARD_3X4 = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6"))
 _MAX_PIXELS = 40_000_000  # a 600-dpi A4 scan is ~35 Mpx
+_MAX_PDF_BYTES = 5 * 1024 * 1024  # a cart's vector page is 0.1-1 MB; pdfminer parses ~70 KB/s of junk
+_MAX_PDF_CURVES = 200_000  # drawn paths on one page (a 3x4 page has about 1,000)
 _MIN_TRACE_MM = 15.0  # shortest drawn run that is a lead's trace (0.6 s at 25 mm/s)
 _MIN_CONFIDENCE = 0.8  # share of a panel's width where a trace was found
+_MAX_TRACES = 200
+_MAX_PAGE_S = 120.0  # one page: 10 s on a 3x4 sheet, up to a few minutes of rhythm strip
 
 
 @dataclass
@@ -119,6 +123,10 @@ def _grid_pitch(lines: list[tuple[float, float, float]]) -> float | None:
 
 def read_pdf_page(path: Path) -> Page:
     """Traces, labels, pulses and grid pitch of the first page of ``path`` that has traces."""
+    import logging
+
+    # pdfminer logs every oddity of a damaged file at WARNING: the RecordError says enough
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
     try:
         from pdfminer.high_level import extract_pages
         from pdfminer.layout import LTCurve, LTFigure, LTTextContainer
@@ -133,12 +141,20 @@ def read_pdf_page(path: Path) -> Page:
             else:
                 yield e
 
+    size = path.stat().st_size
+    if size > _MAX_PDF_BYTES:
+        raise RecordError(f"{str(path)!r}: PDF of {size / 2**20:.1f} MB; an ECG page export is "
+                          f"well under {_MAX_PDF_BYTES // 2**20} MB (a scanned page: send the "
+                          "image)")
     try:
         pages = extract_pages(str(path), maxpages=20)
         for page in pages:
             height = page.bbox[3]
             curves, vert, horiz, labels, texts = [], [], [], [], []
-            for e in walk(page):
+            for k, e in enumerate(walk(page)):
+                if k > _MAX_PDF_CURVES:
+                    raise RecordError(f"{str(path)!r}: more than {_MAX_PDF_CURVES} drawn "
+                                      "objects on one page: not an ECG page")
                 if isinstance(e, LTTextContainer):
                     t = " ".join(e.get_text().split())
                     texts.append(t)
@@ -162,6 +178,9 @@ def read_pdf_page(path: Path) -> Page:
             for xy in curves:
                 if len(xy) >= 8 and np.ptp(xy[:, 0]) >= 0.5 * _MIN_TRACE_MM:
                     traces.extend(_split_polyline(xy))
+                    if len(traces) > _MAX_TRACES:
+                        raise RecordError(f"{str(path)!r}: more than {_MAX_TRACES} separate "
+                                          "traces: not an ECG page")
                 elif 3 <= len(xy) <= 8:
                     p = _pulse_shape(xy)
                     if p:
@@ -568,7 +587,11 @@ def digitize(path, *, speed_mm_s: float | None = None, gain_mm_mv: float | None 
 def _page_to_record(page: Page, path: Path, speed: float | None, gain: float | None) -> Record:
     notes = list(page.notes)
     scale = 1.0  # page mm -> paper mm
+    where = repr(str(path))
     if page.kind == "vector PDF":
+        if page.pitch and not 0.2 <= page.pitch <= 5.0:
+            raise RecordError(f"{where}: grid lines {page.pitch:.3g} mm apart: not an ECG "
+                              "grid printed at 20-500 % of its size")
         if page.pitch:
             scale = 1.0 / page.pitch
         else:
@@ -583,8 +606,10 @@ def _page_to_record(page: Page, path: Path, speed: float | None, gain: float | N
         if speed is None:
             speed = 25.0
             notes.append("paper speed not stated on the page: 25 mm/s assumed")
+    if speed is not None and not 5.0 <= speed <= 100.0:
+        raise RecordError(f"{where}: paper speed {speed:g} mm/s is outside 5-100 mm/s")
     if gain is None:
-        heights = [h for _, _, h in pulses]
+        heights = [h for _, _, h in pulses if 2.0 <= h <= 40.0]
         if heights:
             gain = float(np.median(heights))  # the pulse is 1 mV
         else:
@@ -597,6 +622,9 @@ def _page_to_record(page: Page, path: Path, speed: float | None, gain: float | N
               t.x1 - t.x0 >= _MIN_TRACE_MM * 0.5]
     if not traces:
         raise RecordError(f"{str(path)!r}: no ECG trace found on the page")
+    if len(traces) > _MAX_TRACES:
+        raise RecordError(f"{where}: {len(traces)} separate traces: not an ECG page (a 12-lead "
+                          f"page has 12-16 panels; at most {_MAX_TRACES} are read)")
     panels = _panels(traces, labels, speed)
     layout, by_lead = _assign(panels, labels, speed, notes)
     if not by_lead:
@@ -606,6 +634,9 @@ def _page_to_record(page: Page, path: Path, speed: float | None, gain: float | N
     if simultaneous:
         notes.append("columns printed simultaneously (the same beats in every column)")
     duration = max(p.t0 + (p.trace.x1 - p.trace.x0) / speed for p in by_lead.values())
+    if not 1.0 <= duration <= _MAX_PAGE_S:
+        raise RecordError(f"{where}: the traces span {duration:.3g} s at {speed:g} mm/s; an ECG "
+                          f"page holds 1-{_MAX_PAGE_S:.0f} s (is the grid or the scale wrong?)")
     n = int(round(duration * OUT_FS)) + 1
     sig = np.full((n, len(by_lead)), np.nan)
     names = [lead for lead in STANDARD_LEADS if lead in by_lead]
@@ -623,6 +654,10 @@ def _page_to_record(page: Page, path: Path, speed: float | None, gain: float | N
         if tr.confidence < _MIN_CONFIDENCE:
             sig[:, j] = np.nan
             missing.append(lead)
+    peak = np.nanmax(np.abs(sig)) if np.isfinite(sig).any() else 0.0
+    if peak > 1000.0:  # as every loader: no ECG comes near 1 V
+        raise RecordError(f"{where}: a trace reaches {peak:.3g} mV at {gain:g} mm/mV: the page's "
+                          "scale is not an ECG's")
     keep = [j for j, lead in enumerate(names) if lead not in missing]
     if missing:
         notes.append("could not be traced (left out): " + ", ".join(missing))
@@ -653,13 +688,18 @@ def _is_pulse(t: Trace, pulses) -> bool:
 def _panels(traces: list[Trace], labels, speed: float) -> list[_Panel]:
     """Traces grouped into rows by their level; a raster row drawn as one line is split at
     the lead labels' x positions when labels are known (vector pages have a path per panel)."""
-    traces = sorted(traces, key=lambda t: t.level)
+    levels = [t.level for t in traces]
+    order = np.argsort(levels)
     rows: list[list[Trace]] = []
-    for t in traces:
-        if rows and abs(np.median([r.level for r in rows[-1]]) - t.level) < 8.0:
+    sums: list[float] = []
+    for i in order:
+        t, lv = traces[i], levels[i]
+        if rows and abs(sums[-1] / len(rows[-1]) - lv) < 8.0:
             rows[-1].append(t)
+            sums[-1] += lv
         else:
             rows.append([t])
+            sums.append(lv)
     out = []
     for i, row in enumerate(rows):
         for t in sorted(row, key=lambda t: t.x0):
