@@ -35,6 +35,7 @@ from pydantic import BaseModel, Field
 
 from assistant.config import Settings, get_settings
 from assistant.service import LLMFactory, ReportService, ServiceError
+from assistant.store import StoreError
 from assistant.uploads import UPLOAD_DOC, read_uploads
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,14 @@ def create_app(settings: Settings | None = None, *,
     async def _service_error(request: Request, exc: ServiceError):
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
+    @app.exception_handler(StoreError)
+    async def _store_error(request: Request, exc: StoreError):
+        # disk full, a corrupt or locked store file: the request's work is not kept (each
+        # write is one transaction) and what was stored before is untouched
+        return JSONResponse({"detail": f"{exc}: the report store cannot be used now; nothing "
+                                       "from this request was stored - try again later"},
+                            status_code=503, headers={"Retry-After": "30"})
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         # FastAPI echoes the whole offending input; a 1 MB question came back whole (issue 17)
@@ -91,8 +100,15 @@ def create_app(settings: Settings | None = None, *,
 
     @app.get("/healthz")
     def healthz() -> dict:
-        """Readiness, and whether an LLM endpoint is configured and answering."""
-        return {"status": "ok", "llm": _llm_health(settings)}
+        """Readiness: the report store, and whether an LLM endpoint is configured and
+        answering. ``status`` is 'degraded' when the store cannot be used."""
+        try:
+            service.store.ping()
+            store = "ok"
+        except StoreError as exc:
+            store = str(exc)
+        return {"status": "ok" if store == "ok" else "degraded", "store": store,
+                "llm": _llm_health(settings)}
 
     @v1.post("/reports", openapi_extra=UPLOAD_DOC, status_code=200,
              responses={202: {"description": "LLM report job started; poll its id"}})

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from assistant.config import Settings
-from assistant.store import ReportStore, new_id
+from assistant.store import ReportStore, StoreError, new_id
 from assistant.uploads import primary, write_files
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,12 @@ class ReportService:
         self._cache: OrderedDict[str, dict] = OrderedDict()
         self._cache_lock = threading.Lock()
         if resume:
-            for rid in self.store.running():  # the server stopped during these jobs
+            try:
+                running = self.store.running()
+            except StoreError as exc:  # the server starts; each request then says why (503)
+                log.error("%s: interrupted jobs not resumed", exc)
+                running = []
+            for rid in running:  # the server stopped during these jobs
                 log.info("report %s: resuming an interrupted LLM job", rid)
                 self.store.set_progress(rid, "queued again after a server restart")
                 self._futures[rid] = self._jobs.submit(self._run_job, rid)

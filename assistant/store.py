@@ -39,6 +39,26 @@ _SCHEMA = ("""CREATE TABLE IF NOT EXISTS reports (
 _ADDED_COLUMNS = (("progress", "TEXT"), ("meta_json", "TEXT"))
 
 
+class StoreError(RuntimeError):
+    """The report store cannot be read or written (disk full, file corrupt or locked); the
+    message names the store file and the cause. Nothing half-written is kept: each write is
+    one SQLite transaction."""
+
+
+def _guarded(method):
+    """Turn SQLite and OS errors of a store method into :class:`StoreError`."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"report store {self.path.name!r}: {type(exc).__name__}: "
+                             f"{str(exc)[:200]}") from exc
+    return wrapper
+
+
 def new_id() -> str:
     """A fresh report id (uuid4, 32 hex digits)."""
     return uuid.uuid4().hex
@@ -71,6 +91,7 @@ class ReportStore:
             self._ready = True
         return conn
 
+    @_guarded
     def save(self, report: dict | None, *, id: str | None = None, status: Status = "done",
              error: str | None = None, files: dict[str, bytes] | None = None,
              meta: dict | None = None) -> str:
@@ -92,11 +113,13 @@ class ReportStore:
                              "VALUES (?, ?, ?)", (rid, name, data))
         return rid
 
+    @_guarded
     def set_progress(self, id: str, message: str) -> None:
         """The latest progress message of a running job."""
         with closing(self._connect()) as conn, conn:
             conn.execute("UPDATE reports SET progress = ? WHERE id = ?", (message[:500], id))
 
+    @_guarded
     def get(self, id: str) -> dict | None:
         """``{id, created, status, report, error, progress, meta}`` or None when unknown."""
         with closing(self._connect()) as conn:
@@ -108,18 +131,21 @@ class ReportStore:
                 "report": None if row[3] is None else json.loads(row[3]), "error": row[4],
                 "progress": row[5], "meta": json.loads(row[6]) if row[6] else {}}
 
+    @_guarded
     def files(self, id: str) -> dict[str, bytes]:
         """The uploaded files of report ``id`` (name -> bytes); empty when none were kept."""
         with closing(self._connect()) as conn:
             return {n: bytes(d) for n, d in conn.execute(
                 "SELECT name, data FROM files WHERE report_id = ? ORDER BY name", (id,))}
 
+    @_guarded
     def add_question(self, id: str, question: str, answer: dict) -> None:
         with closing(self._connect()) as conn, conn:
             conn.execute("INSERT INTO questions (report_id, asked, question, answer_json) "
                          "VALUES (?, ?, ?, ?)", (id, _now(), question,
                                                  json.dumps(answer, default=_json_default)))
 
+    @_guarded
     def questions(self, id: str) -> list[dict]:
         """Questions asked about report ``id``, oldest first: ``{asked, question, answer}``."""
         with closing(self._connect()) as conn:
@@ -127,12 +153,20 @@ class ReportStore:
                     conn.execute("SELECT asked, question, answer_json FROM questions "
                                  "WHERE report_id = ? ORDER BY rowid", (id,))]
 
+    @_guarded
+    def ping(self) -> None:
+        """Raise StoreError when the store cannot be read (for the health check)."""
+        with closing(self._connect()) as conn:
+            conn.execute("SELECT 1 FROM reports LIMIT 1").fetchall()
+
+    @_guarded
     def ids(self) -> list[str]:
         """All report ids, oldest first."""
         with closing(self._connect()) as conn:
             return [r[0] for r in conn.execute(
                 "SELECT id FROM reports ORDER BY created, rowid")]
 
+    @_guarded
     def running(self) -> list[str]:
         """Ids of reports whose job has not finished (e.g. the server stopped during it)."""
         with closing(self._connect()) as conn:

@@ -117,9 +117,16 @@ def query(text: str, k: int = 3, mode: Mode = "hybrid", persist_dir: str | Path 
 
 def ensure_index(persist_dir: str | Path | None = None, *,
                  passages_path: str | Path | None = None) -> bool:
-    """Build the collection when it is missing or stale; True when it was (re)built."""
-    client = _client(_resolve(persist_dir))
-    col = _get_collection(client)
+    """Build the collection when it is missing or stale; True when it was (re)built. A store
+    Chroma cannot open (a corrupt or foreign file) is moved aside, kept for inspection, and
+    the index is rebuilt from the passages (it holds nothing else)."""
+    try:
+        client = _client(_resolve(persist_dir))
+        col = _get_collection(client)
+    except Exception as exc:  # chromadb raises its own InternalError, sqlite errors, ...
+        _quarantine(_resolve(persist_dir), exc)
+        ingest(persist_dir, passages_path=passages_path)
+        return True
     n = len(load_passages(passages_path))
     if (col is not None and (col.metadata or {}).get("content_hash") == content_hash(passages_path)
             and col.count() == n):
@@ -149,6 +156,23 @@ def _metadata(digest: str, n: int) -> dict:
 
 
 @lru_cache(maxsize=8)
+def _quarantine(path: str, exc: Exception) -> Path:
+    """Move an unreadable index folder aside (``<dir>.corrupt-<UTC time>``) and say so."""
+    import logging
+    import time
+
+    import chromadb
+
+    chromadb.api.client.SharedSystemClient.clear_system_cache()  # forget the open handles
+    src = Path(path)
+    dst = src.with_name(f"{src.name}.corrupt-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
+    src.rename(dst)
+    logging.getLogger(__name__).warning(
+        "knowledge index %s could not be opened (%s: %s); moved to %s and rebuilt",
+        src.name, type(exc).__name__, str(exc)[:160], dst.name)
+    return dst
+
+
 def _client(path: str):
     import chromadb
 

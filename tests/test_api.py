@@ -62,7 +62,8 @@ def _poll(client, rid: str, timeout_s: float = 120) -> dict:
 def test_healthz_does_not_start_the_model(client):
     r = client.get("/healthz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "llm": {"configured": False, "reachable": None}}
+    assert r.json() == {"status": "ok", "store": "ok",
+                        "llm": {"configured": False, "reachable": None}}
 
 
 def test_report_of_the_bundled_record(posted):
