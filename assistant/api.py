@@ -72,7 +72,9 @@ def create_app(settings: Settings | None = None, *,
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+        headers = ({"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s is not None
+                   else None)
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=headers)
 
     @app.exception_handler(StoreError)
     async def _store_error(request: Request, exc: StoreError):

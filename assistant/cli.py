@@ -257,7 +257,17 @@ def cmd_serve(args) -> int:
 
     from assistant.api import create_app, install_access_log_filter, mount_ui
 
-    app = create_app()
+    import os
+
+    from assistant.config import get_settings
+
+    settings = get_settings()
+    workers = args.workers
+    if workers is None:  # worker processes use every core (threads share one GIL)
+        workers = settings.analysis_workers if (
+            settings.analysis_workers or os.environ.get("ECG_ASSISTANT_ANALYSIS_WORKERS")) \
+            else max(1, os.cpu_count() or 1)
+    app = create_app(settings.model_copy(update={"analysis_workers": max(0, workers)}))
     install_access_log_filter()
     if not args.no_ui:
         mount_ui(app)
@@ -421,6 +431,8 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8000)
     api.add_argument("--no-ui", action="store_true", help="the API only, no Gradio app at /")
+    api.add_argument("--workers", type=int, default=None, metavar="N",
+                     help="analysis worker processes (default: one per CPU; 0: threads)")
     api.set_defaults(func=cmd_serve)
     m = sub.add_parser("measure", help="measure records and state findings with evidence")
     m.add_argument("paths", nargs="+", metavar="PATH",

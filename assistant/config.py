@@ -14,6 +14,8 @@ Environment variables (all optional):
 ``ECG_ASSISTANT_LLM_TIMEOUT``   seconds per LLM request (default 120)
 ``ECG_ASSISTANT_API_KEY``       API key required by the HTTP API (unset = open)
 ``ECG_ASSISTANT_EMBEDDED_BACKEND`` ``xllamacpp`` (default) or ``llama-cpp-python``
+``ECG_ASSISTANT_ANALYSIS_WORKERS`` analysis worker processes (0 = threads; ``serve``: CPUs)
+``ECG_ASSISTANT_ANALYSIS_QUEUE``   waiting analyses before the API answers 503 (default 64)
 =============================== ============================================================
 """
 from __future__ import annotations
@@ -34,6 +36,8 @@ _ENV = {
     "api_key": "ECG_ASSISTANT_API_KEY",
     "llm_json_mode": "ECG_ASSISTANT_LLM_JSON_MODE",
     "embedded_backend": "ECG_ASSISTANT_EMBEDDED_BACKEND",
+    "analysis_workers": "ECG_ASSISTANT_ANALYSIS_WORKERS",
+    "analysis_queue": "ECG_ASSISTANT_ANALYSIS_QUEUE",
 }
 
 
@@ -61,6 +65,11 @@ class Settings(BaseModel):
     embedded_slots: int = 2                # requests the embedded model serves at once
     api_key: str = ""
     max_upload_mb: float = 50.0
+    # 0: analyses run in threads of the server process; N > 0: in N worker processes that
+    # load the models once (`ecg-assistant serve` uses one per CPU unless this is set)
+    analysis_workers: int = 0
+    # requests waiting for an analysis slot beyond which the API answers 503 + Retry-After
+    analysis_queue: int = 64
 
     @property
     def embedded(self) -> bool:

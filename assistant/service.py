@@ -34,9 +34,10 @@ ImageFormat = Literal["png", "svg", "pdf"]
 class ServiceError(Exception):
     """A client error: ``status`` is the HTTP status, the message says what was wrong."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, retry_after_s: int | None = None):
         super().__init__(message)
         self.status = status
+        self.retry_after_s = retry_after_s
 
 
 def default_llm(settings: Settings) -> tuple[Any, str | None]:
@@ -57,7 +58,12 @@ class ReportService:
         self.settings = settings
         self.store = ReportStore(Path(settings.home) / "reports.sqlite3")
         self.make_llm = llm_factory or default_llm
-        self._cpu = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+        self._n_workers = max(0, int(settings.analysis_workers))
+        self._cpu = threading.BoundedSemaphore(max(1, self._n_workers or os.cpu_count() or 1))
+        self._pool = None  # analysis worker processes, started on first use
+        self._pool_lock = threading.Lock()
+        self._waiting = 0  # requests waiting for an analysis slot (bounded: 503 beyond)
+        self._waiting_lock = threading.Lock()
         # as many LLM report jobs at once as the model serves (the embedded server's slots;
         # a configured endpoint such as vLLM batches on its own)
         self._jobs = ThreadPoolExecutor(max_workers=max(1, settings.embedded_slots),
@@ -127,12 +133,12 @@ class ReportService:
             self._futures[rid] = self._jobs.submit(self._run_job, rid)
             log.info("report %s: %d file(s), LLM job queued", rid, len(files))
             return {"id": rid, "status": "running", "progress": "queued"}
-        with self._cpu:
+        with self._queued():
             if cancelled is not None and cancelled():
                 log.info("analysis skipped: the client closed the request while it queued")
                 raise ServiceError(499, "client closed the request; nothing was analysed")
             with self._staged(files) as path:
-                report = _deterministic_report(path, fs)
+                report = self._analyse(path, fs)
         if prior_id is not None:
             from assistant.evidence_view import compare_with_prior
 
@@ -144,6 +150,61 @@ class ReportService:
         self._remember(rid, report)
         log.info("report %s: %d file(s), %.1f s", rid, len(files), time.perf_counter() - t0)
         return {"id": rid, "status": "done", **report}
+
+    @contextmanager
+    def _queued(self) -> Iterator[None]:
+        """Hold an analysis slot; with ``analysis_queue`` requests already waiting, a 503
+        whose Retry-After is the expected wait (one analysis ~0.5 s per slot)."""
+        with self._waiting_lock:
+            if self._waiting >= self.settings.analysis_queue:
+                slots = max(1, self._n_workers or os.cpu_count() or 1)
+                retry = max(1, int(round(self._waiting * 0.5 / slots)))
+                raise ServiceError(503, f"busy: {self._waiting} analyses are waiting; try "
+                                        f"again in {retry} s", retry_after_s=retry)
+            self._waiting += 1
+        acquired = False
+        try:
+            self._cpu.acquire()
+            acquired = True
+            with self._waiting_lock:
+                self._waiting -= 1
+            yield
+        finally:
+            if acquired:
+                self._cpu.release()
+            else:
+                with self._waiting_lock:
+                    self._waiting -= 1
+
+    def _analyse(self, path: Path, fs: float | None) -> dict:
+        """The deterministic report, in a worker process when ``analysis_workers`` > 0 (the
+        staged file is read there; the models are loaded once per worker)."""
+        if not self._n_workers:
+            return _deterministic_report(path, fs)
+        from concurrent.futures.process import BrokenProcessPool
+
+        pool = self._worker_pool()
+        try:
+            return pool.submit(_deterministic_report, path, fs).result()
+        except BrokenProcessPool:
+            with self._pool_lock:  # a worker died (killed, out of memory): start afresh
+                if self._pool is pool:
+                    self._pool = None
+            log.error("an analysis worker process died; the pool is restarted")
+            raise ServiceError(503, "the analysis worker stopped unexpectedly; nothing was "
+                                    "stored - try again", retry_after_s=2) from None
+
+    def _worker_pool(self):
+        with self._pool_lock:
+            if self._pool is None:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                # spawn, not fork: the server process runs threads (fork would copy locks)
+                self._pool = ProcessPoolExecutor(
+                    self._n_workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_worker_start, initargs=(os.getpid(),))
+            return self._pool
 
     def wait(self, rid: str, timeout_s: float | None = None) -> dict:
         """Block until the job of ``rid`` ends; returns :meth:`get`."""
@@ -297,6 +358,10 @@ class ReportService:
 
     def close(self) -> None:
         self._jobs.shutdown(wait=False, cancel_futures=True)
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
         from assistant.llm_server import running_server
 
         server = running_server()  # the embedded model this process started, if any
@@ -313,6 +378,23 @@ def _evidence(analysis: dict) -> dict:
     from tools.evidence import evidence_index
 
     return evidence_index(analysis)
+
+
+def _worker_start(parent_pid: int) -> None:
+    """Analysis worker: load the models once, and end when the server process is gone
+    (whatever way it ended), so no worker outlives it."""
+    import threading as _t
+
+    def watch():
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent_pid:
+                os._exit(0)
+
+    _t.Thread(target=watch, daemon=True, name="parent-watch").start()
+    from tools.delineate import _codec_session
+
+    _codec_session()  # the ONNX delineator, once per worker
 
 
 def _deterministic_report(path: Path, fs: float | None) -> dict:

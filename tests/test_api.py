@@ -408,3 +408,24 @@ def test_a_request_whose_client_has_gone_is_not_analysed(settings):
     assert info.value.status == 499 and asked == [1] and service.ids() == []
     out = service.create(files, cancelled=lambda: False)
     assert out["status"] == "done" and service.ids() == [out["id"]]
+
+
+def test_analyses_in_worker_processes_give_the_same_report(tmp_path, posted):
+    settings = _settings(tmp_path / "home2", analysis_workers=1)
+    app = create_app(settings, llm_factory=_no_llm)
+    with TestClient(app) as c:  # the lifespan stops the worker on exit
+        r = c.post("/v1/reports", files=_files("E07500.hea", "E07500.mat"))
+        assert r.status_code == 200, r.text
+        assert r.json()["measurements"] == posted["measurements"]
+        assert r.json()["statements"] == posted["statements"]
+        bad = c.post("/v1/reports", files=[("files", ("x.csv", b"a,b\n1,2\n"))])
+        assert bad.status_code == 422 and "x.csv" in bad.json()["detail"]
+        assert "/tmp" not in bad.json()["detail"]  # no server path from the worker
+
+
+def test_a_full_analysis_queue_is_a_503_with_retry_after(tmp_path):
+    settings = _settings(tmp_path / "home", analysis_queue=0)
+    c = TestClient(create_app(settings, llm_factory=_no_llm))
+    r = c.post("/v1/reports", files=_files("E07500.hea", "E07500.mat"))
+    assert r.status_code == 503 and int(r.headers["Retry-After"]) >= 1
+    assert "busy" in r.json()["detail"]

@@ -214,13 +214,15 @@ def align_partial(beats: list[GlobalBeat], dels: dict[str, LeadDelineation], fs:
 
     on, off = global_rel("qrs_on", False), global_rel("qrs_off", True)
     p_on, t_off = global_rel("p_on", False), global_rel("t_off", True)
+    end = max(b for _, b in windows.values())  # the record's last printed sample
     for b in dom:
         f = fid[b.index]
-        if on is not None and off is not None and off > on:
+        if on is not None and off is not None and off > on and f + on >= 0 \
+                and f + off <= end:
             b.qrs_on, b.qrs_off, b.r_time = f + on, f + off, f
-        if p_on is not None and b.p_on is not None and f + p_on < b.qrs_on:
+        if p_on is not None and b.p_on is not None and 0 <= f + p_on < b.qrs_on:
             b.p_on = f + p_on
-        if t_off is not None and b.t_off is not None and f + t_off > b.qrs_off:
+        if t_off is not None and b.t_off is not None and b.qrs_off < f + t_off <= end:
             b.t_off = f + t_off
 
 

@@ -68,7 +68,11 @@ def _work(item, pages: tuple[str, ...], degrade: tuple[str, ...]) -> dict:
                 continue
             secs = time.perf_counter() - t0
             cmp = compare(rec, original)
-            got = _engine(rec)
+            try:
+                got = _engine(rec)
+            except Exception as exc:  # noqa: BLE001 - an engine failure is a finding
+                out["pages"][name] = {"error": f"engine: {type(exc).__name__}: {exc}"[:300]}
+                continue
             out["pages"][name] = {
                 "seconds": round(secs, 2), "layout": rec.digitized.get("layout"),
                 "compare": cmp, "engine": got,
