@@ -85,9 +85,11 @@ def prepare(record: Record) -> tuple[Record, list[str]]:
             span = np.flatnonzero(~gap)
             if record.digitized and span.size >= 2 * record.fs:
                 # a lead of a paper page exists only where it was printed: gaps inside
-                # its window are filled, outside it stays NaN (see printed_windows)
+                # its window are filled, outside it stays NaN (see printed_windows); a lead
+                # printed over all but the last or first few samples is a full lead
                 inner = gap.copy()
-                inner[:span[0]] = inner[span[-1] + 1:] = False
+                if span[-1] - span[0] + 1 < 0.99 * len(gap):
+                    inner[:span[0]] = inner[span[-1] + 1:] = False
                 if inner.any():
                     x[inner, j] = np.interp(idx[inner], idx[~gap], x[~gap, j])
                 continue

@@ -533,6 +533,18 @@ def _pulse_at_start(t: Trace) -> tuple[float, float, float] | None:
     w = np.ptp(t.x[sel][up]) if up.any() else 0.0
     if not 2.0 <= w <= 12.0:
         return None
+    # the pulse rises and falls as vertical edges (a tall R wave has sloped sides): the
+    # line goes from near the base to near the top within 0.6 mm of x, and back
+    x = t.x[sel]
+    low, high = y > base - 0.2 * h, y < top + 0.2 * h
+    first_high = int(np.argmax(high))
+    last_high = len(high) - 1 - int(np.argmax(high[::-1]))
+    before = np.flatnonzero(low[:first_high])
+    after = np.flatnonzero(low[last_high:])
+    if before.size == 0 or after.size == 0:
+        return None
+    if x[first_high] - x[before[-1]] > 0.6 or x[last_high + after[0]] - x[last_high] > 0.6:
+        return None
     return float(t.x0), base, h
 
 
@@ -625,7 +637,7 @@ def _page_to_record(page: Page, path: Path, speed: float | None, gain: float | N
     if len(traces) > _MAX_TRACES:
         raise RecordError(f"{where}: {len(traces)} separate traces: not an ECG page (a 12-lead "
                           f"page has 12-16 panels; at most {_MAX_TRACES} are read)")
-    panels = _panels(traces, labels, speed)
+    panels = _panels(traces, labels, speed, cut_pulses=page.kind == "raster image")
     layout, by_lead = _assign(panels, labels, speed, notes)
     if not by_lead:
         raise RecordError(f"{str(path)!r}: traces found but no lead could be named "
@@ -647,7 +659,8 @@ def _page_to_record(page: Page, path: Path, speed: float | None, gain: float | N
         tr = pnl.trace
         t = pnl.t0 + (tr.x - tr.x0) / speed
         v = -(tr.y - np.median(tr.y)) / gain
-        sel = (t_grid >= t[0]) & (t_grid <= t[-1])
+        half = 0.5 / OUT_FS  # a panel drawn to 9.998 s still covers the sample at 9.998 s
+        sel = (t_grid >= t[0] - half) & (t_grid <= t[-1] + half)
         sig[sel, j] = np.interp(t_grid[sel], t, v)
         windows[lead] = [round(float(t[0]), 3), round(float(t[-1]), 3)]
         confidence[lead] = round(tr.confidence, 3)
@@ -685,7 +698,7 @@ def _is_pulse(t: Trace, pulses) -> bool:
     return (t.x1 - t.x0) < 14.0 and any(abs(t.x0 - x) < 3 for x, _, _ in pulses)
 
 
-def _panels(traces: list[Trace], labels, speed: float) -> list[_Panel]:
+def _panels(traces: list[Trace], labels, speed: float, cut_pulses: bool) -> list[_Panel]:
     """Traces grouped into rows by their level; a raster row drawn as one line is split at
     the lead labels' x positions when labels are known (vector pages have a path per panel)."""
     levels = [t.level for t in traces]
@@ -703,8 +716,9 @@ def _panels(traces: list[Trace], labels, speed: float) -> list[_Panel]:
     out = []
     for i, row in enumerate(rows):
         for t in sorted(row, key=lambda t: t.x0):
-            # drop a leading calibration pulse joined to the trace (raster pages)
-            p = _pulse_at_start(t)
+            # drop a leading calibration pulse joined to the trace (raster pages; a vector
+            # page draws it as its own path)
+            p = _pulse_at_start(t) if cut_pulses else None
             if p:
                 head = np.flatnonzero(t.x <= t.x0 + 12.0)
                 top = int(head[np.argmin(t.y[head])])
@@ -747,7 +761,7 @@ def _assign(panels: list[_Panel], labels, speed: float, notes: list[str]):
         for p in panels:
             cands = [(abs(x - p.trace.x0) + 0.5 * abs(p.trace.level - y), s)
                      for s, x, y in lead_labels
-                     if -10 <= x - p.trace.x0 <= 20 and -3 <= p.trace.level - y <= 40]
+                     if -10 <= x - p.trace.x0 <= 20 and -3 <= p.trace.level - y <= 80]
             if cands:
                 p.lead = min(cands)[1]
     else:
