@@ -326,17 +326,17 @@ def read_image_page(path: Path, dpi_hint: float | None = None) -> Page:
     bg = ndimage.maximum_filter(ndimage.uniform_filter(lum, 15), size=61)
     bg = ndimage.uniform_filter(bg, 61)
     lum = np.clip(lum / np.maximum(bg, 0.2), 0, 1)
-    sat = rgb.max(axis=2) - rgb.min(axis=2)
-    # grid: coloured (pink/red/green/blue paper) or light-grey lines; trace: dark
+    # trace: dark; grid: lighter lines on the paper (any colour), as a continuous strength
+    # (how much darker than the paper) so that sensor noise averages out in the profiles
     dark_thr = _otsu(lum[lum < 0.9]) if np.any(lum < 0.9) else 0.5
     dark_thr = float(np.clip(dark_thr, 0.25, 0.6))
-    grid = ((sat > 0.035) | (lum < 0.96)) & (lum > dark_thr + 0.05)
+    smooth = ndimage.gaussian_filter(lum, 0.7)
+    grid = np.where(smooth > dark_thr + 0.05, 1.0 - smooth, 0.0).astype(np.float32)
     angle = _skew_angle(grid)
     if abs(angle) > 0.05:
         notes.append(f"page rotated by {angle:+.1f} deg: deskewed")
         lum = ndimage.rotate(lum, -angle, reshape=False, order=1, mode="constant", cval=1.0)
-        grid = ndimage.rotate(grid.astype(np.float32), -angle, reshape=False, order=0,
-                              mode="constant", cval=0.0) > 0.5
+        grid = ndimage.rotate(grid, -angle, reshape=False, order=1, mode="constant", cval=0.0)
     pitch = None
     periods = [_grid_period(grid.mean(axis=ax), dpi) for ax in (0, 1)]
     periods = [p for p in periods if p]
