@@ -338,16 +338,22 @@ def read_image_page(path: Path, dpi_hint: float | None = None) -> Page:
         lum = ndimage.rotate(lum, -angle, reshape=False, order=1, mode="constant", cval=1.0)
         grid = ndimage.rotate(grid, -angle, reshape=False, order=1, mode="constant", cval=0.0)
     pitch = None
-    periods = [_grid_period(grid.mean(axis=ax), dpi) for ax in (0, 1)]
-    periods = [p for p in periods if p]
-    if periods:
-        pitch = float(np.median(periods))
+    # the horizontal pitch (time) from the columns' profile, the vertical (amplitude) from
+    # the rows': pages that print a grid per panel restart its vertical phase at every
+    # panel, which a rotated scan smears; either stands in for the other when missing
+    px_x, px_y = (_grid_period(grid.mean(axis=ax), dpi) for ax in (0, 1))
+    px_x, px_y = px_x or px_y, px_y or px_x
+    if px_x and abs(px_y / px_x - 1) > 0.05:
+        px_y = px_x  # no ECG paper has oblong squares: the vertical estimate is wrong
+    if px_x:
+        pitch = float(px_x)
     elif dpi:
         notes.append(f"no grid found: scale from the image's {dpi:g} dpi (page printed at scale)")
     else:
         raise RecordError(f"{str(path)!r}: no ECG grid found and the image states no "
                           "resolution: cannot tell millimetres (give the page with its grid)")
     px_mm = pitch if pitch else float(dpi) / 25.4
+    px_mm_y = float(px_y) if pitch else px_mm
     mask = lum < dark_thr
     # text and specks: components narrower and shorter than a few mm
     lab, n = ndimage.label(mask, structure=np.ones((3, 3)))
@@ -365,7 +371,7 @@ def read_image_page(path: Path, dpi_hint: float | None = None) -> Page:
             if p:
                 pulses.append(p)
     mask = keep[lab]
-    traces = _trace_rows(mask, px_mm)
+    traces = _trace_rows(mask, px_mm, px_mm_y)
     # calibration pulses: a rectangular run at the left end of a row (often joined to it)
     for t in traces:
         p = _pulse_at_start(t)
@@ -424,7 +430,7 @@ def _skew_angle(grid: np.ndarray) -> float:
     return float(fine[int(np.argmax([sharp(a) for a in fine]))])
 
 
-def _trace_rows(mask: np.ndarray, px_mm: float) -> list[Trace]:
+def _trace_rows(mask: np.ndarray, px_mm: float, px_mm_y: float | None = None) -> list[Trace]:
     """Follow the trace of each row band column by column."""
     from scipy import ndimage
     from scipy.signal import find_peaks
@@ -444,16 +450,18 @@ def _trace_rows(mask: np.ndarray, px_mm: float) -> list[Trace]:
         good = np.isfinite(ys)
         if good.sum() < _MIN_TRACE_MM * px_mm:
             continue
-        # runs of found columns separated by gaps > 2 mm are separate pieces (panels)
+        # runs of found columns separated by gaps > 4 mm are separate pieces (panels printed
+        # apart; a faint line can drop out for a few mm)
         idx = np.flatnonzero(good)
-        cuts = np.flatnonzero(np.diff(idx) > 2 * px_mm) + 1
+        cuts = np.flatnonzero(np.diff(idx) > 4 * px_mm) + 1
         for run in np.split(idx, cuts):
             if run.size < _MIN_TRACE_MM * px_mm * 0.5:
                 continue
             span = np.arange(run[0], run[-1] + 1)
             found = np.isfinite(ys[span])
             y = np.interp(span, span[found], ys[span][found]) + bounds[k]
-            out.append(Trace(span / px_mm, y / px_mm, confidence=float(found.mean())))
+            out.append(Trace(span / px_mm, y / (px_mm_y or px_mm),
+                             confidence=float(found.mean())))
     return out
 
 
