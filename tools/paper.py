@@ -450,10 +450,10 @@ def _trace_rows(mask: np.ndarray, px_mm: float, px_mm_y: float | None = None) ->
         good = np.isfinite(ys)
         if good.sum() < _MIN_TRACE_MM * px_mm:
             continue
-        # runs of found columns separated by gaps > 4 mm are separate pieces (panels printed
-        # apart; a faint line can drop out for a few mm)
+        # runs of found columns separated by gaps > 2 mm are separate pieces (panels printed
+        # apart, ecg_plot 6 mm)
         idx = np.flatnonzero(good)
-        cuts = np.flatnonzero(np.diff(idx) > 4 * px_mm) + 1
+        cuts = np.flatnonzero(np.diff(idx) > 2 * px_mm) + 1
         for run in np.split(idx, cuts):
             if run.size < _MIN_TRACE_MM * px_mm * 0.5:
                 continue
