@@ -392,9 +392,9 @@ def _worker_start(parent_pid: int) -> None:
                 os._exit(0)
 
     _t.Thread(target=watch, daemon=True, name="parent-watch").start()
-    from tools.delineate import _codec_session
+    from tools.delineate import warm_up
 
-    _codec_session()  # the ONNX delineator, once per worker
+    warm_up()  # the ONNX delineator, once per worker
 
 
 def _deterministic_report(path: Path, fs: float | None) -> dict:

@@ -63,6 +63,12 @@ class LeadDelineation:
 
 # ---------------------------------------------------------------- openecg (learned)
 
+def warm_up() -> None:
+    """Load the learned delineator now (a worker process does it once, before its first
+    record), not on the first record."""
+    _codec_session()
+
+
 @lru_cache(maxsize=1)
 def _codec_session():
     """The bundled openecg codec (int8 ONNX), loaded once on first use."""
