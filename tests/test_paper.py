@@ -207,3 +207,34 @@ def test_hostile_pages_are_refused_naming_the_file(tmp_path, pages):
     (tmp_path / "fake.jpg").write_bytes(b"\xff\xd8\xff" + b"\x00" * 100)
     with pytest.raises(RecordError, match="fake.jpg"):
         load_record(tmp_path / "fake.jpg")
+
+
+def test_a_pdf_drawing_each_sample_step_as_its_own_line_is_read(original, tmp_path):
+    """Some exporters draw a trace as thousands of two-point segments: they are chained."""
+    from matplotlib.backends.backend_pdf import FigureCanvasPdf
+    from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(297 / 25.4, 210 / 25.4))
+    FigureCanvasPdf(fig)
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.set_xlim(0, 297)
+    ax.set_ylim(210, 0)
+    ax.axis("off")
+    grid = [((x, 20), (x, 200)) for x in np.arange(10, 290, 1.0)] + \
+        [((10, y), (289, y)) for y in np.arange(20, 201, 1.0)]
+    ax.add_collection(LineCollection(grid, colors="#f4c0c0", linewidths=0.2))
+    n = int(10 * original.fs)
+    t = np.arange(n) / original.fs
+    for row, lead in enumerate(("I", "II", "V2")):
+        y = 50 + 55 * row - 10 * original.lead(lead)[:n]
+        x = 20 + 25 * t
+        pts = np.column_stack([x, y])
+        ax.add_collection(LineCollection(np.stack([pts[:-1], pts[1:]], axis=1), colors="k",
+                                         linewidths=0.5))
+        ax.text(20, 50 + 55 * row - 20, lead)
+    fig.savefig(tmp_path / "segments.pdf")
+    rec = load_record(tmp_path / "segments.pdf")
+    assert rec.sig_name == ["I", "II", "V2"]
+    for lead in rec.sig_name:
+        assert _corr(rec, original, lead) > 0.99, lead

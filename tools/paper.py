@@ -171,6 +171,7 @@ def read_pdf_page(path: Path) -> Page:
                             horiz.append((xy[0, 1], *sorted(xy[:, 0])))
                     if lum is not None and lum < 0.5:
                         curves.append(xy)
+            curves = _chain(curves)
             if not any(len(c) >= 8 for c in curves):
                 continue
             pitch = _grid_pitch(vert) or _grid_pitch(horiz)
@@ -195,6 +196,20 @@ def read_pdf_page(path: Path) -> Page:
                           f"({type(exc).__name__}: {str(exc)[:160]})") from exc
     raise RecordError(f"{str(path)!r}: no ECG trace found in the PDF (no drawn line of "
                       "8 or more points; a scanned PDF holds an image: export it as PNG)")
+
+
+def _chain(curves: list[np.ndarray], tol_mm: float = 0.02) -> list[np.ndarray]:
+    """Join paths drawn one after another end to start into one polyline: some exporters
+    draw a trace as thousands of two-point segments."""
+    out: list[list[np.ndarray]] = []
+    for xy in curves:
+        if out and np.abs(out[-1][-1][-1] - xy[0]).max() <= tol_mm:
+            out[-1].append(xy[1:])
+        else:
+            out.append([xy])
+        if len(out) > 50 * _MAX_TRACES:
+            break  # not an ECG page; refused by the trace count
+    return [np.vstack(parts) if len(parts) > 1 else parts[0] for parts in out]
 
 
 def _split_polyline(xy: np.ndarray) -> list[Trace]:
