@@ -78,6 +78,7 @@ def prepare(record: Record) -> tuple[Record, list[str]]:
     names = [normalize_lead_name(n) for n in record.sig_name]
     x = np.array(record.signal, dtype=float, copy=True)
     bad = ~np.isfinite(x)
+    filled = False  # a paper page's gaps filled (no note: the page's note says it all)
     if bad.any():
         idx = np.arange(x.shape[0])
         for j in np.flatnonzero(bad.any(axis=0)):
@@ -92,6 +93,7 @@ def prepare(record: Record) -> tuple[Record, list[str]]:
                     inner[:span[0]] = inner[span[-1] + 1:] = False
                 if inner.any():
                     x[inner, j] = np.interp(idx[inner], idx[~gap], x[~gap, j])
+                    filled = True
                 continue
             if gap.mean() > 0.5:
                 x[:, j] = 0.0
@@ -105,7 +107,7 @@ def prepare(record: Record) -> tuple[Record, list[str]]:
     if derived:
         notes.append("derived from I and II (Einthoven/Goldberger): " + ", ".join(derived))
     reader = list(record.reader_notes)  # what the file reader did (derived leads, checksums)
-    if not notes and names == list(record.sig_name):
+    if not notes and not filled and names == list(record.sig_name):
         return record, reader
     from dataclasses import replace
 

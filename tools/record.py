@@ -812,5 +812,9 @@ _LOADERS = {".hea": _load_wfdb, ".dat": _load_wfdb, ".mat": _load_wfdb, ".csv": 
             ".npy": _load_npy, ".npz": _load_npz, ".edf": _load_edf, ".bdf": _load_edf,
             ".pdf": _load_paper, ".png": _load_paper, ".jpg": _load_paper,
             ".jpeg": _load_paper}
+#: printed pages (tools.paper): read when named, not picked up by folder scans (an archive's
+#: folders often hold plots of its own records)
+PAPER_SUFFIXES = (".pdf", ".png", ".jpg", ".jpeg")
 #: the file a record is opened by (WFDB data files travel with their .hea), for folder scans
-RECORD_SUFFIXES = tuple(k for k in _LOADERS if k not in (".dat", ".mat")) + VENDOR_SUFFIXES
+RECORD_SUFFIXES = tuple(k for k in _LOADERS if k not in (".dat", ".mat") + PAPER_SUFFIXES) \
+    + VENDOR_SUFFIXES
