@@ -880,12 +880,25 @@ def _activity(p: _Panel, speed: float, gain: float) -> tuple[np.ndarray, float]:
 
 def _timing(by_lead: dict[str, _Panel], speed: float, gain: float) -> bool:
     """Whether the columns were printed simultaneously (each from t = 0) rather than one
-    after the other: the first two columns' QRS activity then coincides. Sets ``t0``."""
+    after the other. Sets ``t0``.
+
+    A rhythm strip decides: columns that fill its duration one after the other are
+    consecutive (the 3x4 + strip of every cart), columns each as long as it are
+    simultaneous. Without a strip, simultaneous columns show the same beats at the same
+    times: the first two columns' QRS activity coincides (a perfectly regular rhythm whose
+    RR divides the column length cannot be told apart this way; it then makes no
+    difference to the measurements)."""
     panels = list(by_lead.values())
     col0 = [p for p in panels if p.t0 == 0.0]
     later = [p for p in panels if p.t0 > 0.0]
     if not col0 or not later:
         return False
+    dur = {id(p): (p.trace.x1 - p.trace.x0) / speed for p in panels}
+    longest_later = max(dur[id(p)] for p in later)
+    strips = [p for p in col0 if dur[id(p)] >= 1.5 * longest_later
+              and not any(q.row == p.row and q is not p for q in panels)]
+    if strips:
+        return False  # later columns start within the strip's span: consecutive
     scores = []
     for p in later:
         ref = [q for q in col0 if q.row == p.row] or col0
