@@ -157,10 +157,29 @@ def reconcile(dels: dict[str, LeadDelineation], fs: float,
     (``windows``: leads printed over part of the record only, see :func:`cluster_beats`)."""
     min_leads = _min_leads(len(dels))
     beats = cluster_beats(dels, fs, min_leads, windows)
+    if windows:
+        beats = _refractory(beats, dels, windows, fs)
     attach_p_t(beats, dels, fs, min_leads, windows)
     if windows:
         align_partial(beats, dels, fs, windows)
     return beats
+
+
+def _refractory(beats: list[GlobalBeat], dels: dict, windows: dict, fs: float
+                ) -> list[GlobalBeat]:
+    """Drop a 'beat' seen only by a few window leads within 300 ms of one the rhythm strip
+    saw: no QRS follows another inside the ventricular refractory period (about 200-300 ms),
+    and such a wave is a T wave the delineator misread where a printed window begins."""
+    full = {lead for lead in dels if lead not in windows}
+    if not full:
+        return beats
+    strip_r = [b.r_time for b in beats if full & set(b.leads)]
+    gap = 0.300 * fs
+    kept = [b for b in beats if full & set(b.leads)
+            or all(abs(b.r_time - r) > gap for r in strip_r)]
+    for i, b in enumerate(kept):
+        b.index = i
+    return kept
 
 
 def align_partial(beats: list[GlobalBeat], dels: dict[str, LeadDelineation], fs: float,

@@ -155,10 +155,11 @@ def _context(signal: np.ndarray, names: list[str], windows: dict[str, tuple[int,
 
 def _clip_to_windows(dels: dict[str, LeadDelineation], windows: dict[str, tuple[int, int]],
                      fs: float) -> dict[str, LeadDelineation]:
-    """Each lead's waves wholly inside its printed window (20 ms from its edges)."""
+    """Each lead's waves wholly inside its printed window, 60 ms from its edges (where the
+    printed stretch is joined to its repeat, the delineator's labels are unreliable)."""
     from dataclasses import replace
 
-    m = int(0.020 * fs)
+    m = int(0.060 * fs)
     out = {}
     for lead, d in dels.items():
         if lead not in windows:

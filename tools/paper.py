@@ -385,6 +385,14 @@ def read_image_page(path: Path, dpi_hint: float | None = None) -> Page:
             p = _pulse_component(lab[s] == i, s, px_mm)
             if p:
                 pulses.append(p)
+    # a thin trace breaks into pieces at steep strokes: a small piece touching (within 2 px)
+    # a kept one is trace, not text (labels stand millimetres away from the line)
+    for _ in range(2):
+        near = ndimage.binary_dilation(keep[lab], iterations=2)
+        touching = np.unique(lab[near & (lab > 0) & ~keep[lab]])
+        if touching.size == 0:
+            break
+        keep[touching] = True
     mask = keep[lab]
     traces = _trace_rows(mask, px_mm, px_mm_y)
     # calibration pulses: a rectangular run at the left end of a row (often joined to it)
@@ -456,12 +464,16 @@ def _trace_rows(mask: np.ndarray, px_mm: float, px_mm_y: float | None = None) ->
     peaks, _ = find_peaks(prof, distance=max(1, int(12 * px_mm)), height=0.15 * prof.max())
     if peaks.size == 0:
         return []
-    bounds = [0] + [int((a + b) / 2) for a, b in zip(peaks[:-1], peaks[1:])] + [mask.shape[0]]
+    # each row is followed in a band reaching 80 % of the way to its neighbours' baselines:
+    # a tall complex crosses the midline, and the nearest-run tracking keeps to its own line
+    edges = np.concatenate([[0], peaks, [mask.shape[0] - 1]]).astype(float)
     lw = max(1.0, _line_width(mask))
     out = []
     for k, base in enumerate(peaks):
-        band = mask[bounds[k]:bounds[k + 1]]
-        ys = _follow(band, base - bounds[k], lw)
+        lo = int(base - 0.8 * (base - edges[k])) if k else 0
+        hi = int(base + 0.8 * (edges[k + 2] - base)) + 1 if k + 1 < len(peaks) else mask.shape[0]
+        band = mask[lo:hi]
+        ys = _follow(band, base - lo, lw)
         good = np.isfinite(ys)
         if good.sum() < _MIN_TRACE_MM * px_mm:
             continue
@@ -474,7 +486,7 @@ def _trace_rows(mask: np.ndarray, px_mm: float, px_mm_y: float | None = None) ->
                 continue
             span = np.arange(run[0], run[-1] + 1)
             found = np.isfinite(ys[span])
-            y = np.interp(span, span[found], ys[span][found]) + bounds[k]
+            y = np.interp(span, span[found], ys[span][found]) + lo
             out.append(Trace(span / px_mm, y / (px_mm_y or px_mm),
                              confidence=float(found.mean())))
     return out
@@ -738,6 +750,8 @@ def _panels(traces: list[Trace], labels, speed: float, cut_pulses: bool) -> list
             sums.append(lv)
     out = []
     for i, row in enumerate(rows):
+        if cut_pulses:
+            row = _bridge(sorted(row, key=lambda t: t.x0))
         for t in sorted(row, key=lambda t: t.x0):
             # drop a leading calibration pulse joined to the trace (raster pages; a vector
             # page draws it as its own path)
@@ -750,6 +764,24 @@ def _panels(traces: list[Trace], labels, speed: float, cut_pulses: bool) -> list
                 if cut.size:
                     t = Trace(t.x[cut[0]:], t.y[cut[0]:], t.confidence)
             out.append(_Panel(t, i))
+    return out
+
+
+def _bridge(row: list[Trace], max_gap_mm: float = 4.0) -> list[Trace]:
+    """Join pieces of one raster row less than 4 mm apart: a thin line's steep strokes can
+    fall below the dark threshold over a QRS (about 3 mm at 25 mm/s), and the piece in
+    between is then lost with the text. Panels printed apart leave wider gaps (ecg_plot 6
+    mm); the bridged span counts against the trace's confidence."""
+    out = [row[0]]
+    for t in row[1:]:
+        prev = out[-1]
+        gap = t.x0 - prev.x1
+        if 0 <= gap < max_gap_mm:
+            w_prev, w_t = prev.x1 - prev.x0, t.x1 - t.x0
+            conf = (prev.confidence * w_prev + t.confidence * w_t) / (w_prev + w_t + gap)
+            out[-1] = Trace(np.concatenate([prev.x, t.x]), np.concatenate([prev.y, t.y]), conf)
+        else:
+            out.append(t)
     return out
 
 
