@@ -3,6 +3,7 @@
 still there and unchanged.
 
     python -m benchmarks.api_load_bench [--clients 50] [--per-client 2] [--data DIR]
+                                        [--workers N] [--out NAME]
 
 Peer in the same run: the engine called in-process, one record after another (load +
 analyse, no HTTP, no store); the ratio says what the API's parsing, storage and
@@ -62,7 +63,13 @@ def main(argv=None) -> dict:
     ap.add_argument("--per-client", type=int, default=2)
     ap.add_argument("--records", type=int, default=10, help="distinct records to post")
     ap.add_argument("--data", type=Path, default=default_data_dir())
+    ap.add_argument("--workers", type=int, default=None,
+                    help="analysis worker processes of the server (default: serve's own, one "
+                         "per CPU; 0: threads of the server process)")
+    ap.add_argument("--out", default="api_load_bench", help="results file name")
     args = ap.parse_args(argv)
+    if args.workers is not None:
+        os.environ["ECG_ASSISTANT_ANALYSIS_WORKERS"] = str(args.workers)
     records = _records(args.data, args.records)
     home = Path(tempfile.mkdtemp(prefix="ecg-load-"))
     port = free_port()
@@ -127,7 +134,8 @@ def main(argv=None) -> dict:
            "peer_in_process_s_per_record": round(peer_s, 3),
            "peer_reports_per_s": round(1 / peer_s, 3),
            "throughput_ratio_vs_peer": round((n - len(failures)) / wall * peer_s, 3),
-           "cpu_cores": os.cpu_count()}
+           "cpu_cores": os.cpu_count(),
+           "analysis_workers": os.environ.get("ECG_ASSISTANT_ANALYSIS_WORKERS") or "serve default"}
     print(table(["clients", "requests", "failures", "reports/s", "p50 s", "p90 s", "p99 s",
                  "in-process reports/s", "ratio"],
                 [[args.clients, n, len(failures), res["reports_per_s"],
@@ -135,7 +143,7 @@ def main(argv=None) -> dict:
                   res["peer_reports_per_s"], res["throughput_ratio_vs_peer"]]], digits=2))
     print(f"after restart: {res['after_restart']['listed']}/{len(ids)} reports listed, "
           f"{same}/{len(ids)} unchanged")
-    write_json("api_load_bench", res)
+    write_json(args.out, res)
     return res
 
 

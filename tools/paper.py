@@ -40,7 +40,7 @@ OUT_FS = 500.0  # Hz of the digitised signal (the page's resolution is far coars
 _PT_MM = 25.4 / 72.0
 _STANDARD_3X4 = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6"))
 _MAX_PIXELS = 40_000_000  # a 600-dpi A4 scan is ~35 Mpx
-_MAX_PDF_BYTES = 5 * 1024 * 1024  # a cart's vector page is 0.1-1 MB; pdfminer parses ~70 KB/s of junk
+_MAX_PDF_BYTES = 5 * 1024 * 1024  # a cart's page is 0.1-1 MB; pdfminer parses ~70 KB/s of junk
 _MAX_PDF_CURVES = 200_000  # drawn paths on one page (a 3x4 page has about 1,000)
 _MIN_TRACE_MM = 15.0  # shortest drawn run that is a lead's trace (0.6 s at 25 mm/s)
 _MIN_CONFIDENCE = 0.8  # share of a panel's width where a trace was found
@@ -146,6 +146,11 @@ def read_pdf_page(path: Path) -> Page:
         raise RecordError(f"{str(path)!r}: PDF of {size / 2**20:.1f} MB; an ECG page export is "
                           f"well under {_MAX_PDF_BYTES // 2**20} MB (a scanned page: send the "
                           "image)")
+    # pdfminer's tokenizer is quadratic in a token's length: a 400-kB run without any
+    # whitespace byte took 15 s to refuse. No PDF has one (compressed streams hold a
+    # whitespace byte every few dozen bytes by chance)
+    if re.search(rb"[^\x00\x09\x0a\x0c\x0d\x20]{65536}", path.read_bytes()):
+        raise RecordError(f"{str(path)!r}: malformed PDF (a run of 64 kB without a separator)")
     try:
         pages = extract_pages(str(path), maxpages=20)
         for page in pages:
