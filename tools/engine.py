@@ -117,7 +117,8 @@ def prepare(record: Record) -> tuple[Record, list[str]]:
 
 #: |QRS| difference between a page printed lead by lead (3x4, each lead 2.5 s) and the
 #: recording it was printed from: within 12 ms on 15 of 17 CinC records (every third; the
-#: rule was chosen there) and 17 of 20 LUDB records (every fifth; checked there)
+#: rule was chosen there) and 15 of 20 LUDB records (every fifth; checked there: the band
+#: is narrower than LUDB's spread)
 PARTIAL_PAGE_MARGIN_MS = 12.0
 
 
