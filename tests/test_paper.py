@@ -238,3 +238,14 @@ def test_a_pdf_drawing_each_sample_step_as_its_own_line_is_read(original, tmp_pa
     assert rec.sig_name == ["I", "II", "V2"]
     for lead in rec.sig_name:
         assert _corr(rec, original, lead) > 0.99, lead
+
+
+def test_intervals_of_a_digitised_page_carry_the_pages_uncertainty(pages):
+    from tools.engine import analyze
+
+    png = analyze(load_record(pages["ours-3x4.png"])).to_dict()["measurements"]
+    pdf = analyze(load_record(pages["ecg_plot-6x2.pdf"])).to_dict()["measurements"]
+    assert png["qrs_ms"]["details"]["digitisation_uncertainty_ms"] == 12.0  # lead by lead
+    assert png["pr_ms"]["details"]["digitisation"].startswith("digitised raster image")
+    assert pdf["qrs_ms"]["details"]["digitisation_uncertainty_ms"] == 2.0  # full leads
+    assert "digitisation" not in pdf["amp.V1.r_mv"]["details"]  # intervals only (ms)

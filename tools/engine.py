@@ -249,6 +249,8 @@ def analyze(record: Record) -> Analysis:
             feats.notes.append("PR: " + p_info["reason"])
     statements = derive_statements(feats)
     _withdraw(meas, statements, feats)
+    if measured.digitized:
+        _digitisation_uncertainty(meas, measured.digitized, bool(win))
     timings["total_s"] = time.perf_counter() - t0
     return Analysis(measured, quality, meas, statements, dels, beats, timings,
                     prep_notes + feats.notes)
@@ -279,6 +281,22 @@ def _withdraw(meas: dict[str, Measurement], statements: list[Statement],
                 meas[e[2:]].value is not None]
         if kept and kept != s.evidence_ids:
             s.evidence_ids = kept
+
+
+def _digitisation_uncertainty(meas: dict[str, Measurement], dig: dict, partial: bool) -> None:
+    """Every interval of a digitised page carries what the page adds to its uncertainty:
+    one pixel of an image at the paper speed (a vector page: one 2-ms sample), or the
+    partial-page band on a page printed lead by lead, whichever is larger."""
+    px = dig.get("pixels_per_mm")
+    speed = float(dig.get("speed_mm_s") or 25.0)
+    res = 1000.0 / (float(px) * speed) if px else 2.0
+    unc = max(res, PARTIAL_PAGE_MARGIN_MS if partial else 0.0)
+    why = (f"digitised {dig.get('source')}: +-{unc:.0f} ms from the page "
+           + ("(printed lead by lead)" if partial else f"(resolution {res:.1f} ms)"))
+    for m in meas.values():
+        if m.unit == "ms" and m.value is not None:
+            m.details["digitisation_uncertainty_ms"] = round(unc, 1)
+            m.details["digitisation"] = why
 
 
 def _null_measurements(reason: str) -> dict[str, Measurement]:
