@@ -819,11 +819,12 @@ def _assign(panels: list[_Panel], labels, speed: float, notes: list[str]):
         by_row = {r: sorted([p for p in panels if p.row == r], key=lambda p: p.trace.x0)
                   for r in rows}
         for p in panels:
-            cands = [(abs(x - p.trace.x0) + 0.5 * abs(p.trace.level - y), s)
-                     for s, x, y in lead_labels
-                     if -10 <= x - p.trace.x0 <= 20 and -3 <= p.trace.level - y <= 80]
+            # the label printed nearest above the panel's start: its own (a row's labels
+            # stand below the row above's traces, however tall a page draws its rows)
+            cands = [(p.trace.level - y, abs(x - p.trace.x0), s) for s, x, y in lead_labels
+                     if -10 <= x - p.trace.x0 <= 20 and p.trace.level - y >= -3]
             if cands:
-                p.lead = min(cands)[1]
+                p.lead = min(cands)[2]
     else:
         layout_name = _standard_names(by_row, rows, notes, speed)
     # consecutive time within each row (standard formats); simultaneity is tested later
