@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 import time
 
-from benchmarks import (api_load_bench, cinc_bench, encoder_bench, format_bench,
+from benchmarks import (api_load_bench, cinc_bench, encoder_bench, format_bench, fuzz_bench,
                         knowledge_bench, ludb_bench, qrs_bench, render_bench, speed_bench)
 
 # agent_bench (the embedded LLM, about 2 minutes per record) is run on its own.
@@ -16,7 +16,7 @@ BENCHMARKS = (("ludb_bench", ludb_bench.main), ("cinc_bench", cinc_bench.main),
               ("speed_bench", speed_bench.main), ("format_bench", format_bench.main),
               ("render_bench", render_bench.main),
               ("encoder_bench", encoder_bench.main), ("knowledge_bench", knowledge_bench.main),
-              ("api_load_bench", api_load_bench.main))
+              ("api_load_bench", api_load_bench.main), ("fuzz_bench", fuzz_bench.main))
 
 
 def main(argv=None) -> int:
