@@ -198,11 +198,15 @@ _MUTATIONS = [_flip, _flip, _truncate, _truncate, _insert, _repeat, _numbers, _n
 def check(upload: Upload) -> tuple[str, str]:
     """Load ``upload`` as the API does (files in a private folder, the primary file loaded):
     ('accepted' | 'refused' | 'crash', detail)."""
+    from fastapi import HTTPException
+
+    from assistant.uploads import primary as api_primary
     from tools.record import Record, RecordError, load_record
 
-    names = sorted(upload.files)
-    heas = [n for n in names if n.lower().endswith(".hea")]
-    primary = heas[0] if heas else names[0]
+    try:  # the API's own rule for which file of an upload is the record
+        primary = api_primary(sorted(upload.files))
+    except HTTPException as exc:
+        return "refused", f"400: {exc.detail}"[:200]
     with tempfile.TemporaryDirectory(prefix="ecg-fuzz-") as tmp:
         for n, data in upload.files.items():
             (Path(tmp) / n).write_bytes(data)

@@ -592,7 +592,6 @@ def _pulse_at_start(t: Trace) -> tuple[float, float, float] | None:
 
 _SPEED_RE = re.compile(r"(\d+(?:\.\d+)?)\s*mm\s*/\s*s\b", re.IGNORECASE)
 _GAIN_RE = re.compile(r"(\d+(?:\.\d+)?)\s*mm\s*/\s*mv\b", re.IGNORECASE)
-_LEAD_LABEL = {n.lower(): n for n in STANDARD_LEADS}
 
 
 @dataclass
@@ -792,9 +791,10 @@ def _bridge(row: list[Trace], max_gap_mm: float = 4.0) -> list[Trace]:
 
 def _assign(panels: list[_Panel], labels, speed: float, notes: list[str]):
     """Lead names (printed labels, else the standard layout) and start times per panel."""
-    lead_labels = [(normalize_lead_name(s), x, y) for s, x, y in labels
-                   if s.strip().lower() in _LEAD_LABEL or s.strip().lower().startswith("lead ")]
-    lead_labels = [(s, x, y) for s, x, y in lead_labels if s in STANDARD_LEADS]
+    # printed lead names ('aVR', 'Lead II'); a bare number is a time tick, not lead '1'
+    lead_labels = [(name, x, y) for name, x, y in
+                   ((normalize_lead_name(s), x, y) for s, x, y in labels if not s.isdigit())
+                   if name in STANDARD_LEADS]
     rows = sorted({p.row for p in panels})
     by_row = {r: sorted([p for p in panels if p.row == r], key=lambda p: p.trace.x0) for r in rows}
     if lead_labels:
@@ -905,15 +905,14 @@ def _standard_names(by_row: dict[int, list[_Panel]], rows: list[int], notes,
                       f"{[len(by_row[r]) for r in rows]} panels (3x4, 6x2 and 12x1 are known)")
 
 
-def _activity(p: _Panel, speed: float, gain: float) -> tuple[np.ndarray, float]:
+def _activity(p: _Panel, speed: float, gain: float) -> np.ndarray:
     """|slope| of a panel on a 100-Hz grid, smoothed over 20 ms: where its QRS complexes are."""
     tr = p.trace
     t = (tr.x - tr.x0) / speed
     g = np.arange(0, t[-1], 0.01)
     v = np.interp(g, t, -tr.y / gain)
     a = np.abs(np.gradient(v))
-    a = np.convolve(a, np.ones(2) / 2, mode="same")
-    return a, p.t0
+    return np.convolve(a, np.ones(2) / 2, mode="same")
 
 
 def _timing(by_lead: dict[str, _Panel], speed: float, gain: float) -> bool:
@@ -940,8 +939,7 @@ def _timing(by_lead: dict[str, _Panel], speed: float, gain: float) -> bool:
     scores = []
     for p in later:
         ref = [q for q in col0 if q.row == p.row] or col0
-        a, _ = _activity(p, speed, gain)
-        b, _ = _activity(ref[0], speed, gain)
+        a, b = _activity(p, speed, gain), _activity(ref[0], speed, gain)
         m = min(len(a), len(b))
         if m < 100:
             continue
