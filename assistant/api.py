@@ -130,17 +130,9 @@ def create_app(settings: Settings | None = None, *,
         with its ``id``, or for an LLM job ``202 {id, status: running}``."""
         files = await read_uploads(request, settings.max_upload_mb)
 
-        def gone() -> bool:  # asked from the worker thread once a CPU slot is free
-            import anyio.from_thread
-
-            try:
-                return bool(anyio.from_thread.run(request.is_disconnected))
-            except Exception:  # no event loop to ask: treat the client as present
-                return False
-
         out = await run_in_threadpool(service.create, files, fs=fs, llm=llm,
                                       patient_id=patient_id, prior_id=prior_id,
-                                      cancelled=gone)
+                                      cancelled=_gone(request))
         if out["status"] == "running":
             if wait:
                 return await run_in_threadpool(service.wait, out["id"])
@@ -186,11 +178,14 @@ def create_app(settings: Settings | None = None, *,
         return JSONResponse(body, media_type="application/fhir+json")
 
     @v1.post("/reports/{report_id}/ask")
-    async def ask(report_id: str, q: Question,
+    async def ask(report_id: str, q: Question, request: Request,
                   llm: bool = Query(True, description="let the LLM phrase the answer (it is "
                                                       "verified; else deterministic)")) -> dict:
-        """Answer a question about this ECG from its evidence, with cited evidence ids."""
-        return await run_in_threadpool(service.ask, report_id, q.question, llm=llm)
+        """Answer a question about this ECG from its evidence, with cited evidence ids.
+        While the LLM is busy for longer than ``ask_wait_s`` the deterministic answer comes
+        at once (``note`` says so)."""
+        return await run_in_threadpool(service.ask, report_id, q.question, llm=llm,
+                                       cancelled=_gone(request))
 
     @v1.get("/reports/{report_id}/questions")
     def questions(report_id: str) -> dict:
@@ -199,6 +194,19 @@ def create_app(settings: Settings | None = None, *,
 
     app.include_router(v1)
     return app
+
+
+def _gone(request: Request):
+    """``cancelled()`` for the service: asked from a worker thread once a slot is free,
+    True when the client has closed the request."""
+    def gone() -> bool:
+        import anyio.from_thread
+
+        try:
+            return bool(anyio.from_thread.run(request.is_disconnected))
+        except Exception:  # no event loop to ask: treat the client as present
+            return False
+    return gone
 
 
 def mount_ui(app: FastAPI, settings: Settings | None = None) -> bool:

@@ -16,6 +16,8 @@ Environment variables (all optional):
 ``ECG_ASSISTANT_EMBEDDED_BACKEND`` ``xllamacpp`` (default) or ``llama-cpp-python``
 ``ECG_ASSISTANT_ANALYSIS_WORKERS`` analysis worker processes (0 = threads; ``serve``: CPUs)
 ``ECG_ASSISTANT_ANALYSIS_QUEUE``   waiting analyses before the API answers 503 (default 64)
+``ECG_ASSISTANT_LLM_QUEUE``        waiting LLM report jobs before the API answers 503 (default 16)
+``ECG_ASSISTANT_ASK_WAIT``         seconds a question waits for a free LLM slot (default 15)
 =============================== ============================================================
 """
 from __future__ import annotations
@@ -38,6 +40,8 @@ _ENV = {
     "embedded_backend": "ECG_ASSISTANT_EMBEDDED_BACKEND",
     "analysis_workers": "ECG_ASSISTANT_ANALYSIS_WORKERS",
     "analysis_queue": "ECG_ASSISTANT_ANALYSIS_QUEUE",
+    "llm_queue": "ECG_ASSISTANT_LLM_QUEUE",
+    "ask_wait_s": "ECG_ASSISTANT_ASK_WAIT",
 }
 
 
@@ -70,6 +74,11 @@ class Settings(BaseModel):
     analysis_workers: int = 0
     # requests waiting for an analysis slot beyond which the API answers 503 + Retry-After
     analysis_queue: int = 64
+    # LLM report jobs waiting for a slot (beyond the running ones) before a 503 + Retry-After
+    llm_queue: int = 16
+    # a question waits this long for a free LLM slot, then gets the deterministic answer
+    # (with a note) instead of queueing behind report jobs until its client gives up
+    ask_wait_s: float = 15.0
 
     @property
     def embedded(self) -> bool:

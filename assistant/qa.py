@@ -236,9 +236,11 @@ class ChatSession:
     """A conversation about one ECG: the record is measured once, the history is kept, and
     every answer is verified against the evidence before it is returned."""
 
-    def __init__(self, settings, llm, *, report: dict, max_history: int = 6):
+    def __init__(self, settings, llm, *, report: dict, max_history: int = 6,
+                 llm_note: str | None = None):
         self.settings = settings
         self.llm = llm
+        self.llm_note = llm_note  # why there is no LLM, when there is none
         self.report = report
         self.history: list[dict] = []
         self.max_history = max_history
@@ -265,7 +267,7 @@ class ChatSession:
         fallback_reason = None
         answer = None
         if self.llm is None:
-            fallback_reason = "no LLM configured"
+            fallback_reason = self.llm_note or "no LLM configured"
         else:
             msgs = [{"role": "system", "content": prompts.render("system")},
                     {"role": "user", "content": prompts.render(

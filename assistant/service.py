@@ -68,6 +68,9 @@ class ReportService:
         # a configured endpoint such as vLLM batches on its own)
         self._jobs = ThreadPoolExecutor(max_workers=max(1, settings.embedded_slots),
                                         thread_name_prefix="llm-report")
+        # report jobs and questions share the model's slots: a question waits at most
+        # ask_wait_s for one (then the deterministic answer), a report job as long as it takes
+        self._llm_slots = threading.BoundedSemaphore(max(1, settings.embedded_slots))
         self._futures: dict[str, Future] = {}
         self._cache: OrderedDict[str, dict] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -125,6 +128,14 @@ class ReportService:
         meta = {"fs": fs, "llm": llm, "patient_id": patient_id, "prior_id": prior_id,
                 "primary": primary(list(files))}
         if llm:
+            slots = max(1, self.settings.embedded_slots)
+            waiting = len(self._futures) - slots
+            if waiting >= self.settings.llm_queue:
+                # about 20 s per grounded report per slot (benchmarks/results/agent_bench.json)
+                retry = max(1, int(round((waiting + 1) * 20 / slots)))
+                raise ServiceError(503, f"busy: {waiting} LLM reports are waiting; try again "
+                                        f"in {retry} s, or post with llm=false for the "
+                                        "deterministic report now", retry_after_s=retry)
             with self._staged(files) as path:  # fail now with the loader's clear message
                 from tools.record import load_record
                 load_record(path, fs=fs)
@@ -239,7 +250,7 @@ class ReportService:
             agent = ReportAgent(self.settings, llm,
                                 progress=lambda msg: self.store.set_progress(rid, msg))
             prior_id = meta.get("prior_id")
-            with self._staged(self._files(rid)) as path, \
+            with self._llm_slots, self._staged(self._files(rid)) as path, \
                     self._staged(self._files(prior_id) if prior_id else {}) as prior_path:
                 report = agent.run(str(path), fs=meta.get("fs"),
                                    prior_path=str(prior_path) if prior_id else None,
@@ -332,9 +343,14 @@ class ReportService:
         created = (self.store.get(rid) or {}).get("created")
         return report_to_fhir(rep, rid, issued=created)
 
-    def ask(self, rid: str, question: str, *, llm: bool = True) -> dict:
+    def ask(self, rid: str, question: str, *, llm: bool = True, cancelled=None) -> dict:
         """Answer ``question`` about report ``rid`` from its evidence (earlier questions of
-        this report are the conversation); the answer is stored with the report."""
+        this report are the conversation); the answer is stored with the report.
+
+        The LLM phrases it when one of its slots frees up within ``ask_wait_s``; otherwise
+        the deterministic answer comes at once, with a note that the LLM was busy.
+        ``cancelled()`` is asked once the slot is held: True (the client has gone) answers
+        nothing and stores nothing (ServiceError 499)."""
         from assistant.qa import ChatSession
 
         question = question.strip()
@@ -342,11 +358,26 @@ class ReportService:
             raise ServiceError(400, "empty question")
         analysis = self.analysis(rid)
         model, note = self.make_llm(self.settings) if llm else (None, None)
-        session = ChatSession(self.settings, model, report=analysis)
-        for past in self.store.questions(rid)[-3:]:
-            session.history += [{"role": "user", "content": past["question"]},
-                                {"role": "assistant", "content": past["answer"]["answer"]}]
-        out = session.ask(question)
+        held = False
+        if model is not None:
+            held = self._llm_slots.acquire(timeout=max(0.0, self.settings.ask_wait_s))
+            if not held:
+                model, note = None, (f"the LLM stayed busy for {self.settings.ask_wait_s:g} s "
+                                     "(other reports and questions): deterministic answer")
+                log.info("question on %s: LLM busy, deterministic answer", rid)
+        try:
+            if cancelled is not None and cancelled():
+                log.info("question skipped: the client closed the request while it waited")
+                raise ServiceError(499, "client closed the request; nothing was answered")
+            session = ChatSession(self.settings, model, report=analysis, llm_note=note)
+            for past in self.store.questions(rid)[-3:]:
+                session.history += [{"role": "user", "content": past["question"]},
+                                    {"role": "assistant",
+                                     "content": past["answer"]["answer"]}]
+            out = session.ask(question)
+        finally:
+            if held:
+                self._llm_slots.release()
         if note:
             out["note"] = note
         self.store.add_question(rid, question, out)

@@ -429,3 +429,70 @@ def test_a_full_analysis_queue_is_a_503_with_retry_after(tmp_path):
     r = c.post("/v1/reports", files=_files("E07500.hea", "E07500.mat"))
     assert r.status_code == 503 and int(r.headers["Retry-After"]) >= 1
     assert "busy" in r.json()["detail"]
+
+
+class _HeldLLM:
+    """An LLM whose answers wait until ``release`` is set (a busy model, without timing)."""
+
+    def __init__(self):
+        import threading
+
+        self.release, self.started = threading.Event(), threading.Event()
+
+    def structured(self, msgs, model, max_tokens=None):
+        self.started.set()
+        assert self.release.wait(30)
+        return model(answer="Sinus bradycardia.", evidence_ids=["s:sb"]), None
+
+
+def test_a_question_waits_a_bounded_time_for_a_busy_llm(tmp_path):
+    # issue 17 item 5: 20 concurrent questions queued behind the model for 121 s and 6 hit
+    # the 120-s timeout; a question now waits ask_wait_s for a slot, then is answered from
+    # the evidence at once, and says so
+    import threading
+
+    from assistant.service import ReportService
+
+    llm = _HeldLLM()
+    settings = _settings(tmp_path / "home", embedded_slots=1, ask_wait_s=0.2)
+    service = ReportService(settings, llm_factory=lambda s: (llm, None))
+    files = {n: (REC / n).read_bytes() for n in ("E07500.hea", "E07500.mat")}
+    rid = service.create(files)["id"]
+    first: dict = {}
+    t = threading.Thread(target=lambda: first.update(service.ask(rid, "What is the rhythm?")))
+    t.start()
+    assert llm.started.wait(30)  # the first question holds the only slot
+    second = service.ask(rid, "What is the rhythm?")
+    assert second["grounding"]["fallback"] and "busy" in second["note"]
+    assert second["answer"] == "Sinus bradycardia." and second["evidence_ids"][0] == "s:sb"
+    llm.release.set()
+    t.join(30)
+    assert first["answer"] == "Sinus bradycardia." and not first["grounding"]["fallback"]
+    assert len(service.questions(rid)) == 2
+    # a client that has gone by the time a slot is free gets nothing answered or stored
+    from assistant.service import ServiceError
+
+    with pytest.raises(ServiceError) as info:
+        service.ask(rid, "What is the QRS duration?", cancelled=lambda: True)
+    assert info.value.status == 499 and len(service.questions(rid)) == 2
+
+
+def test_a_full_llm_job_queue_is_a_503_with_retry_after(tmp_path):
+    import threading
+
+    gate = threading.Event()
+
+    def slow_factory(settings):  # the job holds its slot until the gate opens
+        assert gate.wait(60)
+        return None, "no LLM (test)"
+
+    settings = _settings(tmp_path / "home", embedded_slots=1, llm_queue=0)
+    with TestClient(create_app(settings, llm_factory=slow_factory)) as c:
+        first = c.post("/v1/reports?llm=true", files=_files("E07500.hea", "E07500.mat"))
+        assert first.status_code == 202, first.text
+        r = c.post("/v1/reports?llm=true", files=_files("E07500.hea", "E07500.mat"))
+        assert r.status_code == 503 and int(r.headers["Retry-After"]) >= 1
+        assert "llm=false" in r.json()["detail"]
+        assert c.post("/v1/reports", files=_files("E07500.hea", "E07500.mat")).status_code == 200
+        gate.set()
+        assert _poll(c, first.json()["id"])["status"] == "done"
