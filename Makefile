@@ -39,6 +39,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/ecg-assistant measure $(EXAMPLES)
 	$(BIN)/ecg-assistant report examples/cinc-E07500/E07500.hea
+	$(BIN)/ecg-assistant ask examples/cinc-E07500/E07500.hea "Which rhythm is this?"
 
 # Debian's chromium + chromium-driver for the browser end-to-end test (tests/test_browser.py).
 browser:

@@ -8,9 +8,13 @@ measure -> plan -> gather -> draft -> verify -> (repair -> verify) -> finalize |
   fails is replaced by the default plan and noted.
 * ``gather`` runs those tools through LangChain ``StructuredTool`` objects generated from the
   declarations in :mod:`tools.registry`.
-* ``draft`` asks for an :class:`~assistant.schemas.Interpretation` as JSON; ``verify`` runs
-  the deterministic verifier; one ``repair`` round gets the verifier's messages; if the
-  draft still fails, ``fallback`` returns the deterministic interpretation with
+* ``draft``: code writes what is deterministic (one finding per statement, the measured
+  intervals, the summary, the limitations: :func:`assistant.fallback.fallback_interpretation`)
+  and the LLM writes what needs judgement, a :class:`~assistant.schemas.ReportDraft`: the
+  impression (what the findings mean together, what to consider next, citing statement and
+  knowledge ids) and the serial-comparison narrative. ``verify`` runs the deterministic
+  verifier over all of it; one ``repair`` round gets the verifier's messages; if the draft
+  still fails, ``fallback`` returns the deterministic interpretation (no impression) with
   ``grounding.fallback = true`` and the reasons. An unverified claim is never returned.
 """
 from __future__ import annotations
@@ -20,10 +24,10 @@ from typing import Any, Callable, TypedDict
 
 from assistant import prompts
 from assistant.config import Settings
-from assistant.evidence_view import compare_with_prior, evidence_text
+from assistant.evidence_view import compare_with_prior, words_without_numbers
 from assistant.fallback import fallback_interpretation, limitations, urgent_first
 from assistant.llm import LLM, LLMError
-from assistant.schemas import Grounding, Interpretation
+from assistant.schemas import Grounding, Interpretation, ReportDraft
 from assistant.verifier import verify
 
 PLAN_TOOL = {
@@ -61,6 +65,7 @@ class AgentState(TypedDict, total=False):
     similar: list[dict]
     image: bytes | None
     draft: Interpretation | None
+    reply: ReportDraft | None
     problems: list[str]
     attempts: int
     interpretation: Interpretation
@@ -159,10 +164,15 @@ class ReportAgent:
         return {"analysis": analysis, "comparison": comparison,
                 "tool_calls": state["tool_calls"], "timings": state["timings"]}
 
+    def _writes(self, state: AgentState) -> bool:
+        """Whether the LLM is asked to write (plan, impression) for this report."""
+        return (self.llm is not None and self.settings.impression_by_llm
+                and not state["analysis"]["quality"].get("abstain"))
+
     def _plan(self, state: AgentState) -> dict:
         default = {"knowledge_queries": [], "use_priors": bool(state.get("patient_id")),
                    "use_similar": False, "source": "default"}
-        if self.llm is None or state["analysis"]["quality"].get("abstain"):
+        if not self._writes(state):
             return {"plan": default}
         self._progress("planning")
         t = time.perf_counter()
@@ -211,7 +221,7 @@ class ReportAgent:
         if comparison is None and state.get("patient_id"):
             comparison = self._prior_comparison(state)
         image = None
-        if self.llm is not None and self.llm.accepts_images:
+        if self._writes(state) and self.llm.accepts_images:
             image = _render_png(state["path"], state.get("fs"), analysis)
             state["tool_calls"].append({"tool": "render_ecg", "args": {"path": "<upload>"},
                                         "seconds": 0.0})
@@ -234,15 +244,21 @@ class ReportAgent:
         return compare_with_prior(state["analysis"], prior, last.get("date", ""))
 
     def _messages(self, state: AgentState) -> list[dict]:
-        ev = evidence_text(state["analysis"], knowledge=state.get("knowledge", []),
-                           comparison=state.get("comparison"))
-        user = prompts.render("report", evidence=ev, has_prior=bool(state.get("comparison")),
-                              images=bool(state.get("image")))
+        """The impression prompt: the statements, their knowledge and the comparison, but no
+        measurements - the findings (code) carry the numbers, and given numbers the 1.5B
+        model copied and misquoted them into every impression (benchmarks: 0 of 12 passed)."""
+        statements = state["analysis"].get("statements", [])
+        user = prompts.render("report", statements=statements,
+                              knowledge=[{"id": k["id"], "text": words_without_numbers(
+                                  k.get("text", ""), 60)} for k in state.get("knowledge", [])],
+                              comparison=state.get("comparison"),
+                              images=bool(state.get("image")),
+                              urgent=any(st.get("urgent") for st in statements))
         return [{"role": "system", "content": prompts.render("system")},
                 {"role": "user", "content": user}]
 
     def _draft(self, state: AgentState) -> dict:
-        if self.llm is None or state["analysis"]["quality"].get("abstain"):
+        if not self._writes(state):
             return {"draft": None, "attempts": 0}
         self._progress("writing the interpretation")
         return self._ask_llm(state, self._messages(state))
@@ -250,9 +266,18 @@ class ReportAgent:
     def _ask_llm(self, state: AgentState, messages: list[dict]) -> dict:
         t = time.perf_counter()
         images = [state["image"]] if state.get("image") else None
+        reply = None
         try:
-            draft, res = self.llm.structured(messages, Interpretation, images=images)
-            draft = _clean_ids(draft)
+            reply, res = self.llm.structured(messages, ReportDraft, images=images)
+            reply = _clean_ids(reply)
+            # the deterministic parts by code, the impression and comparison narrative by the
+            # LLM; the verifier checks the whole
+            # (the comparison table's own sentence when the model wrote no narrative)
+            draft = fallback_interpretation(state["analysis"]).model_copy(update={
+                "impression": reply.impression,
+                "comparison_with_prior": (reply.comparison_with_prior or
+                                          _comparison_text(state["comparison"]))
+                if state.get("comparison") else None})
             tokens = state["timings"].setdefault("llm_tokens", {"prompt": 0, "cached": 0,
                                                                 "generated": 0})
             tokens["prompt"] += res.prompt_tokens
@@ -263,7 +288,7 @@ class ReportAgent:
             draft = None
         key = "draft_s" if state.get("attempts", 0) == 0 else "repair_s"
         state["timings"][key] = time.perf_counter() - t
-        return {"draft": draft, "attempts": state.get("attempts", 0) + 1,
+        return {"draft": draft, "reply": reply, "attempts": state.get("attempts", 0) + 1,
                 "notes": state["notes"], "timings": state["timings"]}
 
     def _verify(self, state: AgentState) -> dict:
@@ -273,6 +298,20 @@ class ReportAgent:
         report = dict(state["analysis"])
         report["comparison"] = (state.get("comparison") or {}).get("entries", {})
         problems, _, _ = verify(draft, report, knowledge_ids=_known_knowledge_ids())
+        if not draft.impression:
+            problems.append("the draft has no impression")
+        urgent = {s["id"] for s in state["analysis"].get("statements", []) if s.get("urgent")}
+        if urgent and draft.impression and not urgent & set(draft.impression[0].evidence_ids):
+            # an urgent statement (STEMI pattern, VT, complete heart block) heads the impression
+            # as it heads the findings
+            problems.append(f"impression sentence 1 must be about the urgent statement "
+                            f"({', '.join(sorted(urgent))}) and cite it")
+        for i, f in enumerate(draft.impression, 1):
+            if _quotes_a_number(f.text):
+                # the findings carry every measured value; numbers in the impression were the
+                # 1.5B model's commonest error (misquoted or invented values)
+                problems.append(f"impression sentence {i}: write it without numbers or "
+                                "confidences (the findings already give them)")
         return {"problems": problems}
 
     def _after_verify(self, state: AgentState) -> str:
@@ -287,7 +326,7 @@ class ReportAgent:
     def _repair(self, state: AgentState) -> dict:
         self._progress("repairing the draft")
         messages = self._messages(state)
-        messages.append({"role": "assistant", "content": state["draft"].model_dump_json()})
+        messages.append({"role": "assistant", "content": state["reply"].model_dump_json()})
         messages.append({"role": "user", "content": prompts.render(
             "repair", problems=state["problems"][:12])})
         return self._ask_llm(state, messages)
@@ -295,16 +334,19 @@ class ReportAgent:
     def _fallback(self, state: AgentState) -> dict:
         interp = fallback_interpretation(state["analysis"])
         if state.get("comparison"):
-            interp.comparison_with_prior = "; ".join(
-                i["text"] for i in state["comparison"]["items"])
+            interp.comparison_with_prior = _comparison_text(state["comparison"])
         reasons = list(state.get("problems") or [])
         if state.get("draft") is not None and state.get("attempts", 0) < 2:
             reasons.append(f"no repair round: it would exceed the "
                            f"{self.settings.report_budget_s:.0f}-s report budget")
-        if self.llm is None:
-            reasons = ["no LLM configured: deterministic report"]
-        elif state["analysis"]["quality"].get("abstain"):
+        if state["analysis"]["quality"].get("abstain"):
             reasons = ["engine abstained: deterministic report"]
+        elif not self.settings.impression_by_llm:
+            reasons = ["deterministic report: the embedded model does not write the "
+                       "impression (ECG_ASSISTANT_LLM_IMPRESSION=on asks it anyway; README: "
+                       "\"The LLM's impression\")"]
+        elif self.llm is None:
+            reasons = ["no LLM configured: deterministic report"]
         g = Grounding(passed=True, fallback=True, attempts=state.get("attempts", 0),
                       problems=reasons)
         return {"interpretation": interp, "grounding": g}
@@ -320,7 +362,7 @@ class ReportAgent:
         draft = urgent_first(draft.model_copy(update={"limitations": lims}), state["analysis"])
         g = Grounding(passed=True, fallback=False, repaired=state.get("attempts", 1) > 1,
                       attempts=state.get("attempts", 1),
-                      checked_findings=len(draft.findings))
+                      checked_findings=len(draft.findings) + len(draft.impression))
         return {"interpretation": draft, "grounding": g}
 
     def _assemble(self, state: AgentState) -> dict:
@@ -347,6 +389,19 @@ class ReportAgent:
         }
 
 
+def _quotes_a_number(text: str) -> bool:
+    """A digit outside lead names (V1, aVF), conduction ratios (2:1) and '12-lead'."""
+    import re
+
+    rest = re.sub(r"\bV[1-6]\b|\b\d+:\d+\b|\b12-lead\b", "", text)
+    return bool(re.search(r"\d", rest))
+
+
+def _comparison_text(comparison: dict) -> str:
+    """The serial comparison as code writes it: the comparison table's items."""
+    return "; ".join(i["text"] for i in comparison["items"])
+
+
 def tool_call_from_text(text: str, name: str) -> dict:
     """The arguments of a call to tool ``name`` written as JSON text (``{"name": ...,
     "arguments": {...}}``, ``{"tool_call": {...}}``, possibly in a code fence); {} if none."""
@@ -367,7 +422,7 @@ def tool_call_from_text(text: str, name: str) -> dict:
     return {}
 
 
-def _clean_ids(draft: Interpretation) -> Interpretation:
+def _clean_ids(draft: ReportDraft) -> ReportDraft:
     """Small models glue values to ids ('m:qrs_ms=103'): keep the id token only. The claim
     itself is untouched and still verified."""
     import re
@@ -379,10 +434,14 @@ def _clean_ids(draft: Interpretation) -> Interpretation:
             out.append(m.group(1) if m else str(e))
         return list(dict.fromkeys(out))
 
-    findings = [f.model_copy(update={"evidence_ids": clean(f.evidence_ids),
-                                     "knowledge_ids": clean(f.knowledge_ids)})
-                for f in draft.findings]
-    return draft.model_copy(update={"findings": findings})
+    # a knowledge id listed among the evidence ids is moved to the knowledge ids (where an
+    # unknown one still fails the verifier)
+    claims = [f.model_copy(update={
+        "evidence_ids": [e for e in clean(f.evidence_ids) if not e.startswith("k:")],
+        "knowledge_ids": clean(f.knowledge_ids + [e for e in f.evidence_ids
+                                                  if str(e).strip().startswith("k:")])})
+        for f in draft.impression]
+    return draft.model_copy(update={"impression": claims})
 
 
 def _measure_file(path: str, fs: float | None) -> dict:

@@ -132,13 +132,14 @@ def _progress(msg: str) -> None:
     print(f"... {msg}", file=sys.stderr, flush=True)
 
 
-def _llm_for(args):
-    """Settings and the LLM (None, with a warning, when it cannot be had or --no-llm)."""
+def _llm_for(args, *, report: bool = False):
+    """Settings and the LLM (None, with a warning, when it cannot be had or --no-llm; None
+    for a report whose impression the LLM does not write, so the model is not started)."""
     from assistant.config import get_settings
     from assistant.llm_server import connect
 
     settings = get_settings()
-    if getattr(args, "no_llm", False):
+    if getattr(args, "no_llm", False) or (report and not settings.impression_by_llm):
         return settings, None
     llm, note = connect(settings, progress=_progress)
     if note:
@@ -150,7 +151,7 @@ def cmd_report(args) -> int:
     from assistant.agent import ReportAgent
     from tools.record import RecordError
 
-    settings, llm = _llm_for(args)
+    settings, llm = _llm_for(args, report=True)
     agent = ReportAgent(settings, llm, progress=_progress)
     try:
         rep = agent.run(user_path(args.path), fs=args.fs, prior_path=user_path(args.prior),
@@ -174,6 +175,9 @@ def format_report(rep: dict) -> str:
         cites = ", ".join(f["evidence_ids"] + f.get("knowledge_ids", []))
         lines.append(f"- {f['text']} [{cites}]")
     lines += ["", f"Summary: {it['summary']}"]
+    for f in it.get("impression") or []:
+        cites = ", ".join(f["evidence_ids"] + f.get("knowledge_ids", []))
+        lines.append(f"Impression: {f['text']} [{cites}]")
     if it.get("comparison_with_prior"):
         lines.append(f"Compared with prior: {it['comparison_with_prior']}")
     for lim in it.get("limitations", []):

@@ -18,6 +18,8 @@ Environment variables (all optional):
 ``ECG_ASSISTANT_ANALYSIS_QUEUE``   waiting analyses before the API answers 503 (default 64)
 ``ECG_ASSISTANT_LLM_QUEUE``        waiting LLM report jobs before the API answers 503 (default 16)
 ``ECG_ASSISTANT_ASK_WAIT``         seconds a question waits for a free LLM slot (default 15)
+``ECG_ASSISTANT_LLM_IMPRESSION``   ``auto`` (default: an endpoint's model writes the report's
+                                impression, the embedded 1.5B model does not), ``on``, ``off``
 =============================== ============================================================
 """
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -42,6 +45,7 @@ _ENV = {
     "analysis_queue": "ECG_ASSISTANT_ANALYSIS_QUEUE",
     "llm_queue": "ECG_ASSISTANT_LLM_QUEUE",
     "ask_wait_s": "ECG_ASSISTANT_ASK_WAIT",
+    "llm_impression": "ECG_ASSISTANT_LLM_IMPRESSION",
 }
 
 
@@ -79,11 +83,21 @@ class Settings(BaseModel):
     # a question waits this long for a free LLM slot, then gets the deterministic answer
     # (with a note) instead of queueing behind report jobs until its client gives up
     ask_wait_s: float = 15.0
+    # who writes a report's impression: "auto" = the model of a configured endpoint (vLLM),
+    # not the embedded 1.5B model, whose impressions failed the verifier in 58-100 % of
+    # reports and, where they passed, gave wrong advice (README: "The LLM's impression")
+    llm_impression: Literal["auto", "on", "off"] = "auto"
 
     @property
     def embedded(self) -> bool:
         """True when no endpoint is configured and the embedded local model is used."""
         return not self.llm_base_url
+
+    @property
+    def impression_by_llm(self) -> bool:
+        """Whether the LLM writes the report's impression (``llm_impression``)."""
+        return self.llm_impression == "on" or (self.llm_impression == "auto"
+                                               and not self.embedded)
 
 
 def get_settings(**overrides) -> Settings:

@@ -92,6 +92,24 @@ def evidence_text(report: dict, *, knowledge: list[dict] = (), comparison: dict 
         comparison=comparison)
 
 
+def words_without_numbers(text: str, n: int) -> str:
+    """The sentences of a knowledge passage that hold no number (lead names aside), up to
+    about ``n`` words: what a condition means and what to do, without thresholds a small
+    model would copy as if measured."""
+    import re
+
+    out, count = [], 0
+    for sent in re.split(r"(?<=[.!?])\s+", text.strip()):
+        if re.search(r"\d", re.sub(r"\bV[1-6]\b", "", sent)):
+            continue
+        words = len(sent.split())
+        if out and count + words > n:
+            break
+        out.append(sent)
+        count += words
+    return " ".join(out)
+
+
 def _first_words(text: str, n: int) -> str:
     """The first sentences of a passage, up to about ``n`` words (keeps the CPU prompt short;
     the full passage stays available by id)."""

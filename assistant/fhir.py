@@ -17,7 +17,8 @@ Mapping (each evidence id survives as an ``identifier``, system ``urn:ecg-assist
   (criterion, source, confidence, cited evidence) and ``derivedFrom`` the measurement
   Observations it cites; the DiagnosticReport lists the SNOMED codes in ``conclusionCode``.
 - the DiagnosticReport (LOINC 11524-6) has ``result`` = all Observations and ``conclusion`` =
-  the LLM summary when present, else the statement labels; an abstaining record says so first.
+  the summary (and the verified LLM impression when present), else the statement labels; an
+  abstaining record says so first.
 
 No Patient: reports carry no patient identity, so ``subject`` is absent (0..1 in R4).
 """
@@ -225,8 +226,12 @@ def _statement_obs(s: dict, urls: dict[str, str], exported: set[str], when: str)
 
 # ---------------------------------------------------------------------- the report itself
 def _conclusion(report: dict, statements: list[dict], quality: dict) -> str:
-    summary = ((report.get("interpretation") or {}).get("summary") or "").strip()
+    it = report.get("interpretation") or {}
+    summary = (it.get("summary") or "").strip()
     text = summary or "; ".join(s["label"] for s in statements) or "No diagnostic statement."
+    impression = " ".join(f["text"].strip() for f in it.get("impression") or [])
+    if impression:  # verified like the findings (assistant.verifier)
+        text += f" Impression: {impression}"
     if quality.get("abstain"):
         head = "Poor quality: cannot interpret"
         reason = quality.get("abstain_reason")

@@ -245,6 +245,28 @@ class ChatSession:
         self.history: list[dict] = []
         self.max_history = max_history
 
+    def warm(self) -> float | None:
+        """Send this ECG's evidence (the question prompt's prefix) to the model once, one
+        token generated, so that the server's prompt cache holds it: the first question then
+        skips most of its prompt processing (on 2 cores the first question on a record took
+        up to 19 s, later ones about 2 s: README). Seconds taken, or None without an LLM."""
+        import time
+
+        from assistant import prompts
+        from assistant.evidence_view import evidence_text
+        from assistant.llm import LLMError
+
+        if self.llm is None:
+            return None
+        t0 = time.perf_counter()
+        try:
+            self.llm.chat([{"role": "system", "content": prompts.render("system")},
+                           {"role": "user", "content": evidence_text(self.report)}],
+                          max_tokens=1)
+        except LLMError:
+            return None
+        return time.perf_counter() - t0
+
     def ask(self, question: str) -> dict:
         import time
 

@@ -33,6 +33,9 @@ def report_lines(report: dict, analysis: dict, questions: list[dict] = ()) -> li
         for f in it["findings"]:
             lines.append(f"- {f['text']} [{', '.join(f['evidence_ids'] + f.get('knowledge_ids', []))}]")
         lines.append(f"Summary: {it['summary']}")
+        for f in it.get("impression") or []:
+            lines.append(f"Impression: {f['text']} "
+                         f"[{', '.join(f['evidence_ids'] + f.get('knowledge_ids', []))}]")
         if it.get("comparison_with_prior"):
             lines.append(f"Compared with prior: {it['comparison_with_prior']}")
         g = report.get("grounding") or {}

@@ -246,7 +246,9 @@ class ReportService:
         meta = row.get("meta") or {}
         t0 = time.perf_counter()
         try:
-            llm, note = self.make_llm(self.settings)
+            # the model is started only when it writes the impression (settings.llm_impression)
+            llm, note = self.make_llm(self.settings) if self.settings.impression_by_llm \
+                else (None, None)
             agent = ReportAgent(self.settings, llm,
                                 progress=lambda msg: self.store.set_progress(rid, msg))
             prior_id = meta.get("prior_id")
@@ -382,6 +384,29 @@ class ReportService:
             out["note"] = note
         self.store.add_question(rid, question, out)
         return out
+
+    def warm_chat(self, rid: str) -> threading.Thread | None:
+        """In the background, start the LLM if needed and put report ``rid``'s evidence in
+        its prompt cache, so that the first question is answered as fast as later ones. For
+        interactive use (the browser app), not for API uploads, where it would spend CPU on
+        every record; skipped when every LLM slot is busy."""
+        from assistant.qa import ChatSession
+
+        def run():
+            if not self._llm_slots.acquire(blocking=False):
+                return
+            try:
+                model, _ = self.make_llm(self.settings)
+                if model is not None:
+                    ChatSession(self.settings, model, report=self.analysis(rid)).warm()
+            except Exception as exc:  # a warm-up must never disturb the app
+                log.info("chat warm-up for %s skipped (%s)", rid, type(exc).__name__)
+            finally:
+                self._llm_slots.release()
+
+        t = threading.Thread(target=run, name="chat-warm", daemon=True)
+        t.start()
+        return t
 
     def questions(self, rid: str) -> list[dict]:
         self.get(rid)  # 404 for an unknown id

@@ -77,6 +77,8 @@ def tables(analysis: dict) -> dict:
 def analyse(service, files: dict[str, bytes]) -> dict:
     """Measure and store one record; the page PNG path, the tables and the report id."""
     rep = service.create(files, llm=False)
+    if not rep["quality"].get("abstain"):
+        service.warm_chat(rep["id"])  # the first question then answers as fast as later ones
     page = page_png(service, rep["id"])
     q = rep["quality"]
     status = (f"**Not interpreted:** {q.get('abstain_reason')}" if q.get("abstain") else
@@ -141,6 +143,10 @@ def findings_markdown(rep: dict) -> str:
     lines = [f"- {f['text']} `[{', '.join(f['evidence_ids'] + f.get('knowledge_ids', []))}]`"
              for f in it["findings"]]
     lines += ["", f"**Summary:** {it['summary']}"]
+    if it.get("impression"):
+        lines += ["", "**Impression:**"] + [
+            f"- {f['text']} `[{', '.join(f['evidence_ids'] + f.get('knowledge_ids', []))}]`"
+            for f in it["impression"]]
     if it.get("comparison_with_prior"):
         lines.append(f"**Compared with prior:** {it['comparison_with_prior']}")
     how = "deterministic fallback" if g["fallback"] else (

@@ -1,6 +1,7 @@
 """Deterministic grounding verifier: nothing reaches the user unless it matches the evidence.
 
-Checks for every finding of a draft :class:`~assistant.schemas.Interpretation`:
+Checks for every finding and impression sentence of a draft
+:class:`~assistant.schemas.Interpretation`:
 
 1. every cited evidence id exists;
 2. every number with a unit (``142 ms``, ``45 bpm``, ``-32 deg``, ``1.2 mV``) and every number
@@ -119,6 +120,28 @@ _CONCEPTS: list[tuple[str, str, set[str]]] = [
                          r"ischa?emia)|left main|multivessel", {"s:stemi_eq"}),
     ("ST elevation", r"ST[- ]segment elevation|ST[- ]elevation|\bSTEMI\b(?![- ]equivalent)",
      {"s:ste_*", "s:stemi_eq"}),
+    # diagnoses the engine does not state by name, which an impression might add: only an
+    # ST-elevation or STEMI-equivalent statement supports infarction, and only a stated ST-T
+    # abnormality supports ischaemia; the others are never supported
+    ("myocardial infarction", r"(?:myocardial )?infarct(?:ion)?s?|\bN?STEMI\b|\bMI\b|"
+                              r"Q[- ]wave infarct|heart attack", {"s:ste_*", "s:stemi_eq"}),
+    ("myocardial ischaemia", r"isch(?:a)?emi(?:a|c)", {"s:ste_*", "s:stemi_eq", "s:std_*",
+                                                       "s:tinv", "s:lv_strain"}),
+    ("pericarditis", r"pericarditis", set()),
+    ("early repolarisation", r"early repolari[sz]ation", set()),
+    ("electrolyte disorder", r"hyperkal(?:a)?emi(?:a|c)|hypokal(?:a)?emi(?:a|c)|"
+                             r"hypercal(?:c)?(?:a)?emi(?:a|c)|hypocal(?:c)?(?:a)?emi(?:a|c)",
+     set()),
+    ("digoxin effect", r"digoxin effect|digitalis effect", set()),
+    # conditions a clinician may be advised to look for, never findings of the ECG itself
+    ("ventricular dysfunction", r"(?:left |right )?ventricular (?:systolic |diastolic )?"
+                                r"dysfunction|heart failure|cardiomyopathy|"
+                                r"structural heart disease|coronary (?:artery|heart) disease",
+     set()),
+    # "an underlying arrhythmia" needs a stated rhythm or ectopy abnormality
+    ("arrhythmia", r"\b(?:cardiac )?(?:arrhythmias?|dysrhythmias?)\b",
+     {"s:af", "s:afl", "s:pvc", "s:pac", "s:vt", "s:wct", "s:nsvt", "s:svt", "s:junctional",
+      "s:ectopic_atrial", "s:avb2", "s:avb3", "s:brady", "s:sa", "s:sb", "s:st", "s:paced"}),
     ("right ventricular hypertrophy", r"right ventricular hypertrophy|\bRVH\b", {"s:rvh"}),
     ("LVH strain", r"strain pattern|repolari[sz]ation abnormality", {"s:lv_strain"}),
     ("short QT", r"short(?:ened)? QTc?|QTc? shortening", {"s:sqt"}),
@@ -131,6 +154,15 @@ _CONCEPTS: list[tuple[str, str, set[str]]] = [
 _NEGATION = re.compile(r"\b(no|not|without|absent|absence of|negative for|rules? out|ruled out|"
                        r"free of|nor|never|cannot be (?:said|called)|does not (?:show|meet))\b"
                        r"[^.;:]{0,40}$", re.IGNORECASE)
+_HEDGE = re.compile(r"\b(consider|causes?|such as|exclude|check|look for|assess(?:ed)? for|"
+                    r"evaluat(?:e|ed|ion) for|differential|including|e\.g\.)\b[^.;:]{0,60}$",
+                    re.IGNORECASE)
+# conditions the engine never states by name: a hedged mention ("causes include inferior
+# myocardial infarction", "check potassium: hypokalaemia") is advice drawn from a knowledge
+# passage, not a finding; asserted, they are refused like any unstated diagnosis
+_CAUSES = {"myocardial infarction", "myocardial ischaemia", "pericarditis",
+           "early repolarisation", "electrolyte disorder", "digoxin effect",
+           "ventricular dysfunction"}
 _ABNORMAL = {"s:af", "s:afl", "s:avb1", "s:rbbb", "s:irbbb", "s:lbbb", "s:lafb", "s:lad",
              "s:rad", "s:lvh", "s:lqt", "s:spr", "s:wpw", "s:lqrsv", "s:pvc", "s:pac",
              "s:paced", "s:tinv", "s:lead_reversal", "s:sb", "s:st", "s:poor_quality",
@@ -204,9 +236,10 @@ def _named(before: str, values: list[tuple[str, float]]) -> list[tuple[str, floa
                 named = (m.start(), key)
     if not named:
         return None
-    prefix = {"qtc": "m:qtc", "qt": "m:qt_", "qrs": "m:qrs_ms", "pr": "m:pr_",
-              "hr": "m:hr_"}[named[1]]
-    sel = [(e, v) for e, v in values if e.startswith(prefix)]
+    prefix = {"qtc": "qtc", "qt": "qt_", "qrs": "qrs_ms", "pr": "pr_", "hr": "hr_"}[named[1]]
+    # the measurement itself (m:) or its serial-comparison entries (c:...prior, c:...change):
+    # "heart rate 45 bpm now vs 57 bpm before" names the heart rate for both numbers
+    sel = [(e, v) for e, v in values if e.startswith(("m:" + prefix, "c:" + prefix))]
     return sel or None
 
 
@@ -298,9 +331,12 @@ def _concept_problems(text: str, stated: set[str]) -> list[str]:
             taken.append((m.start(), m.end()))
             negated = bool(_NEGATION.search(text[:m.start()]))
             supported = _supported(ids, stated)
+            # "check potassium: causes include hypokalaemia" names a cause to look for, not a
+            # finding of this ECG; allowed for _CAUSES only, never for a stated-kind diagnosis
+            hedged = name in _CAUSES and bool(_HEDGE.search(text[:m.start()]))
             if negated and supported:
                 problems.append(f"denies {name}, which the engine stated")
-            elif not negated and not supported:
+            elif not negated and not supported and not hedged:
                 problems.append(f"asserts {name}, which the engine did not state")
     return problems
 
@@ -321,8 +357,9 @@ def verify(draft: Interpretation, report: dict, *, knowledge_ids: set[str] | Non
     n_numbers = 0
     if not draft.findings:
         problems.append("the draft has no findings")
-    for i, f in enumerate(draft.findings, 1):
-        where = f"finding {i}"
+    claims = [(f"finding {i}", f) for i, f in enumerate(draft.findings, 1)] + \
+        [(f"impression sentence {i}", f) for i, f in enumerate(draft.impression, 1)]
+    for where, f in claims:
         if not f.evidence_ids:
             problems.append(f"{where}: cites no evidence")
             continue
@@ -346,8 +383,8 @@ def verify(draft: Interpretation, report: dict, *, knowledge_ids: set[str] | Non
         problems += [f"{where}: {p}" for p in _concept_problems(f.text, stated)]
     # The summary may only repeat what the findings say: its numbers must be in the evidence
     # the findings cite, and its concepts must be stated by the engine.
-    all_cited = set().union(*[_expand(f.evidence_ids, index) for f in draft.findings]) \
-        if draft.findings else set()
+    all_cited = set().union(*[_expand(f.evidence_ids, index) for _, f in claims]) \
+        if claims else set()
     # The summary cites nothing itself: its numbers must be measured values (any measurement
     # or comparison entry, the one named right before the number when one is named).
     measured = {e for e in index if e.startswith(("m:", "c:"))}
@@ -363,4 +400,4 @@ def verify(draft: Interpretation, report: dict, *, knowledge_ids: set[str] | Non
                                    index)
         n_numbers += n
         problems += [f"comparison: {p}" for p in nums]
-    return problems, len(draft.findings), n_numbers
+    return problems, len(claims), n_numbers

@@ -1,5 +1,6 @@
 """Grounded reports with the embedded LLM: seconds per report, tool calls, verifier outcomes,
-agreement with dataset labels, and yes/no questions answered from the evidence.
+agreement with dataset labels, the LLM's impression (sentences per report, share citing a
+knowledge passage), and yes/no questions answered from the evidence.
 
     .venv/bin/python -m benchmarks.agent_bench [--n 12] [--data ../shared/data]
         [--backend xllamacpp|llama-cpp-python] [--out FILE]
@@ -44,6 +45,13 @@ def main(argv=None) -> int:
     ap.add_argument("--backend", choices=("xllamacpp", "llama-cpp-python"), default=None,
                     help="embedded server (default: the configured one)")
     ap.add_argument("--out", default=str(RESULTS), help="results JSON")
+    ap.add_argument("--warm", action=argparse.BooleanOptionalAction, default=True,
+                    help="warm the prompt cache with each record's evidence before its "
+                         "questions, as the browser app does (default: yes)")
+    ap.add_argument("--impression", choices=("auto", "on", "off"), default="on",
+                    help="ask the embedded model for the report's impression (default on: "
+                         "what this benchmark measures; the product's default is auto = off "
+                         "for the embedded model)")
     args = ap.parse_args(argv)
     from assistant.agent import ReportAgent
     from assistant.config import get_settings
@@ -55,7 +63,8 @@ def main(argv=None) -> int:
     from tools.record import load_record
 
     files = sorted((Path(args.data).resolve() / "cinc2021").glob("*.hea"))[:args.n]
-    settings = get_settings(**({"embedded_backend": args.backend} if args.backend else {}))
+    settings = get_settings(llm_impression=args.impression,
+                            **({"embedded_backend": args.backend} if args.backend else {}))
     rows, qa = [], []
     with EmbeddedServer(settings) as server:
         llm = LLM(settings, base_url=server.base_url, model=MODEL_NAME)
@@ -68,7 +77,12 @@ def main(argv=None) -> int:
             secs = time.perf_counter() - t
             text = " ".join(f["text"] for f in rep["interpretation"]["findings"]).lower()
             labels = {c: _CLASS_WORDS[c] for c in truth if c in _CLASS_WORDS}
+            imp = rep["interpretation"].get("impression") or []
             rows.append({"record": path.stem, "seconds": round(secs, 1),
+                         "impression": [f["text"] for f in imp],
+                         "impression_sentences": len(imp),
+                         "impression_citing_knowledge": sum(bool(f.get("knowledge_ids"))
+                                                            for f in imp),
                          "tool_calls": len(rep["tool_calls"]),
                          "outcome": "fallback" if rep["grounding"]["fallback"] else
                          ("repaired" if rep["grounding"]["repaired"] else "first"),
@@ -77,6 +91,9 @@ def main(argv=None) -> int:
                          "llm_tokens": rep["timings"].get("llm_tokens", {}),
                          "labels": len(labels)})
             session = ChatSession(settings, llm, report=analyze(load_record(path)).to_dict())
+            # as the browser app does right after the analysis (ReportService.warm_chat)
+            if args.warm:
+                rows[-1]["chat_warm_seconds"] = round(session.warm() or 0.0, 2)
             for q, codes in QUESTIONS:
                 expected = "Yes" if truth & codes else "No"
                 out = session.ask(q)
@@ -94,6 +111,11 @@ def main(argv=None) -> int:
         "seconds_median": statistics.median(secs), "seconds_max": max(secs),
         "tool_calls_mean": statistics.mean(r["tool_calls"] for r in rows),
         "verifier": outcomes,
+        # share of the shown impression sentences (LLM-written, verified) citing a k: passage
+        "impression_reports": sum(r["impression_sentences"] > 0 for r in rows) / n,
+        "impression_sentences_mean": statistics.mean(r["impression_sentences"] for r in rows),
+        "impression_knowledge_share": (sum(r["impression_citing_knowledge"] for r in rows) /
+                                       max(1, sum(r["impression_sentences"] for r in rows))),
         "label_agreement": (sum(r["labels_stated"] for r in rows) /
                             max(1, sum(r["labels"] for r in rows))),
         "qa_accuracy": sum(q["correct"] for q in qa) / len(qa), "qa_n": len(qa),
@@ -103,6 +125,8 @@ def main(argv=None) -> int:
         "prompt_tokens_mean": statistics.mean(r["llm_tokens"].get("prompt", 0) for r in rows),
         "prompt_cached_share": (sum(r["llm_tokens"].get("cached", 0) for r in rows)
                                 / max(1, sum(r["llm_tokens"].get("prompt", 0) for r in rows))),
+        "chat_warm_seconds_median": statistics.median(r.get("chat_warm_seconds", 0)
+                                                      for r in rows),
         "qa_seconds_median": statistics.median(q["seconds"] for q in qa),
         "qa_seconds_max": max(q["seconds"] for q in qa),
     }

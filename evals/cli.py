@@ -28,6 +28,10 @@ def _common(p: argparse.ArgumentParser, *, jobs: bool = False, llm: bool | None 
                    help="reuse per-record results already in OUTDIR (default: yes)")
     if jobs:
         p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes")
+        p.add_argument("--runner", choices=("local", "ray"), default="local",
+                       help="local worker processes (default) or Ray actors on a local "
+                            "instance or the cluster RAY_ADDRESS names (pip install "
+                            "'.[scale]'), as for `batch`")
     if llm is not None:
         p.add_argument("--llm", action=argparse.BooleanOptionalAction, default=llm,
                        help=f"use the configured LLM (default: {'yes' if llm else 'no'})")
@@ -82,6 +86,8 @@ def run_suite(name: str, args) -> int:
 
     if not hasattr(args, "jobs"):
         args.jobs = 1
+    if not hasattr(args, "runner"):
+        args.runner = "local"
     try:
         mod = importlib.import_module(f"evals.suites.{name}")
         return mod.run(args)

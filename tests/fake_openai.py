@@ -2,7 +2,8 @@
 
 Each POST /v1/chat/completions pops the next scripted step:
 ``{"content": "..."}``, ``{"tool_call": ("name", {...args})}``, ``{"status": 500}`` or
-``{"delay": seconds, ...}``; a callable step gets the request JSON and returns a step.
+``{"delay": seconds, ...}``, ``{"drop": True}`` (the connection is closed without a reply, as
+when the model server crashes mid-request); a callable step gets the request JSON and returns a step.
 Requests are recorded in ``server.requests`` for assertions.
 """
 from __future__ import annotations
@@ -50,6 +51,10 @@ class FakeOpenAI:
                     step = step(req)
                 if step.get("delay"):
                     time.sleep(step["delay"])
+                if step.get("drop"):
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
                 if step.get("status"):
                     self._send(step["status"], {"error": {"message": "scripted failure"}})
                     return

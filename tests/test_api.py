@@ -189,7 +189,10 @@ def test_llm_report_runs_as_a_job_and_falls_back_without_llm(client):
     assert job["status"] == "running" and r.headers["location"] == f"/v1/reports/{job['id']}"
     rep = _poll(client, job["id"])
     assert rep["status"] == "done" and rep["grounding"]["fallback"]
-    assert "LLM unavailable (test)" in rep["notes"]
+    # no endpoint configured: the embedded model does not write the impression, so the job
+    # does not even start it (llm_impression 'auto'; README "The LLM's impression")
+    assert "embedded model" in rep["grounding"]["problems"][0]
+    assert "LLM unavailable (test)" not in rep["notes"]
     assert rep["record"]["source"] == "E07500.hea"
     assert rep["interpretation"]["findings"]
     # derived views work for LLM reports too (the record is measured again from its files)
@@ -486,7 +489,7 @@ def test_a_full_llm_job_queue_is_a_503_with_retry_after(tmp_path):
         assert gate.wait(60)
         return None, "no LLM (test)"
 
-    settings = _settings(tmp_path / "home", embedded_slots=1, llm_queue=0)
+    settings = _settings(tmp_path / "home", embedded_slots=1, llm_queue=0, llm_impression="on")
     with TestClient(create_app(settings, llm_factory=slow_factory)) as c:
         first = c.post("/v1/reports?llm=true", files=_files("E07500.hea", "E07500.mat"))
         assert first.status_code == 202, first.text
@@ -496,3 +499,31 @@ def test_a_full_llm_job_queue_is_a_503_with_retry_after(tmp_path):
         assert c.post("/v1/reports", files=_files("E07500.hea", "E07500.mat")).status_code == 200
         gate.set()
         assert _poll(c, first.json()["id"])["status"] == "done"
+
+
+def test_the_chat_warm_up_sends_the_question_prompts_prefix(tmp_path):
+    # the browser app warms the model's prompt cache with the report's evidence right after
+    # the analysis; that only helps if the question prompt starts with exactly those tokens
+    from assistant.service import ReportService
+
+    class Recording:
+        def __init__(self):
+            self.sent = []
+
+        def chat(self, msgs, max_tokens=None, **kw):
+            self.sent.append((msgs, max_tokens))
+
+        def structured(self, msgs, model, max_tokens=None):
+            self.sent.append((msgs, max_tokens))
+            return model(answer="Sinus bradycardia.", evidence_ids=["s:sb"]), None
+
+    llm = Recording()
+    service = ReportService(_settings(tmp_path / "home"), llm_factory=lambda s: (llm, None))
+    files = {n: (REC / n).read_bytes() for n in ("E07500.hea", "E07500.mat")}
+    rid = service.create(files)["id"]
+    service.warm_chat(rid).join(30)
+    (warm, tokens), = llm.sent
+    assert tokens == 1 and warm[0]["role"] == "system" and "MEASUREMENTS" in warm[1]["content"]
+    service.ask(rid, "What is the rhythm?")
+    asked = llm.sent[1][0]
+    assert asked[0] == warm[0] and asked[1]["content"].startswith(warm[1]["content"])

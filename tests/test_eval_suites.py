@@ -157,6 +157,26 @@ def test_statements_suite_on_cinc(cinc_dir, tmp_path):
     assert "Macro F1" in (out / "report.md").read_text()
 
 
+def test_statements_suite_on_the_ray_runner_gives_the_same_rows(cinc_dir, tmp_path):
+    # issue 15: the evaluation suites run on the same runners as `batch`
+    import ray  # noqa: F401 - the [scale] extra; the dev extra installs it, so CI runs this
+
+    local, remote = tmp_path / "local", tmp_path / "ray"
+    assert main(["eval", "statements", "--data", str(cinc_dir), "--out", str(local),
+                 "--limit", "2"]) == 0
+    assert main(["eval", "statements", "--data", str(cinc_dir), "--out", str(remote),
+                 "--limit", "2", "--jobs", "2", "--runner", "ray"]) == 0
+
+    def rows(out):
+        return sorted(({k: v for k, v in json.loads(x).items() if k != "seconds"}
+                       for x in (out / "records.jsonl").read_text().splitlines()),
+                      key=lambda r: r["key"])
+
+    assert rows(local) == rows(remote) and len(rows(local)) == 2
+    assert json.loads((remote / "summary.json").read_text())["classes"] == \
+        json.loads((local / "summary.json").read_text())["classes"]
+
+
 def test_statements_suite_on_ludb_layout(ludb_dir, tmp_path):
     out = tmp_path / "st_ludb"
     assert main(["eval", "statements", "--data", str(ludb_dir), "--out", str(out),
@@ -334,13 +354,12 @@ def test_qa_ecgqa_bad_file_is_a_layout_error(ptbxl_dir, tmp_path, capsys):
 # ---------------------------------------------------------------------------------------
 _PLAN = {"tool_call": ("plan", {"knowledge_queries": [], "use_priors": False,
                                 "use_similar": False})}
-_BAD = json.dumps({"findings": [{"text": "Heart rate 212 bpm.", "evidence_ids": ["m:hr_bpm"]},
-                                {"text": "QRS duration normal.", "evidence_ids": ["m:qrs_ms"]},
-                                {"text": "See the rhythm strip.", "evidence_ids": ["m:nope"]}],
-                   "summary": "", "limitations": []})
-_GOOD = json.dumps({"findings": [{"text": "QRS duration measured.",
-                                  "evidence_ids": ["m:qrs_ms"]}],
-                    "summary": "", "limitations": []})
+_BAD = json.dumps({"impression": [
+    {"text": "Heart rate 212 bpm.", "evidence_ids": ["m:hr_bpm"]},
+    {"text": "QRS duration normal.", "evidence_ids": ["m:qrs_ms"], "knowledge_ids": ["k:sr"]},
+    {"text": "See the rhythm strip.", "evidence_ids": ["m:nope"]}]})
+_GOOD = json.dumps({"impression": [{"text": "QRS duration measured.",
+                                    "evidence_ids": ["m:qrs_ms"], "knowledge_ids": ["k:sr"]}]})
 
 
 def _fake_step(req):
@@ -364,10 +383,14 @@ def test_grounding_suite_with_fake_llm(cinc_dir, tmp_path, monkeypatch):
         sent = json.dumps(fake.requests)
     s = json.loads((out / "summary.json").read_text())
     assert s["verifier_outcomes"] == {"first": 0.0, "repaired": 1.0, "fallback": 0.0}
-    # first drafts: 2 of 3 findings cite valid ids, the one number (212 bpm) is wrong
-    assert s["first_draft"]["valid_citation_share"] == pytest.approx(2 / 3)
-    assert s["first_draft"]["number_match_share"] == 0.0
+    # first drafts: 2 of 3 impression sentences cite valid ids, 1 of 3 a knowledge passage,
+    # and one number (212 bpm) is wrong; the findings (code) are all valid
+    assert s["first_draft"]["impression_valid_share"] == pytest.approx(2 / 3)
+    assert s["first_draft"]["impression_knowledge_share"] == pytest.approx(1 / 3)
+    assert 0 < s["first_draft"]["number_match_share"] < 1.0
+    assert s["first_draft"]["valid_citation_share"] < 1.0
     assert s["first_draft"]["verifier_ok"] == 0.0
+    assert s["final"]["impression_knowledge_share"] == 1.0
     assert s["final"]["verifier_ok"] == 1.0 and s["final"]["valid_citation_share"] == 1.0
     assert s["fallback_baseline"]["valid_citation_share"] == 1.0
     assert s["fallback_baseline"]["number_match_share"] == 1.0

@@ -1,7 +1,8 @@
 """Fault injection (issue 17): the service recovers, or fails with a clear message, and
 nothing already stored is lost - kill -9 in the middle of writes, a full disk, a corrupt
-report store, a corrupt knowledge index. (An LLM that fails or times out mid-report:
-tests/test_agent.py; a job interrupted by a restart: tests/test_api.py.)"""
+report store, a corrupt knowledge index, the model server dropping the connection in the
+middle of a report job. (An LLM that answers errors or times out: tests/test_agent.py; a job
+interrupted by a restart: tests/test_api.py.)"""
 from __future__ import annotations
 
 import os
@@ -114,3 +115,25 @@ def test_a_corrupt_knowledge_index_is_moved_aside_and_rebuilt(tmp_path, monkeypa
     assert hits[0].id == "k:lvh"
     kept = [p for p in tmp_path.iterdir() if p.name.startswith("chroma.corrupt-")]
     assert len(kept) == 1 and (kept[0] / "chroma.sqlite3").exists()
+
+
+def test_a_model_server_crash_mid_report_gives_the_deterministic_report(tmp_path):
+    # the plan is answered, then the server drops the connection while the draft is written
+    # (and refuses afterwards): the job still finishes, with the deterministic report and
+    # the reason; the record files are kept with it
+    from assistant.llm import LLM
+    from tests.fake_openai import FakeOpenAI
+
+    plan = {"tool_call": ("plan", {"knowledge_queries": [], "use_priors": False,
+                                   "use_similar": False})}
+    with FakeOpenAI([plan, {"drop": True}, {"drop": True}]) as fake:
+        settings = get_settings(home=str(tmp_path / "home"), llm_base_url=fake.base_url,
+                                llm_model="fake", api_key="")
+        app = create_app(settings, llm_factory=lambda s: (LLM(s), None))
+        with TestClient(app) as c:
+            rid = c.post("/v1/reports?llm=true&wait=true", files=FILES).json()["id"]
+            rep = c.get(f"/v1/reports/{rid}").json()
+    assert rep["status"] == "done" and rep["grounding"]["fallback"]
+    assert any("LLM draft failed" in n for n in rep["notes"]), rep["notes"]
+    assert rep["interpretation"]["findings"] and rep["interpretation"]["impression"] == []
+    assert ReportStore(tmp_path / "home" / "reports.sqlite3").files(rid)

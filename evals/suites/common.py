@@ -102,9 +102,13 @@ class ResultLog:
 
 
 def run_items(items: list, key: Callable, work: Callable, log: ResultLog, *,
-              jobs: int = 1, label: Callable = str) -> dict:
+              jobs: int = 1, label: Callable = str, runner: str = "local") -> dict:
     """Compute ``work(item)`` for each item not yet in ``log``, in ``jobs`` processes,
-    appending each result as it completes. Returns ``{'computed', 'skipped'}`` counts."""
+    appending each result as it completes. Returns ``{'computed', 'skipped'}`` counts.
+
+    ``runner='ray'``: the same ``work`` on ``jobs`` Ray actors (a local Ray instance, or the
+    cluster ``RAY_ADDRESS`` names), as ``ecg-assistant batch --runner ray`` does; each actor
+    loads the models once."""
     todo = [it for it in items if key(it) not in log]
     skipped = len(items) - len(todo)
     if skipped:
@@ -112,7 +116,12 @@ def run_items(items: list, key: Callable, work: Callable, log: ResultLog, *,
     n = len(items)
     done = skipped
     try:
-        if jobs > 1 and len(todo) > 1:
+        if runner == "ray" and todo:
+            for it, row in _ray_map(work, todo, jobs):
+                log.add(key(it), row)
+                done += 1
+                progress(done, n, f"record {label(it)}")
+        elif jobs > 1 and len(todo) > 1:
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
             with ProcessPoolExecutor(jobs) as pool:
@@ -130,6 +139,20 @@ def run_items(items: list, key: Callable, work: Callable, log: ResultLog, *,
     finally:
         log.close()
     return {"computed": len(todo), "skipped": skipped}
+
+
+def _ray_map(work: Callable, todo: list, jobs: int):
+    """``(item, work(item))`` in order, from a pool of Ray actors."""
+    try:
+        import ray
+        from ray.util.multiprocessing import Pool
+    except ImportError as exc:
+        raise SystemExit("--runner ray needs Ray: pip install '.[scale]'") from exc
+    if not ray.is_initialized():
+        ray.init(num_cpus=None if jobs <= 0 else max(1, jobs), include_dashboard=False,
+                 log_to_driver=False)
+    with Pool(processes=max(1, jobs)) as pool:
+        yield from zip(todo, pool.imap(work, todo))
 
 
 def flatten(row: dict, prefix: str = "") -> dict:

@@ -193,7 +193,7 @@ def run(args) -> int:
     log = common.ResultLog(Path(args.out), resume=args.resume, config=config)
     common.run_items(items, key=lambda it: it.key,
                      work=partial(_work, pages=pages, degrade=degrade), log=log,
-                     jobs=args.jobs, label=lambda it: it.key)
+                     jobs=args.jobs, label=lambda it: it.key, runner=args.runner)
     rows = [log.rows[it.key] for it in items if it.key in log.rows]
     summary = summarize(rows, fmt, config)
     common.write_outputs(Path(args.out), summary, rows, report(summary))

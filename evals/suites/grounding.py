@@ -5,8 +5,10 @@ the LLM's drafts are recorded on the way (a subclass that keeps what ``_ask_llm`
 Scores, all computed by the deterministic verifier (:func:`assistant.verifier.verify`) and
 the evidence index, never by an LLM:
 
-- ``valid_citation_share``: findings citing at least one id, every id known and no cited
-  measurement without a value;
+- ``valid_citation_share``: findings and impression sentences citing at least one id, every
+  id known and no cited measurement without a value (the findings are written by code, the
+  impression by the LLM: ``impression_valid_share`` is the LLM's part alone);
+- ``impression_knowledge_share``: impression sentences citing a knowledge passage (``k:``);
 - ``number_match_share``: numbers in the text that the verifier found equal to the cited
   evidence (1 - number/comparison problems / numbers checked);
 - ``verifier_ok``: the whole draft passes;
@@ -57,16 +59,23 @@ def draft_metrics(interp, analysis: dict, comparison: dict | None = None) -> dic
     report["comparison"] = comparison or {}
     index = evidence_index(analysis)
     index.update(comparison or {})
-    valid = 0
-    for f in interp.findings:
-        ok = bool(f.evidence_ids) and all(e in index for e in f.evidence_ids) and not any(
+
+    def valid(f) -> bool:
+        return bool(f.evidence_ids) and all(e in index for e in f.evidence_ids) and not any(
             e.startswith("m:") and (index.get(e) or {}).get("value") is None
             for e in f.evidence_ids)
-        valid += ok
+
+    n_valid = sum(map(valid, interp.findings + interp.impression))
+    imp = interp.impression
     problems, n_findings, n_numbers = verify(interp, report)
     bad_numbers = sum(bool(_NUMBER_PROBLEM.search(p)) for p in problems)
-    return {"findings": n_findings, "valid_citations": valid,
-            "valid_citation_share": valid / n_findings if n_findings else None,
+    return {"findings": n_findings, "valid_citations": n_valid,
+            "valid_citation_share": n_valid / n_findings if n_findings else None,
+            "impression": len(imp), "impression_valid": sum(map(valid, imp)),
+            "impression_valid_share": sum(map(valid, imp)) / len(imp) if imp else None,
+            "impression_knowledge": sum(bool(f.knowledge_ids) for f in imp),
+            "impression_knowledge_share": sum(bool(f.knowledge_ids) for f in imp) / len(imp)
+            if imp else None,
             "numbers": n_numbers, "numbers_matching": max(0, n_numbers - bad_numbers),
             "number_match_share": (max(0, n_numbers - bad_numbers) / n_numbers)
             if n_numbers else None,
@@ -121,7 +130,7 @@ def _copy_record(hea: Path, dst: Path, extra_comment: str | None) -> Path:
 
 def _text(rep: dict) -> str:
     it = rep["interpretation"]
-    return " ".join([f["text"] for f in it["findings"]] + [it["summary"],
+    return " ".join([f["text"] for f in it["findings"] + it.get("impression", [])] + [it["summary"],
                                                            it.get("comparison_with_prior") or ""])
 
 
@@ -190,18 +199,22 @@ def _work(item, agent, inject: bool) -> dict:
 
 def _share(rows, key, field) -> float | None:
     """Pooled share: sum of numerators / sum of denominators over records."""
-    num = {"valid_citation_share": "valid_citations", "number_match_share": "numbers_matching"}
-    den = {"valid_citation_share": "findings", "number_match_share": "numbers"}
+    num = {"valid_citation_share": "valid_citations", "number_match_share": "numbers_matching",
+           "impression_valid_share": "impression_valid",
+           "impression_knowledge_share": "impression_knowledge"}
+    den = {"valid_citation_share": "findings", "number_match_share": "numbers",
+           "impression_valid_share": "impression", "impression_knowledge_share": "impression"}
     ms = [r[key] for r in rows if r.get(key)]
     if field == "verifier_ok":
         return sum(m["verifier_ok"] for m in ms) / len(ms) if ms else None
-    d = sum(m[den[field]] for m in ms)
-    return sum(m[num[field]] for m in ms) / d if d else None
+    d = sum(m.get(den[field], 0) for m in ms)
+    return sum(m.get(num[field], 0) for m in ms) / d if d else None
 
 
 def summarize(rows: list[dict], llm_note: str, config: dict) -> dict:
     ok = [r for r in rows if not r.get("error")]
-    metrics = ("valid_citation_share", "number_match_share", "verifier_ok")
+    metrics = ("valid_citation_share", "number_match_share", "verifier_ok",
+               "impression_valid_share", "impression_knowledge_share")
     out: dict = {"n_records": len(rows), "llm": llm_note, "config": config,
                  "failures": {r["record"]: r["error"] for r in rows if r.get("error")}}
     for key in ("first_draft", "final", "fallback_baseline"):
@@ -226,10 +239,12 @@ def report(summary: dict, figures: list[Path]) -> str:
     lines = [f"# Grounding: {summary['n_records']} records", "", f"LLM: {summary['llm']}.",
              "Scores come from the deterministic verifier and the evidence index; no LLM "
              "judges.", ""]
-    rows = [[k, v["valid_citation_share"], v["number_match_share"], v["verifier_ok"]]
+    rows = [[k, v["valid_citation_share"], v["number_match_share"], v["verifier_ok"],
+             v.get("impression_valid_share"), v.get("impression_knowledge_share")]
             for k in ("first_draft", "final", "fallback_baseline") if (v := summary.get(k))]
     lines += [common.md_table(["report", "valid citations", "numbers matching evidence",
-                               "verifier pass"], rows, 3), ""]
+                               "verifier pass", "impression: valid citations",
+                               "impression: cites knowledge"], rows, 3), ""]
     if summary.get("verifier_outcomes"):
         v = summary["verifier_outcomes"]
         lines += [f"Verifier outcomes: first time {v['first']:.2f}, repaired "
@@ -251,7 +266,9 @@ def run(args) -> int:
     fmt, items = datasets.read_records(Path(args.data), args.format)
     if args.limit:
         items = items[:args.limit]
-    settings = get_settings()
+    # the suite measures the LLM's writing, so it asks for the impression whatever the
+    # product default for the configured model is
+    settings = get_settings(llm_impression="on")
     llm, note = None, "none (--no-llm): deterministic fallback baseline only"
     if args.llm:
         from assistant.llm_server import connect

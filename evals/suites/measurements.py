@@ -354,7 +354,7 @@ def run(args) -> int:
     log = common.ResultLog(Path(args.out), resume=args.resume, config=config)
     paths = [h.with_suffix("") for h in heads]
     common.run_items(paths, key=lambda p: p.name, work=partial(_work, use_baseline=use_baseline),
-                     log=log, jobs=args.jobs, label=lambda p: p.name)
+                     log=log, jobs=args.jobs, label=lambda p: p.name, runner=args.runner)
     rows = [log.rows[p.name] for p in paths if p.name in log.rows]
     out = Path(args.out)
     summary = summarize(rows, labels, config)
@@ -404,7 +404,8 @@ def run_machine(args, ptbxl_plus: str | None, source: str) -> int:
     items = [(r.ecg_id, r.path, refs[r.ecg_id]) for r in recs]
     common.run_items(items, key=lambda it: it[0],
                      work=partial(plus.record_result, use_baseline=use_baseline), log=log,
-                     jobs=args.jobs, label=lambda it: f"{it[0]} ({it[1].name})")
+                     jobs=args.jobs, label=lambda it: f"{it[0]} ({it[1].name})",
+                     runner=args.runner)
     rows = [log.rows[str(it[0])] for it in items if str(it[0]) in log.rows]
     out = Path(args.out)
     summary = summarize_machine(rows, source, config)

@@ -165,7 +165,7 @@ def run(args) -> int:
     config = {"suite": "statements", "data": str(Path(args.data).resolve()), "format": fmt}
     log = common.ResultLog(Path(args.out), resume=args.resume, config=config)
     common.run_items(items, key=lambda it: it.key, work=partial(_work), log=log,
-                     jobs=args.jobs, label=lambda it: it.key)
+                     jobs=args.jobs, label=lambda it: it.key, runner=args.runner)
     rows = [log.rows[it.key] for it in items if it.key in log.rows]
     out = Path(args.out)
     summary = summarize(rows, fmt, config)
