@@ -101,6 +101,7 @@ def main(argv=None) -> int:
                            "answer": out["answer"][:160], "fallback": out["grounding"]["fallback"],
                            "seconds": out["seconds"],
                            "correct": out["answer"].startswith(expected)})
+        two = _two_at_once(settings, llm, files[:2], analyze, load_record, ChatSession)
     n = len(rows)
     outcomes = {k: sum(r["outcome"] == k for r in rows) / n for k in ("first", "repaired",
                                                                        "fallback")}
@@ -129,6 +130,7 @@ def main(argv=None) -> int:
                                                       for r in rows),
         "qa_seconds_median": statistics.median(q["seconds"] for q in qa),
         "qa_seconds_max": max(q["seconds"] for q in qa),
+        **two,
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -137,6 +139,34 @@ def main(argv=None) -> int:
         print(f"{k:>18}: {v:.3g}" if isinstance(v, float) else f"{k:>18}: {v}")
     print(f"wrote {out}")
     return 0
+
+
+def _two_at_once(settings, llm, paths, analyze, load_record, ChatSession) -> dict:
+    """Wall seconds for two questions (on two records, caches warm) one after the other and
+    both at once on the server's two slots."""
+    import threading
+
+    reports = [analyze(load_record(p)).to_dict() for p in paths]
+    q = "Is there a first-degree AV block?"
+
+    def ask(rep):
+        ChatSession(settings, llm, report=rep).ask(q)
+
+    for rep in reports:
+        ChatSession(settings, llm, report=rep).warm()
+    t = time.perf_counter()
+    for rep in reports:
+        ask(rep)
+    one = time.perf_counter() - t
+    threads = [threading.Thread(target=ask, args=(rep,)) for rep in reports]
+    t = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    both = time.perf_counter() - t
+    return {"two_questions_one_after_the_other_s": round(one, 2),
+            "two_questions_at_once_s": round(both, 2)}
 
 
 if __name__ == "__main__":
