@@ -71,6 +71,37 @@ def engine_summary(d: dict, seconds: float) -> dict:
         "delineation": d.get("delineation") or {}}
 
 
+def reference_axis(path: str | Path, beats: list[dict]) -> float | None:
+    """Frontal QRS axis measured on the cardiologists' boundaries: per limb lead the net
+    QRS area between each reference beat's QRS onset and offset (onset level as baseline),
+    median over beats, limb gains restored by Einthoven/Goldberger (LUDB stores each lead
+    normalised), least squares over the six limb leads (:func:`tools.measure.frontal_axis`).
+    It separates the engine's axis error from LUDB's axis-category convention."""
+    import numpy as np
+
+    from tools.calibration import limb_gains
+    from tools.measure import frontal_axis
+
+    rec = records.load(path)
+    sig, names, fs = np.asarray(rec.signal, float), list(rec.sig_name), float(rec.fs)
+    gains = limb_gains(sig, names) or {}
+    areas = {}
+    for lead in ("I", "II", "III", "aVR", "aVL", "aVF"):
+        if lead not in names:
+            continue
+        x = sig[:, names.index(lead)] * gains.get(lead, 1.0)
+        vals = []
+        for b in beats:
+            if b["qrs_on_s"] is None or b["qrs_off_s"] is None:
+                continue
+            on, off = int(round(b["qrs_on_s"] * fs)), int(round(b["qrs_off_s"] * fs))
+            if 0 <= on < off < x.size:
+                vals.append(float((x[on:off + 1] - x[on]).sum() * 1000.0 / fs))
+        if vals:
+            areas[lead] = float(np.median(vals))
+    return frontal_axis(areas)
+
+
 def record_result(path: str | Path, use_engine: bool = True, use_baseline: bool = True) -> dict:
     """Reference, engine and baseline results of one LUDB record.
 
@@ -93,6 +124,7 @@ def record_result(path: str | Path, use_engine: bool = True, use_baseline: bool 
     out = {"record": int(stem) if stem.isdigit() else stem, "waves": waves,
            "ref": ludb.reference_intervals(waves, trim=2),
            "ref0": ludb.reference_intervals(waves, trim=0)}
+    out["ref"]["axis_deg"] = reference_axis(path, out["ref"]["beats"])
     for r in ("ref", "ref0"):
         out[r].pop("beats")
     if use_engine:

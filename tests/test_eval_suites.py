@@ -58,6 +58,10 @@ def test_measurements_suite_writes_summary_csv_plots_and_report(measured):
     assert s["qrs_ms"]["n"] == 3
     assert s["tolerances"]["qt_ms"]["per_record_ms"] == 25.0
     assert s["axis_category"]["left_below_-30deg"]["n"] >= 1
+    assert s["axis_category"]["reference_boundaries_left_below_0deg"]["n"] >= 1
+    # the engine's axis against the axis on the cardiologists' own QRS boundaries
+    assert s["axis_vs_reference_boundaries"]["n"] == 3
+    assert s["axis_vs_reference_boundaries"]["median_abs_error_deg"] < 15
     with open(measured / "records.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["record"] for r in rows] == list(LUDB_RECORDS)
@@ -410,3 +414,37 @@ def test_grounding_without_llm_says_so_and_scores_the_baseline(cinc_dir, tmp_pat
     assert "deterministic fallback baseline only" in capsys.readouterr().err
     s = json.loads((out / "summary.json").read_text())
     assert "first_draft" not in s and s["fallback_baseline"]["verifier_ok"] == 1.0
+
+
+@pytest.mark.parametrize("theta", [-60.0, 10.0, 75.0, 120.0])
+def test_reference_axis_recovers_a_known_frontal_dipole(tmp_path, theta):
+    # the axis measured on reference QRS boundaries (evals.ludb_eval.reference_axis) from a
+    # synthetic heart vector whose limb-lead projections follow the hexaxial system; its x and
+    # y components peak 16 ms apart (a loop, as in a real QRS: a vector of fixed direction
+    # would leave the lead gains undetermined); the leads are stored with unequal gains, as
+    # LUDB stores them, and restored by Einthoven
+    import numpy as np
+    import wfdb
+
+    from evals.ludb_eval import reference_axis
+
+    fs, n = 500, 5000
+    t = np.arange(n) / fs
+    def wave(shift):
+        return sum(np.exp(-0.5 * ((t - c - shift) / 0.015) ** 2) for c in np.arange(0.5, 10))
+
+    qrs = wave(0.0)
+    hx, hy = np.cos(np.radians(theta)) * wave(-0.008), np.sin(np.radians(theta)) * wave(0.008)
+    lead_i, lead_ii = hx, 0.5 * hx + np.sqrt(3) / 2 * hy
+    limb = {"I": lead_i, "II": lead_ii, "III": lead_ii - lead_i,
+            "aVR": -(lead_i + lead_ii) / 2, "aVL": lead_i - lead_ii / 2,
+            "aVF": lead_ii - lead_i / 2}
+    names = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
+    gains = [1.0, 0.7, 1.3, 0.9, 1.6, 0.8] + [1.0] * 6
+    sig = np.stack([limb[k] * g for k, g in zip(names[:6], gains)]
+                   + [0.3 * qrs * (k + 1) for k in range(6)], axis=1)
+    wfdb.wrsamp("syn", fs=fs, units=["mV"] * 12, sig_name=names, p_signal=sig,
+                fmt=["16"] * 12, write_dir=str(tmp_path))
+    beats = [{"qrs_on_s": c - 0.05, "qrs_off_s": c + 0.05} for c in np.arange(0.5, 10, 1.0)]
+    got = reference_axis(tmp_path / "syn", beats)
+    assert got is not None and abs((got - theta + 180) % 360 - 180) < 3

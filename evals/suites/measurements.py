@@ -110,14 +110,27 @@ def _axis(rows: list[dict], labels: dict | None) -> dict | None:
     """Axis category agreement with ludb.csv (paced and unstated excluded)."""
     if labels is None:
         return None
+    from evals.ludb_eval import axis_category
+
     out = {}
-    for key, name in (("axis", "left_below_-30deg"), ("axis_below0", "left_below_0deg")):
+    # the engine's axis, and (for comparison) the axis measured on the cardiologists' own QRS
+    # boundaries: where both miss a category, the label convention is the cause
+    for key, name, limit in (("axis", "left_below_-30deg", -30.0),
+                             ("axis_below0", "left_below_0deg", 0.0),
+                             ("ref", "reference_boundaries_left_below_-30deg", -30.0),
+                             ("ref", "reference_boundaries_left_below_0deg", 0.0)):
         pairs = []
         for r in rows:
             lab = labels.get(r["record"])
             if lab is None or lab.paced or lab.axis is None or "engine" not in r:
                 continue
-            pairs.append((lab.axis, r["engine"].get(key)))
+            if key == "ref":
+                ref = r["ref"].get("axis_deg")
+                if ref is None:
+                    continue
+                pairs.append((lab.axis, axis_category(ref, (), limit)))
+            else:
+                pairs.append((lab.axis, r["engine"].get(key)))
         conf: dict[str, int] = {}
         for t, p in pairs:
             conf[f"{t}->{p}"] = conf.get(f"{t}->{p}", 0) + 1
@@ -125,6 +138,19 @@ def _axis(rows: list[dict], labels: dict | None) -> dict | None:
         out[name] = {"n": len(pairs), "agree": agree,
                      "agreement": agree / len(pairs) if pairs else None, "confusion": conf}
     return out
+
+
+def _axis_error(rows: list[dict]) -> dict:
+    """The engine's QRS axis minus the axis measured on the cardiologists' QRS boundaries
+    (:func:`evals.ludb_eval.reference_axis`), in degrees wrapped to -180..180."""
+    from statistics import median
+
+    errs = [((r["engine"]["axis_deg"] - r["ref"]["axis_deg"]) + 180.0) % 360.0 - 180.0
+            for r in rows if (r.get("engine") or {}).get("axis_deg") is not None
+            and r["ref"].get("axis_deg") is not None]
+    return {"n": len(errs), "median_abs_error_deg": median(abs(e) for e in errs)
+            if errs else None,
+            "within_15deg": sum(abs(e) <= 15 for e in errs) / len(errs) if errs else None}
 
 
 def summarize(rows: list[dict], labels: dict | None, config: dict) -> dict:
@@ -139,6 +165,7 @@ def summarize(rows: list[dict], labels: dict | None, config: dict) -> dict:
     summary["vs_trim0_reference"] = scoring.interval_errors(
         {r["record"]: r["engine"] for r in rows}, {r["record"]: r["ref_trim0"] for r in rows})
     summary["axis_category"] = _axis(rows, labels)
+    summary["axis_vs_reference_boundaries"] = _axis_error(rows)
     held = [r for r in rows if r["record"] in ludb.HELD_OUT]
     if held:  # only meaningful for our LUDB half: openecg never trained on these records
         summary["subsets"] = {"openecg_held_out": {"records": [r["record"] for r in held],
@@ -319,6 +346,11 @@ def report(summary: dict, figures: list[Path]) -> str:
             lines.append(f"Axis category agreement ({name}): {v['agree']}/{v['n']} "
                          f"{v['confusion']}")
         lines.append("")
+    ae = summary.get("axis_vs_reference_boundaries")
+    if ae and ae["n"]:
+        lines += [f"QRS axis vs the axis on the cardiologists' QRS boundaries: median |error| "
+                  f"{ae['median_abs_error_deg']:.1f} deg, within 15 deg "
+                  f"{ae['within_15deg']:.2f} (n {ae['n']})", ""]
     if summary.get("failures"):
         lines += [f"Failures: {summary['failures']}", ""]
     lines += [f"![{p.stem}]({p.name})" for p in figures]
