@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -179,14 +180,18 @@ class EmbeddedServer:
 
 
 _SHARED: EmbeddedServer | None = None
+# the app's chat warm-up and a question (or two report jobs) may ask for the server at the
+# same moment: one of them starts it, the others wait for it (never two model servers)
+_SHARED_LOCK = threading.Lock()
 
 
 def shared_server(settings: Settings, *, progress=None) -> EmbeddedServer:
     """The process-wide embedded server, started on first use and stopped at exit."""
     global _SHARED
-    if _SHARED is None or _SHARED.proc is None or _SHARED.proc.poll() is not None:
-        _SHARED = EmbeddedServer(settings).start(progress=progress)
-    return _SHARED
+    with _SHARED_LOCK:
+        if _SHARED is None or _SHARED.proc is None or _SHARED.proc.poll() is not None:
+            _SHARED = EmbeddedServer(settings).start(progress=progress)
+        return _SHARED
 
 
 def running_server() -> EmbeddedServer | None:

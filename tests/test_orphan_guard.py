@@ -74,3 +74,40 @@ def test_guard_stops_its_child_on_sigterm_and_refuses_bad_usage():
     r = subprocess.run([sys.executable, "-m", "assistant.orphan_guard", "x"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "usage" in r.stderr
+
+
+def test_concurrent_callers_start_one_model_server(monkeypatch):
+    # the app's chat warm-up and a question can ask for the embedded server at the same
+    # moment; a second server would be a second 1-GB process
+    import threading
+    import time
+
+    from assistant import llm_server
+    from assistant.config import get_settings
+
+    started = []
+
+    class FakeServer:
+        def __init__(self, settings):
+            self.proc = None
+
+        def start(self, progress=None):
+            started.append(self)
+            time.sleep(0.2)  # a start takes a while: the others arrive meanwhile
+
+            class Alive:
+                def poll(self):
+                    return None
+            self.proc = Alive()
+            return self
+
+    monkeypatch.setattr(llm_server, "EmbeddedServer", FakeServer)
+    monkeypatch.setattr(llm_server, "_SHARED", None)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(
+        llm_server.shared_server(get_settings(llm_base_url="")))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(started) == 1 and len(got) == 4 and all(g is started[0] for g in got)
