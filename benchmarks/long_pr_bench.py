@@ -1,0 +1,128 @@
+"""Long PR with the P wave moved into the preceding T wave: the held-out first-degree AV block
+failure (issue 11: "PR measured 132-154 ms where the label says > 200 ms ... a P buried in the
+T wave is missed"), rebuilt from the shared records.
+
+For every shared record the engine calls sinus (sinus rhythm, bradycardia or tachycardia)
+with a measured PR, each beat's P wave (the engine's own P boundaries, its PR-segment line
+as baseline) is lifted out and added back ``d`` ms earlier, on top of whatever is there - the
+preceding T wave when the rate is fast. QRS and T stay where they were, so the rate is
+unchanged and the expected PR is the original PR + ``d``. The waveforms are the records' own;
+only the P timing changes. This is a robustness check relative to the engine's own PR on the
+unshifted record (no reference PR exists for the CinC records), reported per rate group:
+
+- ``median_abs_error_ms``: |measured PR - (PR + d)|; ``within_20ms``: share within 20 ms;
+- ``pr_missing``: share where no PR was measured;
+- ``avb1_stated``: share stating first-degree AV block where the expected PR is >= 220 ms
+  (20 ms clear of the 200-ms limit);
+- ``sinus_lost``: share no longer called sinus; ``new_rhythm``: statements of another
+  rhythm that appeared (atrial flutter or fibrillation, junctional, ectopic atrial ...).
+
+Run: ``python -m benchmarks.long_pr_bench [--jobs 2] [--shifts 0 40 80 120]``;
+writes benchmarks/results/long_pr_bench.json.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from statistics import median
+
+import numpy as np
+
+from benchmarks import common
+
+SINUS = {"s:sr", "s:sb", "s:st"}
+RHYTHMS = {"s:af", "s:afl", "s:junctional", "s:ectopic_atrial", "s:svt", "s:vt", "s:wct",
+           "s:avb2", "s:avb3", "s:brady"}
+
+
+def move_p_earlier(record, analysis, d_ms: float):
+    """``record`` with every beat's P wave moved ``d_ms`` earlier (added onto the signal
+    there), its old place filled by the line between its onset and offset levels."""
+    fs = record.fs
+    x = np.array(analysis.record.signal, float)
+    out = x.copy()
+    d = int(round(d_ms * fs / 1000.0))
+    for b in analysis.beats:
+        if b.p_on is None or b.p_off is None or b.p_off <= b.p_on or b.p_on - d < 0:
+            continue
+        seg = x[b.p_on:b.p_off + 1]
+        base = np.linspace(x[b.p_on], x[b.p_off], seg.shape[0])
+        out[b.p_on:b.p_off + 1] -= seg - base
+        out[b.p_on - d:b.p_off + 1 - d] += seg - base
+    return replace(analysis.record, signal=out)
+
+
+def _one(args: tuple[str, list[float]]) -> dict | None:
+    from tools.engine import analyze
+
+    path, shifts = args
+    rec = common.load(path)
+    a0 = analyze(rec)
+    ids0 = {s.id for s in a0.statements}
+    pr0, hr = a0.measurements["pr_ms"].value, a0.measurements["hr_bpm"].value
+    if not ids0 & SINUS or pr0 is None or hr is None:
+        return None
+    rows = []
+    for d in shifts:
+        a = analyze(move_p_earlier(rec, a0, d)) if d else a0
+        ids = {s.id for s in a.statements}
+        rows.append({"shift_ms": d, "expected_pr_ms": pr0 + d,
+                     "pr_ms": a.measurements["pr_ms"].value,
+                     "avb1": "s:avb1" in ids, "sinus": bool(ids & SINUS),
+                     "new_rhythm": sorted((ids - ids0) & RHYTHMS)})
+    return {"record": Path(path).stem, "hr_bpm": hr, "pr0_ms": pr0, "rows": rows}
+
+
+def _summary(recs: list[dict], shift: float) -> dict:
+    rows = [r for rec in recs for r in rec["rows"] if r["shift_ms"] == shift]
+    errs = [abs(r["pr_ms"] - r["expected_pr_ms"]) for r in rows if r["pr_ms"] is not None]
+    long_ = [r for r in rows if r["expected_pr_ms"] >= 220]
+    new = [x for r in rows for x in r["new_rhythm"]]
+    return {"n": len(rows),
+            "median_abs_error_ms": median(errs) if errs else None,
+            "within_20ms": sum(e <= 20 for e in errs) / len(rows) if rows else None,
+            "pr_missing": sum(r["pr_ms"] is None for r in rows) / len(rows) if rows else None,
+            "expected_over_220": len(long_),
+            "avb1_stated": sum(r["avb1"] for r in long_) / len(long_) if long_ else None,
+            "sinus_lost": sum(not r["sinus"] for r in rows) / len(rows) if rows else None,
+            "new_rhythm": {k: new.count(k) for k in sorted(set(new))}}
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--shifts", type=float, nargs="+", default=[0.0, 40.0, 80.0, 120.0])
+    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared"
+                                          / "data"))
+    args = ap.parse_args(argv)
+    data = Path(args.data)
+    paths = sorted(str(p) for p in (data / "cinc2021").glob("*.hea")) + \
+        sorted(str(p) for p in (data / "ludb" / "data").glob("*.hea"))
+    recs = []
+    with ProcessPoolExecutor(args.jobs) as pool:
+        for i, r in enumerate(pool.map(_one, [(p, args.shifts) for p in paths]), 1):
+            common.progress("long-pr", i, len(paths), Path(paths[i - 1]).stem)
+            if r is not None:
+                recs.append(r)
+    groups = {"hr <= 100": [r for r in recs if r["hr_bpm"] <= 100],
+              "hr > 100": [r for r in recs if r["hr_bpm"] > 100]}
+    summary = {g: {f"shift_{s:g}ms": _summary(rs, s) for s in args.shifts}
+               for g, rs in groups.items()}
+    for g, by in summary.items():
+        print(f"\n{g} ({len(groups[g])} sinus records)")
+        rows = [[k, v["n"], v["median_abs_error_ms"], v["within_20ms"], v["pr_missing"],
+                 v["avb1_stated"], v["sinus_lost"], v["new_rhythm"] or ""]
+                for k, v in by.items()]
+        print(common.table(["shift", "n", "median |PR error| ms", "within 20 ms",
+                            "PR missing", "1AVB stated (expected >= 220)", "sinus lost",
+                            "new rhythm statements"], rows, 2))
+    out = {"summary": summary, "records": recs}
+    common.write_json("long_pr_bench", out)
+    return out
+
+
+if __name__ == "__main__":
+    main()
