@@ -182,12 +182,12 @@ def format_report(rep: dict) -> str:
         lines.append(f"Compared with prior: {it['comparison_with_prior']}")
     for lim in it.get("limitations", []):
         lines.append(f"Limitation: {lim}")
-    how = "deterministic fallback" if g["fallback"] else (
-        "LLM draft, repaired" if g["repaired"] else "LLM draft")
-    lines.append(f"Grounding: verified ({how}); {len(rep['tool_calls'])} tool calls; "
+    from assistant.fallback import authorship
+
+    lines.append(f"Grounding: verified ({authorship(g)}); {len(rep['tool_calls'])} tool calls; "
                  f"{rep['timings'].get('total_s', 0):.1f} s")
     if g["fallback"] and g["problems"]:
-        lines.append("Why fallback: " + "; ".join(g["problems"][:3]))
+        lines.append("Why: " + "; ".join(g["problems"][:3]))
     return "\n".join(lines)
 
 

@@ -60,6 +60,20 @@ def urgent_first(interp: Interpretation, report: dict) -> Interpretation:
     return interp.model_copy(update={"findings": added + first + rest})
 
 
+def authorship(grounding: dict) -> str:
+    """Who wrote what is shown, in words: the code alone by design (no LLM, an abstaining
+    record, or a model that does not write the impression), the code after the LLM's draft
+    was refused, or the LLM's verified draft."""
+    if not grounding.get("fallback"):
+        return "LLM impression, verified" + (" after one repair" if grounding.get("repaired")
+                                             else "")
+    problems = grounding.get("problems") or []
+    if problems and str(problems[0]).startswith(("deterministic report", "no LLM configured",
+                                                 "engine abstained")):
+        return "written by code"
+    return "written by code: the LLM's draft was refused"
+
+
 def limitations(report: dict) -> list[str]:
     """Excluded leads, abstention, reduced leads and the engine's own notes."""
     q = report.get("quality") or {}

@@ -39,9 +39,9 @@ def report_lines(report: dict, analysis: dict, questions: list[dict] = ()) -> li
         if it.get("comparison_with_prior"):
             lines.append(f"Compared with prior: {it['comparison_with_prior']}")
         g = report.get("grounding") or {}
-        how = "deterministic fallback" if g.get("fallback") else (
-            "LLM draft, repaired" if g.get("repaired") else "LLM draft")
-        lines += [f"Grounding: verified ({how})", ""]
+        from assistant.fallback import authorship
+
+        lines += [f"Grounding: verified ({authorship(g)})", ""]
     q = analysis.get("quality") or {}
     if q.get("abstain"):
         lines += [f"NOT INTERPRETED: {q.get('abstain_reason') or 'poor signal quality'}", ""]

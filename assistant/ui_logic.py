@@ -149,9 +149,9 @@ def findings_markdown(rep: dict) -> str:
             for f in it["impression"]]
     if it.get("comparison_with_prior"):
         lines.append(f"**Compared with prior:** {it['comparison_with_prior']}")
-    how = "deterministic fallback" if g["fallback"] else (
-        "LLM draft, repaired" if g["repaired"] else "LLM draft")
-    lines.append(f"_Grounding: verified ({how})._")
+    from assistant.fallback import authorship
+
+    lines.append(f"_Grounding: verified ({authorship(g)})._")
     return "\n".join(lines)
 
 

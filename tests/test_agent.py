@@ -230,3 +230,16 @@ def test_an_urgent_statement_heads_the_impression(tmp_path, ludb1_report):
     assert rep["grounding"]["fallback"]
     assert any("urgent statement (s:sb)" in p for p in rep["grounding"]["problems"])
     assert rep["interpretation"]["findings"][0]["text"].startswith("URGENT: Sinus bradycardia")
+
+
+def test_authorship_says_who_wrote_the_report(tmp_path):
+    from assistant.fallback import authorship
+
+    by_design = ReportAgent(get_settings(home=str(tmp_path), llm_base_url=""), None) \
+        .run(str(LUDB1))["grounding"]
+    assert authorship(by_design) == "written by code"
+    refused = {"fallback": True, "problems": ["finding 1: number '112 bpm' matches nothing"]}
+    assert authorship(refused) == "written by code: the LLM's draft was refused"
+    assert authorship({"fallback": False, "repaired": True}) == \
+        "LLM impression, verified after one repair"
+    assert authorship({"fallback": False}) == "LLM impression, verified"
