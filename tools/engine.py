@@ -488,7 +488,8 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
         quality_factor=q_factor, amplitude_normalised=normalised,
         reversal=(rev.suspected, rev.kind, rev.evidence, rev.confidence),
         n_beats=len(beats), v_run=(run, run_rate), wct=wct, av=av, shapes=shp,
-        interval_margin_ms=PARTIAL_PAGE_MARGIN_MS if partial else 0.0)
+        interval_margin_ms=PARTIAL_PAGE_MARGIN_MS if partial else 0.0,
+        p_on_t_share=(meas["pr_ms"].details or {}).get("p_on_preceding_t_share"))
     if partial:
         f.notes.append("a page printed lead by lead (each lead for part of the record): "
                        "beats and rhythm from the full-length strip(s) "

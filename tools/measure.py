@@ -129,9 +129,11 @@ def interval_measurements(beats: list[GlobalBeat], fs: float, rr_ms: float | Non
             reason = {"pr": "no P wave found before the QRS in enough leads",
                       "p": "no P wave found in enough leads",
                       "qt": "T-wave end not found in enough leads"}.get(key, "no QRS delineated")
+        details = {"dropped_beats": dropped, "n_beats": len(kept)}
+        if key == "pr":
+            details["p_on_preceding_t_share"] = p_on_preceding_t(beats, fs)
         out.append(_m(name, value, "ms", method, leads=leads, beats=kept,
-                      window_s=_window(beats, kept, fs), reason=reason,
-                      details={"dropped_beats": dropped, "n_beats": len(kept)}))
+                      window_s=_window(beats, kept, fs), reason=reason, details=details))
         if key == "qt":
             qt = (value, kept, leads)
     value, kept, leads = qt
@@ -149,6 +151,21 @@ def interval_measurements(beats: list[GlobalBeat], fs: float, rr_ms: float | Non
         _m("qtc_bazett_ms", baz, "ms", "Bazett QT / RR^(1/2)", **common),
     ]
     return out
+
+
+def p_on_preceding_t(beats: list[GlobalBeat], fs: float) -> float | None:
+    """Share of conducted beats whose P onset lies no more than 20 ms after the preceding
+    beat's T end (or before it): the P wave merges with that T wave, so its onset, and the
+    PR, may be measured late. Measured on the shared records with their P waves moved into
+    the preceding T (benchmarks.long_pr_bench): >= half the beats on 1 of 140 unshifted
+    sinus records and on 8 of 17 fast records with the P moved 80 ms."""
+    n = k = 0
+    for prev, b in zip(beats, beats[1:]):
+        if b.p_on is None or prev.t_off is None or b.kind == "ventricular":
+            continue
+        n += 1
+        k += b.p_on <= prev.t_off + int(0.020 * fs)
+    return round(k / n, 2) if n else None
 
 
 def isoelectric(signal: np.ndarray, beats: list[GlobalBeat], fs: float) -> np.ndarray:
