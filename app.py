@@ -125,7 +125,8 @@ def build(service=None) -> gr.Blocks:
             compare_btn = gr.Button("Compare")
             comparison = gr.Dataframe(headers=["change", "evidence id"], interactive=False)
         with gr.Tab("LLM interpretation"):
-            interpret_btn = gr.Button("Write the grounded interpretation with the LLM")
+            interpret_btn = gr.Button("Write the grounded report (the LLM adds the impression "
+                                      "where its model can)")
             llm_status = gr.Markdown()
             findings = gr.Markdown(elem_id="findings")
         chat = gr.Chatbot(label="Ask about this ECG", elem_id="chat")

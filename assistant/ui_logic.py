@@ -134,8 +134,10 @@ def interpret(service, rid: str, poll_s: float = 1.0) -> Iterator[tuple[str, str
     if rep["status"] == "failed":
         yield f"**Error:** {rep['error']}", ""
         return
-    yield (f"LLM report `{rep['id']}` done in {time.perf_counter() - t0:.0f} s",
-           findings_markdown(rep))
+    from assistant.fallback import authorship
+
+    yield (f"Report `{rep['id']}` done in {time.perf_counter() - t0:.0f} s "
+           f"({authorship(rep['grounding'])})", findings_markdown(rep))
 
 
 def findings_markdown(rep: dict) -> str:

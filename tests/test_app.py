@@ -85,8 +85,9 @@ def test_compare_with_a_prior(h, analysed):
 
 def test_llm_interpretation_shows_progress_then_findings(h, analysed):
     steps = list(h.on_interpret(analysed.rid))
-    assert steps[-1][0].startswith("LLM report") and "Summary" in steps[-1][1]
-    assert all(s[0].startswith(("LLM working", "LLM report")) for s in steps)
+    assert steps[-1][0].startswith("Report") and "Summary" in steps[-1][1]
+    assert "(written by code" in steps[-1][0]  # says who wrote it (no LLM in this test)
+    assert all(s[0].startswith(("LLM working", "Report")) for s in steps)
 
 
 def test_errors_are_messages_not_exceptions(h, tmp_path):
