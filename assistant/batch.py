@@ -98,8 +98,10 @@ class _RayMeasurer:
         return {"row": [json.dumps(r, allow_nan=False, default=_json_default) for r in rows]}
 
 
-def run_ray(paths: list[str], jobs: int, fs: float | None) -> Iterator[dict]:
-    """Rows from Ray Data actors (``ray.init()`` joins ``RAY_ADDRESS`` or starts locally)."""
+def init_ray(jobs: int):
+    """The ``ray`` module, initialised once: ``ray.init()`` joins the cluster ``RAY_ADDRESS``
+    names or starts a local instance with ``jobs`` CPUs. Shared by ``batch`` and the
+    evaluation suites' ``--runner ray``."""
     try:
         import ray
     except ImportError as exc:
@@ -107,6 +109,12 @@ def run_ray(paths: list[str], jobs: int, fs: float | None) -> Iterator[dict]:
     if not ray.is_initialized():
         ray.init(num_cpus=None if jobs <= 0 else jobs, include_dashboard=False,
                  log_to_driver=False)
+    return ray
+
+
+def run_ray(paths: list[str], jobs: int, fs: float | None) -> Iterator[dict]:
+    """Rows from Ray Data actors (:func:`init_ray`)."""
+    ray = init_ray(jobs)
     ds = ray.data.from_items([{"path": p} for p in paths])
     out = ds.map_batches(_RayMeasurer, fn_constructor_kwargs={"fs": fs}, batch_size=1,
                          concurrency=max(1, jobs), num_cpus=1)

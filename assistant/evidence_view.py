@@ -98,9 +98,11 @@ def words_without_numbers(text: str, n: int) -> str:
     model would copy as if measured."""
     import re
 
+    from assistant.verifier import has_number
+
     out, count = [], 0
     for sent in re.split(r"(?<=[.!?])\s+", text.strip()):
-        if re.search(r"\d", re.sub(r"\bV[1-6]\b", "", sent)):
+        if has_number(sent):
             continue
         words = len(sent.split())
         if out and count + words > n:

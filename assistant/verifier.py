@@ -11,7 +11,8 @@ Checks for every finding and impression sentence of a draft
 4. no diagnostic concept is asserted that the engine did not state, and none the engine
    stated is denied;
 5. nothing is said about a lead excluded for quality or a measurement the engine could not
-   make.
+   make;
+6. the impression quotes no number and, when an urgent statement exists, starts with it.
 
 No LLM is involved: the checks are regular expressions over the text and set logic over the
 evidence index (:func:`tools.evidence.evidence_index`).
@@ -341,6 +342,28 @@ def _concept_problems(text: str, stated: set[str]) -> list[str]:
     return problems
 
 
+def has_number(text: str) -> bool:
+    """A digit outside lead names (V1), conduction ratios (2:1) and '12-lead'."""
+    return bool(re.search(r"\d", re.sub(r"\bV[1-6]\b|\b\d+:\d+\b|\b12-lead\b", "", text)))
+
+
+def _impression_problems(draft: Interpretation, report: dict) -> list[str]:
+    """The impression's own rules: an urgent statement (STEMI pattern, VT, complete heart
+    block) heads it as it heads the findings, and it quotes no number - the findings carry
+    every measured value, and numbers were the 1.5B model's commonest impression error."""
+    if not draft.impression:
+        return []
+    out = []
+    urgent = {s["id"] for s in report.get("statements", []) if s.get("urgent")}
+    if urgent and not urgent & set(draft.impression[0].evidence_ids):
+        out.append(f"impression sentence 1 must be about the urgent statement "
+                   f"({', '.join(sorted(urgent))}) and cite it")
+    out += [f"impression sentence {i}: write it without numbers or confidences (the "
+            "findings already give them)"
+            for i, f in enumerate(draft.impression, 1) if has_number(f.text)]
+    return out
+
+
 def verify(draft: Interpretation, report: dict, *, knowledge_ids: set[str] | None = None
            ) -> tuple[list[str], int, int]:
     """Problems found in ``draft`` against ``report`` (``Analysis.to_dict()``, optionally with
@@ -381,6 +404,7 @@ def verify(draft: Interpretation, report: dict, *, knowledge_ids: set[str] | Non
         problems += [f"{where}: {p}" for p in nums]
         problems += [f"{where}: {p}" for p in _lead_problems(f.text, cited, index, excluded)]
         problems += [f"{where}: {p}" for p in _concept_problems(f.text, stated)]
+    problems += _impression_problems(draft, report)
     # The summary may only repeat what the findings say: its numbers must be in the evidence
     # the findings cite, and its concepts must be stated by the engine.
     all_cited = set().union(*[_expand(f.evidence_ids, index) for _, f in claims]) \

@@ -101,7 +101,7 @@ def main(argv=None) -> int:
                            "answer": out["answer"][:160], "fallback": out["grounding"]["fallback"],
                            "seconds": out["seconds"],
                            "correct": out["answer"].startswith(expected)})
-        two = _two_at_once(settings, llm, files[:2], analyze, load_record, ChatSession)
+        two = _two_at_once(settings, llm, files[:2])
     n = len(rows)
     outcomes = {k: sum(r["outcome"] == k for r in rows) / n for k in ("first", "repaired",
                                                                        "fallback")}
@@ -141,10 +141,14 @@ def main(argv=None) -> int:
     return 0
 
 
-def _two_at_once(settings, llm, paths, analyze, load_record, ChatSession) -> dict:
+def _two_at_once(settings, llm, paths) -> dict:
     """Wall seconds for two questions (on two records, caches warm) one after the other and
     both at once on the server's two slots."""
     import threading
+
+    from assistant.qa import ChatSession
+    from tools.engine import analyze
+    from tools.record import load_record
 
     reports = [analyze(load_record(p)).to_dict() for p in paths]
     q = "Is there a first-degree AV block?"

@@ -1,5 +1,7 @@
 """The grounding verifier against hand-written drafts on a real record (LUDB 1: sinus
 bradycardia, HR 45 bpm, QRS 93 ms, PR 140 ms)."""
+import copy
+
 import pytest
 
 from assistant.fallback import fallback_interpretation
@@ -169,3 +171,26 @@ def test_urgent_statement_heads_the_interpretation_even_when_the_draft_buries_or
     # the added finding is phrased from the statement, so it passes the verifier
     problems, _, _ = verify(out, report | {"measurements": {}})
     assert problems == []
+
+
+def test_the_impression_quotes_no_number_and_puts_an_urgent_statement_first(report):
+    from assistant.schemas import Finding
+    from assistant.verifier import has_number
+
+    assert has_number("heart rate of 57 bpm") and has_number("confidence 0.74")
+    assert not has_number("ST elevation in V2 and V3; atrial flutter with 2:1 conduction")
+    base = _draft(("Sinus bradycardia.", ["s:sb"]))
+    ok = base.model_copy(update={"impression": [Finding(text="Sinus bradycardia: review "
+                                                        "rate-slowing drugs.",
+                                                        evidence_ids=["s:sb"])]})
+    assert _v(report, ok) == []
+    numbered = ok.model_copy(update={"impression": [Finding(text="Sinus bradycardia at 57.",
+                                                            evidence_ids=["s:sb"])]})
+    assert any("without numbers" in p for p in _v(report, numbered))
+    urgent = copy.deepcopy(report)
+    next(s for s in urgent["statements"] if s["id"] == "s:sb")["urgent"] = True
+    buried = ok.model_copy(update={"impression": [
+        Finding(text="Signal quality is adequate.", evidence_ids=["q:record"]),
+        Finding(text="Sinus bradycardia.", evidence_ids=["s:sb"])]})
+    assert any("urgent statement (s:sb)" in p for p in _v(urgent, buried))
+    assert _v(urgent, ok) == []

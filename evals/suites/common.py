@@ -143,14 +143,11 @@ def run_items(items: list, key: Callable, work: Callable, log: ResultLog, *,
 
 def _ray_map(work: Callable, todo: list, jobs: int):
     """``(item, work(item))`` in order, from a pool of Ray actors."""
-    try:
-        import ray
-        from ray.util.multiprocessing import Pool
-    except ImportError as exc:
-        raise SystemExit("--runner ray needs Ray: pip install '.[scale]'") from exc
-    if not ray.is_initialized():
-        ray.init(num_cpus=None if jobs <= 0 else max(1, jobs), include_dashboard=False,
-                 log_to_driver=False)
+    from assistant.batch import init_ray
+
+    init_ray(max(1, jobs))
+    from ray.util.multiprocessing import Pool
+
     with Pool(processes=max(1, jobs)) as pool:
         yield from zip(todo, pool.imap(work, todo))
 
