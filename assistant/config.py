@@ -46,11 +46,15 @@ _ENV = {
     "llm_queue": "ECG_ASSISTANT_LLM_QUEUE",
     "ask_wait_s": "ECG_ASSISTANT_ASK_WAIT",
     "llm_impression": "ECG_ASSISTANT_LLM_IMPRESSION",
+    "model_dir": "ECG_ASSISTANT_MODEL_DIR",
 }
 
 
 class Settings(BaseModel):
     home: Path = Field(default_factory=lambda: Path.home() / ".cache" / "ecg-assistant")
+    # where the embedded model (1.1 GB) is assembled; default <home>/models. Several homes
+    # (one per test, per user or per service) can share one copy instead of each holding one.
+    model_dir: Path | None = None
     llm_base_url: str = ""
     llm_model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
     llm_api_key: str = "not-needed"

