@@ -142,7 +142,8 @@ _CONCEPTS: list[tuple[str, str, set[str]]] = [
     # "an underlying arrhythmia" needs a stated rhythm or ectopy abnormality
     ("arrhythmia", r"\b(?:cardiac )?(?:arrhythmias?|dysrhythmias?)\b",
      {"s:af", "s:afl", "s:pvc", "s:pac", "s:vt", "s:wct", "s:nsvt", "s:svt", "s:junctional",
-      "s:ectopic_atrial", "s:avb2", "s:avb3", "s:brady", "s:sa", "s:sb", "s:st", "s:paced"}),
+      "s:ectopic_atrial", "s:avb2", "s:avb3", "s:brady", "s:tachy", "s:sa", "s:sb", "s:st",
+      "s:paced"}),
     ("right ventricular hypertrophy", r"right ventricular hypertrophy|\bRVH\b", {"s:rvh"}),
     ("LVH strain", r"strain pattern|repolari[sz]ation abnormality", {"s:lv_strain"}),
     ("short QT", r"short(?:ened)? QTc?|QTc? shortening", {"s:sqt"}),
@@ -170,7 +171,7 @@ _ABNORMAL = {"s:af", "s:afl", "s:avb1", "s:rbbb", "s:irbbb", "s:lbbb", "s:lafb",
              "s:vt", "s:wct", "s:nsvt", "s:svt", "s:junctional", "s:ectopic_atrial",
              "s:avb2", "s:avb3", "s:brady", "s:ilbbb", "s:lpfb", "s:ivcd", "s:lae", "s:rae",
              "s:tab", "s:brugada", "s:lqrsv_prec", "s:stemi_eq", "s:rvh", "s:lv_strain",
-             "s:sqt"}
+             "s:sqt", "s:tachy"}
 
 
 def _supported(ids: set[str], stated: set[str]) -> bool:

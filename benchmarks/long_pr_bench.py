@@ -37,7 +37,7 @@ from benchmarks import common
 
 SINUS = {"s:sr", "s:sb", "s:st"}
 RHYTHMS = {"s:af", "s:afl", "s:junctional", "s:ectopic_atrial", "s:svt", "s:vt", "s:wct",
-           "s:avb2", "s:avb3", "s:brady"}
+           "s:avb2", "s:avb3", "s:brady", "s:tachy"}
 
 
 def move_p_earlier(record, analysis, d_ms: float):

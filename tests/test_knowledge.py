@@ -28,7 +28,8 @@ ENGINE_IDS = [
     "k:ste_inferior", "k:ste_lateral", "k:ste_anterior", "k:std_inferior", "k:std_lateral",
     "k:std_anterior", "k:tinv", "k:pvc", "k:pac", "k:paced", "k:lead_reversal",
     "k:poor_quality", "k:vt", "k:wct", "k:nsvt", "k:svt", "k:junctional", "k:ectopic_atrial",
-    "k:brady", "k:avb2", "k:avb3", "k:lpfb", "k:ilbbb", "k:ivcd", "k:tab", "k:brugada",
+    "k:brady", "k:tachy", "k:avb2", "k:avb3", "k:lpfb", "k:ilbbb", "k:ivcd", "k:tab",
+    "k:brugada",
     "k:lqrsv_prec", "k:stemi_equivalents", "k:rvh", "k:lv_strain", "k:sqt",
 ]
 

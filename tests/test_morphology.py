@@ -237,3 +237,25 @@ def test_low_voltage_limb_and_precordial_are_separate_statements():
     f = _feat({lead: dict(small) for lead in ALL12[6:]})
     ids = [s.id for s in voltage_statements(f) if s.id.startswith("s:lqrsv")]
     assert ids == ["s:lqrsv_prec"]
+
+
+def test_a_fast_rhythm_no_criterion_names_is_said_to_be_undetermined():
+    """JS20016 (CinC, labelled sinus tachycardia with PACs, 137 bpm): P waves found before 2
+    of 20 beats, RR uneven but not fibrillation-like. The report named no rhythm at all and
+    its notes called the rhythm both irregular and regular."""
+    from tools.statements import Features, derive_statements
+
+    m = {"hr_bpm": 137.0, "qrs_ms": 100.0, "rr_cv": 0.13, "nrmssd": 0.05, "nmasd": 0.04,
+         "qtc_ms": 420.0}
+    f = Features(m=m, amp={}, terminal={}, usable=["I", "II", "V1"], p_ratio=0.1, n_beats=20)
+    ids = [s.id for s in derive_statements(f)]
+    assert "s:tachy" in ids and not {"s:st", "s:af", "s:svt", "s:sr"} & set(ids)
+    assert sum("rhythm not classified" in n for n in f.notes) == 1
+    # a named rhythm leaves it out; so does a rate <= 100
+    f = Features(m=m | {"rr_cv": 0.02}, amp={}, terminal={}, usable=["I", "II", "V1"],
+                 p_ratio=0.1, n_beats=20)
+    ids = [s.id for s in derive_statements(f)]
+    assert "s:svt" in ids and "s:tachy" not in ids
+    f = Features(m=m | {"hr_bpm": 95.0}, amp={}, terminal={}, usable=["I", "II", "V1"],
+                 p_ratio=0.1, n_beats=20)
+    assert "s:tachy" not in [s.id for s in derive_statements(f)]

@@ -184,3 +184,25 @@ def bradycardia_statement(f, rhythm_ids: set[str]) -> list[Statement]:
             ("with P waves blocked" if blocked else "without sinus P waves"))
     return [_stmt("brady", label, "426627000", crit, RATE_SRC, ["m:hr_bpm"],
                   min(0.9, 0.5 + (60 - hr) / 20) * f.quality_factor)]
+
+
+def tachycardia_statement(f, rhythm_ids: set[str]) -> list[Statement]:
+    """Heart rate > 100 bpm whose rhythm no criterion named: the rate is certain, the
+    mechanism is not (typically P waves merged with the preceding T waves at a fast rate,
+    where sinus tachycardia, atrial tachycardia and flutter look alike). Saying so is the
+    honest 'cannot tell' between a silent report and a guessed rhythm."""
+    hr = f.m.get("hr_bpm")
+    named = {"s:st", "s:af", "s:afl", "s:svt", "s:vt", "s:wct", "s:paced", "s:ectopic_atrial",
+             "s:junctional", "s:avb2", "s:avb3"}
+    if hr is None or hr <= 100 or rhythm_ids & named:
+        return []
+    wide = (f.m.get("qrs_ms") or 0) >= 120
+    label = ("Tachycardia, rhythm not determined" if wide else
+             "Narrow-complex tachycardia, rhythm not determined")
+    crit = (f"ventricular rate {hr:.0f} bpm > 100; P waves before {100 * f.p_ratio:.0f} % of "
+            "beats (sinus needs >= 50 % with a constant PR), and neither atrial fibrillation, "
+            "flutter nor a supraventricular tachycardia met its criteria: P waves on the "
+            "preceding T waves cannot be told from their absence")
+    return [_stmt("tachy", label, "3424008", crit, RATE_SRC,
+                  ["m:hr_bpm", "m:p_wave_ratio", "m:rr_cv", "m:qrs_ms"],
+                  min(0.8, 0.5 + (hr - 100) / 100) * f.quality_factor)]

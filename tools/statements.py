@@ -107,7 +107,8 @@ def rhythm_statements(f: Features) -> list[Statement]:
     # fibrillation from a regular rhythm interrupted by a few premature beats.
     irregular = ((m.get("rr_cv") or 0) > 0.08 and (m.get("nrmssd") or 0) > 0.08
                  and (m.get("nmasd") or 0) > 0.10)
-    if not irregular and f.p_ratio < 0.3 and (m.get("rr_cv") or 0) > 0.08:
+    uneven_no_p = not irregular and f.p_ratio < 0.3 and (m.get("rr_cv") or 0) > 0.08
+    if uneven_no_p:
         f.notes.append("irregular rhythm without P waves that does not meet the atrial "
                        "fibrillation criteria: rhythm not classified")
     if f.flutter_atrial_rate is not None and f.p_ratio < 0.5:
@@ -166,8 +167,10 @@ def rhythm_statements(f: Features) -> list[Statement]:
         f.notes.append("wide-complex tachycardia with 'P waves' not upright in II: not "
                        "accepted as sinus")
     if not sinus or hr is None:
-        if f.p_ratio < 0.5 and not irregular:
-            f.notes.append("regular rhythm without consistent P waves: rhythm not classified")
+        if f.p_ratio < 0.5 and not irregular and not uneven_no_p:
+            regular = (m.get("rr_cv") or 0) <= 0.08
+            f.notes.append(("regular rhythm" if regular else "rhythm") + " without consistent "
+                           "P waves: rhythm not classified")
         return out
     ids = ["m:hr_bpm", "m:p_wave_ratio", "m:pr_ms", "m:p_axis_deg"]
     src = "AHA/ACCF/HRS 2009 recommendations, part I (Kligfield et al., Circulation 2007)"
@@ -548,6 +551,7 @@ def derive_statements(f: Features) -> list[Statement]:
     out += A.supraventricular_statements(f, ids)
     ids = {s.id for s in out}
     out += A.bradycardia_statement(f, ids)
+    out += A.tachycardia_statement(f, ids)
     ids = {s.id for s in out}
     sinus = bool(ids & {"s:sr", "s:sb", "s:st"})
     paced = "s:paced" in ids
