@@ -259,3 +259,29 @@ def test_a_fast_rhythm_no_criterion_names_is_said_to_be_undetermined():
     f = Features(m=m | {"hr_bpm": 95.0}, amp={}, terminal={}, usable=["I", "II", "V1"],
                  p_ratio=0.1, n_beats=20)
     assert "s:tachy" not in [s.id for s in derive_statements(f)]
+
+
+def test_a_wide_complex_cut_by_the_record_end_is_not_called_ventricular():
+    """LUDB 35: the last complex, 0.1 s before the end of the record, was measured 182 ms
+    wide (its ST-T cut off) and, having no P wave in front of it, made a PVC statement."""
+    from tools.beats import GlobalBeat
+    from tools.measure import mark_ectopy
+
+    fs = 500.0
+
+    def beats(wide_at: float) -> list:
+        out = []
+        for i, t in enumerate(np.arange(0.5, 9.9, 0.8)):
+            r = int(t * fs)
+            wide = abs(t - wide_at) < 0.01  # QRS 180 ms without a P wave, else 90 ms
+            out.append(GlobalBeat(index=i, qrs_on=r - 20, qrs_off=r + (70 if wide else 25),
+                                  r_time=r, leads=["II"], p_on=None if wide else r - 100,
+                                  p_off=None if wide else r - 40))
+        return out
+
+    last = beats(wide_at=9.3)  # the last complex: 0.6 s from the end of a 9.5-s record
+    mark_ectopy(last, fs, irregular=False, n_samples=int(9.5 * fs))
+    assert [b.kind for b in last].count("ventricular") == 0
+    mid = beats(wide_at=4.5)
+    mark_ectopy(mid, fs, irregular=False, n_samples=int(9.5 * fs))
+    assert [b.kind for b in mid].count("ventricular") == 1

@@ -444,7 +444,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     nrmssd = (meas["rmssd_ms"].value / rr) if rr and meas["rmssd_ms"].value is not None else None
     irregular = (meas["rr_cv"].value or 0) > 0.08 and (nrmssd or 0) > 0.08 \
         and (meas["rr_nmasd"].value or 0) > 0.10 and atrial["p_ratio"] < 0.5
-    M.mark_ectopy(beats, fs, irregular)
+    M.mark_ectopy(beats, fs, irregular, sig.shape[0])
     add(M.interval_measurements(beats, fs, rr))
     add(atrial["measurements"])
     if qrs_info:

@@ -41,10 +41,18 @@ def _window(beats: list[GlobalBeat], idx: list[int], fs: float) -> tuple[float, 
     return (round(start / fs, 3), round(end / fs, 3))
 
 
-def mark_ectopy(beats: list[GlobalBeat], fs: float, irregular: bool) -> None:
+# Room a complete beat needs inside the record: its P wave before the QRS (PR up to 300 ms)
+# and its ST-T after it (to about 450 ms). A complex cut by the record's start or end has no
+# P wave to find and boundaries the delineator places least reliably (window edge).
+P_ROOM_S, T_ROOM_S = 0.300, 0.450
+
+
+def mark_ectopy(beats: list[GlobalBeat], fs: float, irregular: bool,
+                n_samples: int | None = None) -> None:
     """Label premature beats (in place): RR shorter than 85 % of the median RR and followed by
     a longer RR. Ventricular when the codec typed the beat ventricular, or its QRS is >= 40 ms
-    wider than the median QRS (wide, no preceding P); supraventricular otherwise. Skipped in an
+    wider than the median QRS (wide, no preceding P) with room for its P wave and its ST-T
+    inside the record (``n_samples`` long); supraventricular otherwise. Skipped in an
     irregularly irregular rhythm, where prematurity is undefined."""
     if len(beats) < 4:
         return
@@ -52,8 +60,10 @@ def mark_ectopy(beats: list[GlobalBeat], fs: float, irregular: bool) -> None:
     rr = np.diff(r)
     med_rr = float(np.median(rr))
     med_qrs = float(np.median([b.qrs_off - b.qrs_on for b in beats]))
+    end = n_samples if n_samples is not None else max(b.qrs_off for b in beats) + T_ROOM_S * fs
     for i, b in enumerate(beats):
-        wide = (b.qrs_off - b.qrs_on) - med_qrs >= 0.040 * fs
+        whole = b.qrs_on >= P_ROOM_S * fs and b.qrs_off <= end - T_ROOM_S * fs
+        wide = whole and (b.qrs_off - b.qrs_on) - med_qrs >= 0.040 * fs
         if b.kind == "ventricular" or (wide and b.p_on is None):
             b.kind = "ventricular"
             continue
