@@ -107,8 +107,14 @@ def init_ray(jobs: int):
     except ImportError as exc:
         raise SystemExit("--runner ray needs Ray: pip install '.[scale]'") from exc
     if not ray.is_initialized():
+        import os
+
+        # the engine's settings travel with the job to every node (a cluster's workers do
+        # not inherit this process's environment)
+        env = {k: v for k, v in os.environ.items()
+               if k in ("ECG_ASSISTANT_CROSS_CHECK", "ECG_ASSISTANT_ONNX_THREADS")}
         ray.init(num_cpus=None if jobs <= 0 else jobs, include_dashboard=False,
-                 log_to_driver=False)
+                 log_to_driver=False, runtime_env={"env_vars": env} if env else None)
     return ray
 
 

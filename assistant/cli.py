@@ -418,6 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--patient", help="patient id: compare with its stored priors")
     rp.add_argument("--fs", type=float, default=None)
     rp.add_argument("--no-llm", action="store_true", help="deterministic report, no LLM")
+    _cross_check_option(rp)
     rp.set_defaults(func=cmd_report)
     ak = sub.add_parser("ask", help="ask a question about an ECG (no question: chat)")
     ak.add_argument("path")
@@ -437,6 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--no-ui", action="store_true", help="the API only, no Gradio app at /")
     api.add_argument("--workers", type=int, default=None, metavar="N",
                      help="analysis worker processes (default: one per CPU; 0: threads)")
+    _cross_check_option(api)
     api.set_defaults(func=cmd_serve)
     m = sub.add_parser("measure", help="measure records and state findings with evidence")
     m.add_argument("paths", nargs="+", metavar="PATH",
@@ -446,6 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--json", action="store_true", help="one JSON object per record per line")
     m.add_argument("--fs", type=float, default=None,
                    help="sampling frequency (Hz) for formats that do not store it")
+    _cross_check_option(m)
     m.set_defaults(func=cmd_measure)
     bt = sub.add_parser("batch", help="measure an archive into one parquet table "
                                       "(one row per record; resumable)")
@@ -458,6 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--fs", type=float, default=None)
     bt.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                     help="skip records already in OUT.parts.jsonl (default: yes)")
+    _cross_check_option(bt)
     bt.set_defaults(func=cmd_batch)
     cv = sub.add_parser("convert", help="write records as DICOM 12-lead waveform or HL7 aECG")
     cv.add_argument("paths", nargs="+", metavar="PATH", help="ECG files of any readable format")
@@ -471,6 +475,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _cross_check_option(parser) -> None:
+    from tools.engine import CROSS_CHECK_MODES
+
+    parser.add_argument("--cross-check", choices=CROSS_CHECK_MODES, default=None,
+                        help="when the classic ECGdeli delineation is run as a second opinion "
+                             "on PR, QRS and QT: auto (where the engine's own estimates "
+                             "disagree or the record is outside the learned delineator's "
+                             "validated domain; the default), always, off "
+                             "(environment: ECG_ASSISTANT_CROSS_CHECK)")
+
+
 def main(argv: list[str] | None = None) -> int:
     import os
 
@@ -480,6 +495,9 @@ def main(argv: list[str] | None = None) -> int:
                        ("GRADIO_ANALYTICS_ENABLED", "False"), ("TOKENIZERS_PARALLELISM", "false")):
         os.environ.setdefault(var, value)
     args = build_parser().parse_args(argv)
+    if getattr(args, "cross_check", None):
+        # read by tools.engine.analyze here, in worker processes and in Ray actors alike
+        os.environ["ECG_ASSISTANT_CROSS_CHECK"] = args.cross_check
     try:
         return args.func(args)
     except BrokenPipeError:  # output piped into head & co.

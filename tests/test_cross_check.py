@@ -53,3 +53,15 @@ def test_auto_runs_it_on_a_wide_qrs():
 def test_an_unknown_mode_is_refused():
     with pytest.raises(ValueError, match="cross_check must be one of"):
         analyze(load_record(LUDB1), cross_check="sometimes")
+
+
+def test_the_cli_option_sets_it_for_the_run(monkeypatch, capsys):
+    import json
+
+    from assistant.cli import main
+
+    monkeypatch.setenv("ECG_ASSISTANT_CROSS_CHECK", "auto")  # restored after the test
+    assert main(["measure", str(LUDB1), "--json", "--cross-check", "always"]) == 0
+    d = json.loads(capsys.readouterr().out.splitlines()[0])
+    cc = d["measurements"]["qt_ms"]["details"]["cross_check"]
+    assert cc["value"] is not None and "always" in cc["run_because"][0]
