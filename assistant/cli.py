@@ -232,23 +232,25 @@ def cmd_llm_serve(args) -> int:
     from assistant.llm_server import EmbeddedServer
 
     settings = get_settings()
-    try:
-        server = EmbeddedServer(settings, port=args.port).start(progress=_progress)
-    except LLMError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"embedded LLM serving at {server.base_url} (Ctrl-C to stop); set "
-          f"ECG_ASSISTANT_LLM_BASE_URL={server.base_url} to reuse it", flush=True)
+    server = EmbeddedServer(settings, port=args.port)
 
     def _terminate(*_):
         raise KeyboardInterrupt  # SIGTERM stops the server like Ctrl-C (the finally below)
 
     import signal
 
+    # installed before the server starts and before the "serving" line is printed: a caller
+    # that stops us as soon as it reads that line must not find SIGTERM's default action
     signal.signal(signal.SIGTERM, _terminate)
     try:
+        server.start(progress=_progress)
+        print(f"embedded LLM serving at {server.base_url} (Ctrl-C to stop); set "
+              f"ECG_ASSISTANT_LLM_BASE_URL={server.base_url} to reuse it", flush=True)
         while server.proc and server.proc.poll() is None:
             time.sleep(1)
+    except LLMError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         pass
     finally:
