@@ -19,6 +19,16 @@ from evals.records import load, measurement, run_engine, statement_codes  # noqa
 from evals.suites.common import fmt, jsonable  # noqa: E402,F401 - one copy for both
 
 
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def shared_record_paths(data: str | Path = SHARED_DATA) -> list[str]:
+    """The shared records' headers: the CinC 2021 ones, then LUDB's."""
+    data = Path(data)
+    return sorted(str(p) for p in (data / "cinc2021").glob("*.hea")) + \
+        sorted(str(p) for p in (data / "ludb" / "data").glob("*.hea"))
+
+
 def engine_or_none():
     """``tools.engine.analyze`` when the engine is importable, else None (and why, on stderr)."""
     try:

@@ -103,12 +103,9 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--shifts", type=float, nargs="+", default=[0.0, 40.0, 80.0, 120.0])
-    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared"
-                                          / "data"))
+    ap.add_argument("--data", default=str(common.SHARED_DATA))
     args = ap.parse_args(argv)
-    data = Path(args.data)
-    paths = sorted(str(p) for p in (data / "cinc2021").glob("*.hea")) + \
-        sorted(str(p) for p in (data / "ludb" / "data").glob("*.hea"))
+    paths = common.shared_record_paths(args.data)
     recs = []
     with ProcessPoolExecutor(args.jobs) as pool:
         for i, r in enumerate(pool.map(_one, [(p, args.shifts) for p in paths]), 1):

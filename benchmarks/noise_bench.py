@@ -129,15 +129,12 @@ def summarise(rows: list[dict], kind: str) -> dict:
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
-    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared"
-                                          / "data"))
+    ap.add_argument("--data", default=str(common.SHARED_DATA))
     ap.add_argument("--conditions", nargs="+", choices=CONDITIONS, default=list(CONDITIONS))
     ap.add_argument("--mains-mv", type=float, default=0.05, help="mains amplitude (mV)")
     ap.add_argument("--out", default="noise_bench", help="results file name")
     args = ap.parse_args(argv)
-    data = Path(args.data)
-    paths = sorted(str(p) for p in (data / "cinc2021").glob("*.hea")) + \
-        sorted(str(p) for p in (data / "ludb" / "data").glob("*.hea"))
+    paths = common.shared_record_paths(args.data)
     rows = []
     with ProcessPoolExecutor(args.jobs) as pool:
         jobs = [(p, tuple(args.conditions), args.mains_mv) for p in paths]
