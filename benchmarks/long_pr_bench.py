@@ -34,10 +34,9 @@ from statistics import median
 import numpy as np
 
 from benchmarks import common
+from tools.statements import RHYTHM_IDS, SINUS_IDS
 
-SINUS = {"s:sr", "s:sb", "s:st"}
-RHYTHMS = {"s:af", "s:afl", "s:junctional", "s:ectopic_atrial", "s:svt", "s:vt", "s:wct",
-           "s:avb2", "s:avb3", "s:brady", "s:tachy"}
+RHYTHMS = RHYTHM_IDS - SINUS_IDS - {"s:sa", "s:paced"}  # rhythms a moved P wave can bring
 
 
 def move_p_earlier(record, analysis, d_ms: float):
@@ -65,7 +64,7 @@ def _one(args: tuple[str, list[float]]) -> dict | None:
     a0 = analyze(rec)
     ids0 = {s.id for s in a0.statements}
     pr0, hr = a0.measurements["pr_ms"].value, a0.measurements["hr_bpm"].value
-    if not ids0 & SINUS or pr0 is None or hr is None:
+    if not ids0 & SINUS_IDS or pr0 is None or hr is None:
         return None
     rows = []
     for d in shifts:
@@ -73,7 +72,7 @@ def _one(args: tuple[str, list[float]]) -> dict | None:
         ids = {s.id for s in a.statements}
         rows.append({"shift_ms": d, "expected_pr_ms": pr0 + d,
                      "pr_ms": a.measurements["pr_ms"].value,
-                     "avb1": "s:avb1" in ids, "sinus": bool(ids & SINUS),
+                     "avb1": "s:avb1" in ids, "sinus": bool(ids & SINUS_IDS),
                      "flagged": any("first-degree AV block is not excluded" in n
                                     for n in a.notes),
                      "new_rhythm": sorted((ids - ids0) & RHYTHMS)})

@@ -36,11 +36,9 @@ from statistics import median
 import numpy as np
 
 from benchmarks import common
+from tools.statements import RHYTHM_IDS
 
 CONDITIONS = ("wander", "emg", "mains", "all")
-RHYTHM_IDS = {"s:sr", "s:sb", "s:st", "s:sa", "s:af", "s:afl", "s:svt", "s:junctional",
-              "s:ectopic_atrial", "s:brady", "s:tachy", "s:vt", "s:wct", "s:avb2", "s:avb3",
-              "s:paced"}
 DANGEROUS = {"s:vt", "s:wct", "s:nsvt", "s:avb2", "s:avb3", "s:af", "s:afl", "s:stemi_eq"}
 
 

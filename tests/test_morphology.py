@@ -312,13 +312,14 @@ def test_a_complete_block_needs_the_lead_combined_qrs_prolonged_too():
 def test_mains_hum_is_subtracted_without_moving_the_measurements():
     from pathlib import Path
 
-    from tools.engine import _subtract_line, analyze
+    from tools.engine import analyze
+    from tools.mains import subtract_line
     from tools.record import load_record
 
     t = np.arange(5000) / 500.0
     ecg_like = np.sin(2 * np.pi * 1.2 * t) ** 15               # peaky, broadband
     hum = 0.1 * np.sin(2 * np.pi * 50.04 * t + 0.7)
-    clean = _subtract_line(ecg_like + hum, 500.0, 50.0)
+    clean = subtract_line(ecg_like + hum, 500.0, 50.0)
     assert np.abs(clean - ecg_like).max() < 0.01                # the hum, not the ECG, goes
 
     rec = load_record(Path(__file__).resolve().parents[1] / "examples" / "cinc-E07500"

@@ -23,7 +23,7 @@ that VT is not excluded. Rates and durations:
 from __future__ import annotations
 
 from tools.evidence import Statement
-from tools.statements import _stmt
+from tools.statements import RHYTHM_IDS, _stmt
 from tools.wide import vt_arguments
 
 VA_SRC = "2017 AHA/ACC/HRS ventricular arrhythmia guideline (Al-Khatib et al., 2018)"
@@ -192,8 +192,9 @@ def tachycardia_statement(f, rhythm_ids: set[str]) -> list[Statement]:
     where sinus tachycardia, atrial tachycardia and flutter look alike). Saying so is the
     honest 'cannot tell' between a silent report and a guessed rhythm."""
     hr = f.m.get("hr_bpm")
-    named = {"s:st", "s:af", "s:afl", "s:svt", "s:vt", "s:wct", "s:paced", "s:ectopic_atrial",
-             "s:junctional", "s:avb2", "s:avb3"}
+    # a rhythm named by anything but the rate alone (sinus rhythm/bradycardia and sinus
+    # arrhythmia cannot coexist with a rate > 100)
+    named = RHYTHM_IDS - {"s:sr", "s:sb", "s:sa", "s:brady", "s:tachy"}
     if hr is None or hr <= 100 or rhythm_ids & named:
         return []
     wide = (f.m.get("qrs_ms") or 0) >= 120

@@ -17,6 +17,7 @@ from tools.calibration import einthoven_residual, limb_gains, spans_normalised
 from tools.beats import GlobalBeat, drop_beats, interval_ms, reconcile, robust_over_beats
 from tools.delineate import LeadDelineation, delineate_ecgdeli, delineate_openecg
 from tools.evidence import Measurement, Statement
+from tools.mains import remove_mains
 from tools.quality import RecordQuality, assess_quality
 from tools.record import LIMB_LEADS, STANDARD_LEADS, Record
 from tools.rhythm import _p_ratio, atrial_activity
@@ -213,10 +214,10 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
     sig = record.signal[:, cols]
     sig_m = measured.signal[:, cols]  # NaN outside a partial lead's window
     if not windows:
-        sig, notched = remove_mains(sig, float(record.fs), usable, quality)
-        if notched:
+        sig, mains_note = remove_mains(sig, float(record.fs), usable, quality)
+        if mains_note:
             sig_m = sig
-            prep_notes.append(notched)
+            prep_notes.append(mains_note)
     win = {lead: w for lead, w in windows.items() if lead in usable} or None
     fs = float(record.fs)
     # Where the cross-check is certain to run it runs in a worker thread while the ONNX codec
@@ -232,8 +233,8 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
         timings["delineate_openecg_s"] = time.perf_counter() - t
         cross = cross_job.result() if cross_job else None
     if cross is not None:
-        cross["run_because"] = ["always run (cross_check='always')"] if mode == "always" \
-            else ["page printed lead by lead: no lead-combined estimate"]
+        cross["run_because"] = ["always run (cross_check='always')" if mode == "always" else
+                                "page printed lead by lead: no lead-combined estimate"]
         timings["delineate_both_s"] = time.perf_counter() - t
     beats = reconcile(dels, fs, win)
     partial = None
@@ -262,26 +263,22 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
                                  tachycardia_without_p=fast and _p_ratio(beats) < 0.5)
         qrs_info["not_qrs"] = not_qrs
         p_info = reconcile_p_onset(beats, sig, fs)
-    if cross is None:
-        # "auto": the reasons come from the learned and lead-combined estimates; a needed
-        # cross-check runs in a thread beside the measurements (which do not depend on it)
-        reasons = _cross_check_reasons(beats, fs, qrs_info, p_info) if mode == "auto" else []
-        t = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            job = pool.submit(_cross_check, sig, fs, usable, win) if reasons else None
-            meas, feats = _measure(record, sig_m, fs, usable, beats, dels, quality, qrs_info,
-                                   partial)
-            if job is not None:
-                cross = job.result()
-                cross["run_because"] = reasons
-                timings["measure_and_classic_s"] = time.perf_counter() - t
-            else:
-                cross = {"not_run": "cross_check='off'" if mode == "off" else
-                         "not needed: the learned and lead-combined QRS and P estimates "
-                         "agree, QRS < 120 ms and the P wave is clear of the preceding T"}
-    else:
+    # "auto": the reasons come from the learned and lead-combined estimates; a needed
+    # cross-check runs in a thread beside the measurements (which do not depend on it)
+    reasons = _cross_check_reasons(beats, fs, qrs_info, p_info) \
+        if cross is None and mode == "auto" else []
+    t = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        job = pool.submit(_cross_check, sig, fs, usable, win) if reasons else None
         meas, feats = _measure(record, sig_m, fs, usable, beats, dels, quality, qrs_info,
                                partial)
+        if job is not None:
+            cross = job.result() | {"run_because": reasons}
+            timings["measure_and_classic_s"] = time.perf_counter() - t
+    if cross is None:
+        cross = {"not_run": "cross_check='off'" if mode == "off" else
+                 "not needed: the learned and lead-combined QRS and P estimates agree, QRS "
+                 "< 120 ms and the P wave is clear of the preceding T"}
     _apply_cross_check(meas, feats, cross)
     if "pr_ms" in meas:
         meas["pr_ms"].details["lead_combined_p_onset"] = p_info
@@ -365,53 +362,6 @@ def _cross_check(sig: np.ndarray, fs: float, usable: list[str],
     for key, tol in (("pr", 20.0), ("qrs", 16.0), ("qt", 30.0)):
         out[f"{key}_ms"] = robust_over_beats(interval_ms(beats, fs, key), tol)[0]
     return out
-
-
-# Mains interference is removed where a lead carries >= 0.02 mV of it (the 90th percentile
-# of the strongest lead over the 150 shared records was 0.018 mV; three Chapman records carry
-# 0.14-1.6 mV), by subtracting the fitted line (and its harmonic) rather than by a notch
-# filter: the sinusoid's frequency is refined to 0.01 Hz and its amplitude and phase are
-# fitted over the record, so nothing of the ECG's own spectrum is filtered (the subtraction
-# procedure: Levkov et al., BioMed Eng OnLine 4:50, 2005; a narrow notch, tried first, moved
-# P-wave detection on a record with 0.02 mV of hum).
-MAINS_REMOVE_MV = 0.02
-
-
-def _subtract_line(x: np.ndarray, fs: float, f0: float) -> np.ndarray:
-    """``x`` minus its least-squares sinusoid near ``f0`` Hz (frequency searched +-0.3 Hz)."""
-    from scipy.signal import zoom_fft
-
-    t = np.arange(x.size) / fs
-    xc = x - x.mean()
-    # the spectrum at 61 frequencies f0-0.3 .. f0+0.3 Hz in one chirp-z transform
-    power = np.abs(zoom_fft(xc, [f0 - 0.30, f0 + 0.30], m=61, fs=fs, endpoint=True))
-    f = float(f0 - 0.30 + 0.01 * int(np.argmax(power)))
-    basis = np.stack([np.cos(2 * np.pi * f * t), np.sin(2 * np.pi * f * t)], axis=1)
-    coef, *_ = np.linalg.lstsq(basis, xc, rcond=None)
-    return x - basis @ coef
-
-
-def remove_mains(sig: np.ndarray, fs: float, leads: list[str], quality: RecordQuality
-                 ) -> tuple[np.ndarray, str | None]:
-    """``sig`` with the mains line removed from the leads that carry >= ``MAINS_REMOVE_MV``
-    of it, and the note saying so (None when nothing was changed)."""
-    out, done = sig, []
-    for j, lead in enumerate(leads):
-        m = quality.leads[lead].metrics if lead in quality.leads else {}
-        amp, hz = m.get("powerline_mv"), m.get("powerline_hz")
-        if amp is None or hz is None or amp < MAINS_REMOVE_MV or sig.shape[0] < 2 * fs:
-            continue
-        if out is sig:
-            out = np.array(sig, dtype=float, copy=True)
-        for h in (hz, 2 * hz):
-            if h < 0.45 * fs:
-                out[:, j] = _subtract_line(out[:, j], fs, h)
-        done.append((lead, amp, hz))
-    if not done:
-        return sig, None
-    return out, (f"{done[0][2]:.0f} Hz mains interference (up to "
-                 f"{max(a for _, a, _ in done):.2f} mV) subtracted in "
-                 + ", ".join(lead for lead, _, _ in done))
 
 
 def _cross_check_reasons(beats: list[GlobalBeat], fs: float, qrs_info: dict,

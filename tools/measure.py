@@ -47,8 +47,7 @@ def _window(beats: list[GlobalBeat], idx: list[int], fs: float) -> tuple[float, 
 P_ROOM_S, T_ROOM_S = 0.300, 0.450
 
 
-def mark_ectopy(beats: list[GlobalBeat], fs: float, irregular: bool,
-                n_samples: int | None = None) -> None:
+def mark_ectopy(beats: list[GlobalBeat], fs: float, irregular: bool, n_samples: int) -> None:
     """Label premature beats (in place): RR shorter than 85 % of the median RR and followed by
     a longer RR. Ventricular when the codec typed the beat ventricular, or its QRS is >= 40 ms
     wider than the median QRS (wide, no preceding P) with room for its P wave and its ST-T
@@ -60,9 +59,8 @@ def mark_ectopy(beats: list[GlobalBeat], fs: float, irregular: bool,
     rr = np.diff(r)
     med_rr = float(np.median(rr))
     med_qrs = float(np.median([b.qrs_off - b.qrs_on for b in beats]))
-    end = n_samples if n_samples is not None else max(b.qrs_off for b in beats) + T_ROOM_S * fs
     for i, b in enumerate(beats):
-        whole = b.qrs_on >= P_ROOM_S * fs and b.qrs_off <= end - T_ROOM_S * fs
+        whole = b.qrs_on >= P_ROOM_S * fs and b.qrs_off <= n_samples - T_ROOM_S * fs
         wide = whole and (b.qrs_off - b.qrs_on) - med_qrs >= 0.040 * fs
         if b.kind == "ventricular" or (wide and b.p_on is None):
             b.kind = "ventricular"

@@ -79,6 +79,14 @@ class Features:
     p_on_t_share: float | None = None
 
 
+# Every statement that names the rhythm (one declaration for the engine, the evaluation
+# suites and the benchmarks)
+RHYTHM_IDS = frozenset({"s:sr", "s:sb", "s:st", "s:sa", "s:af", "s:afl", "s:svt",
+                        "s:junctional", "s:ectopic_atrial", "s:brady", "s:tachy", "s:vt",
+                        "s:wct", "s:avb2", "s:avb3", "s:paced"})
+SINUS_IDS = frozenset({"s:sr", "s:sb", "s:st"})
+
+
 def _conf(margin: float, scale: float, q: float) -> float:
     """Confidence from the margin past a threshold (in units of measurement uncertainty
     ``scale``) times the record's quality factor: 0.5 at the threshold, ~0.95 at 3 scales."""
@@ -562,7 +570,7 @@ def derive_statements(f: Features) -> list[Statement]:
     out += A.bradycardia_statement(f, ids)
     out += A.tachycardia_statement(f, ids)
     ids = {s.id for s in out}
-    sinus = bool(ids & {"s:sr", "s:sb", "s:st"})
+    sinus = bool(ids & SINUS_IDS)
     paced = "s:paced" in ids
     ventricular = bool(ids & {"s:vt", "s:wct"})
     from tools import morphology as MO

@@ -20,10 +20,8 @@ import numpy as np
 
 from evals import datasets
 from evals.suites import common
+from tools.statements import RHYTHM_IDS
 
-RHYTHM_IDS = {"s:sr", "s:sb", "s:st", "s:sa", "s:af", "s:afl", "s:svt", "s:junctional",
-              "s:ectopic_atrial", "s:brady", "s:tachy", "s:vt", "s:wct", "s:avb2", "s:avb3",
-              "s:paced"}
 INTERVALS = ("hr_bpm", "pr_ms", "qrs_ms", "qt_ms")
 #: agreement limits reported: heart rate and QRS as in issue 16's check; PR and QT at the
 #: CSE inter-observer scale (Willems et al. 1985: about 10 ms PR, 30 ms QT)
