@@ -134,3 +134,67 @@ def test_a_p_wave_on_the_preceding_t_is_said_to_leave_the_pr_uncertain():
     # the long PR is either found or flagged as possibly missed, never silently normal
     assert "s:avb1" in _ids(a) or any("first-degree AV block is not excluded" in n
                                       for n in a.notes)
+
+
+def test_complexes_the_delineator_missed_become_beats(sinus):
+    # the learned delineator made beats of 4 of 17 complexes of a rebuilt VT at 180 /min;
+    # complexes as fast as the record's beats between two beats must be found again, and
+    # nothing must be added where every complex is a beat
+    from tools.engine import prepare
+    from tools.spatial import missed_beats, spatial_velocity
+
+    a = analyze(sinus)
+    rec, _ = prepare(sinus)
+    sig = rec.signal[:, [rec.sig_name.index(lead) for lead in a.delineation]]
+    sv = spatial_velocity(sig, rec.fs)
+    assert missed_beats(a.beats, sig, sv, rec.fs) == []
+    kept, dropped = a.beats[::2], a.beats[1::2]
+    found = missed_beats(kept, sig, sv, rec.fs)
+    for b in dropped:
+        match = [f for f in found if abs(f[1] - b.r_time) * 1000.0 / rec.fs <= 30.0]
+        assert len(match) == 1 and match[0][0] < b.r_time < match[0][2]
+    # anything else is a complex the delineator left at the record's ends (the first or
+    # last, outside the original beats), which are added once complexes are being missed
+    first, last = a.beats[0].r_time, a.beats[-1].r_time
+    others = [f for f in found if all(abs(f[1] - b.r_time) * 1000.0 / rec.fs > 30.0
+                                      for b in dropped)]
+    assert all(f[1] < first or f[1] > last for f in others)
+
+
+def test_fast_wide_complex_rhythm_keeps_its_beats_and_is_flagged():
+    # a PVC of Chapman JS20012 repeated at 180 /min without P waves (benchmarks.wct_bench):
+    # every complex a beat, the rate right, VT or WCT stated, never fibrillation
+    from benchmarks.wct_bench import pick_complex, rebuild_tachycardia
+
+    a0 = analyze(_rec("JS20012"))
+    kind, beat = pick_complex(a0)
+    assert kind == "wide" and beat.kind == "ventricular"
+    a = analyze(rebuild_tachycardia(a0.record, beat, 60000.0 / 180.0,
+                                    a0.measurements["rr_ms"].value))
+    assert a.measurements["hr_bpm"].value == pytest.approx(180, abs=5)
+    assert len(a.beats) >= 0.9 * 30
+    ids = _ids(a)
+    assert ids & {"s:vt", "s:wct"} and "s:af" not in ids and "s:afl" not in ids
+    _evidence_exists(a)
+
+
+def test_t_wave_harmonics_of_a_regular_rhythm_are_not_flutter():
+    # a narrow complex repeated at 120 /min without P waves: its T waves put spectral power
+    # at 240 /min, inside the flutter band; that must not be called atrial flutter, but the
+    # 2:1 flutter it cannot exclude must be said
+    from benchmarks.wct_bench import pick_complex, rebuild_tachycardia
+
+    path = CINC.parent / "ludb" / "data" / "1.hea"  # sinus bradycardia, QRS 92 ms (LUDB)
+    if not path.exists():
+        pytest.fail(f"{str(path)!r} missing: ../shared/data must sit beside the checkout")
+    a0 = analyze(load_record(path))
+    kind, beat = pick_complex(a0)
+    assert kind == "narrow"
+    a = analyze(rebuild_tachycardia(a0.record, beat, 500.0, a0.measurements["rr_ms"].value))
+    ids = _ids(a)
+    assert "s:afl" not in ids and a.measurements["atrial_rate_bpm"].value is None
+    rate = a.measurements["atrial_rate_bpm"].details.get("harmonic_of_ventricular")
+    assert rate == pytest.approx(240, abs=16)
+    rhythm = [s for s in a.statements if s.id in ("s:svt", "s:tachy")]
+    assert rhythm and "2:1 conduction not excluded" in rhythm[0].criterion
+    _evidence_exists(a)

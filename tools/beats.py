@@ -261,6 +261,23 @@ def drop_beats(beats: list[GlobalBeat], drop: set[int], dels: dict[str, LeadDeli
     return kept
 
 
+def add_beats(beats: list[GlobalBeat], added: list[tuple[int, int, int]],
+              dels: dict[str, LeadDelineation], fs: float) -> list[GlobalBeat]:
+    """The beats with complexes found outside the learned delineation (``(onset, peak,
+    offset)`` samples, e.g. :func:`tools.spatial.missed_beats`) added as beats of unknown
+    type without lead-wise QRS (``leads`` empty), all renumbered in time order, with P and
+    T found again (a new neighbour bounds the P and T search windows)."""
+    new = [GlobalBeat(index=-1, qrs_on=int(on), qrs_off=int(max(off, on + 1)), r_time=int(pk),
+                      leads=[], kind="unknown") for on, pk, off in added]
+    merged = sorted(beats + new, key=lambda b: b.r_time)
+    for i, b in enumerate(merged):
+        b.index = i
+        b.p_on = b.p_off = b.t_off = b.t_peak = None
+        b.p_leads, b.t_leads = [], []
+    attach_p_t(merged, dels, fs, _min_leads(len(dels)))
+    return merged
+
+
 def interval_ms(beats: list[GlobalBeat], fs: float, name: str) -> list[tuple[int, float]]:
     """(beat index, interval ms) for every beat where ``name`` (pr, qrs, qt, p) is defined."""
     out = []

@@ -14,14 +14,16 @@ import numpy as np
 
 from tools import measure as M
 from tools.calibration import einthoven_residual, limb_gains, spans_normalised
-from tools.beats import GlobalBeat, drop_beats, interval_ms, reconcile, robust_over_beats
+from tools.beats import (GlobalBeat, add_beats, drop_beats, interval_ms, reconcile,
+                         robust_over_beats)
 from tools.delineate import LeadDelineation, delineate_ecgdeli, delineate_openecg
 from tools.evidence import Measurement, Statement
 from tools.mains import remove_mains
 from tools.quality import RecordQuality, assess_quality
 from tools.record import LIMB_LEADS, STANDARD_LEADS, Record
 from tools.rhythm import _p_ratio, atrial_activity
-from tools.spatial import reconcile_p_onset, reconcile_qrs, spatial_velocity, weak_beats
+from tools.spatial import (align_to_sv_peaks, missed_beats, reconcile_p_onset, reconcile_qrs,
+                           spatial_velocity, weak_beats)
 from tools.statements import Features, derive_statements
 
 ENGINE_VERSION = "0.1.0"
@@ -257,6 +259,14 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
                               "were too slow in every lead to be QRS complexes (spatial "
                               "velocity < 12 % of the upper-quartile beat) and were treated as "
                               "atrial waves")
+        missed = missed_beats(beats, sig, sv, fs)
+        if missed:
+            beats = add_beats(beats, missed, dels, fs)
+            align_to_sv_peaks(beats, sv, fs)
+            prep_notes.append(
+                f"{len(missed)} complex(es) as fast as the QRS complexes in most leads but not "
+                "labelled QRS by the learned delineator were added as beats (boundaries from "
+                "the lead-combined spatial velocity; beat type unknown)")
         r_s = np.array([b.r_time for b in beats], float) / fs
         fast = r_s.size >= 3 and 60.0 / float(np.mean(np.diff(r_s))) > 100
         qrs_info = reconcile_qrs(beats, sig, fs, sv,
@@ -566,6 +576,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
         m=m, amp=amp, terminal=terminal, usable=usable, sex=record.sex, age=record.age,
         p_ratio=atrial["p_ratio"], pr_sd_ms=atrial["pr_sd_ms"], afib_rule=atrial["afib_rule"],
         paced=atrial["paced"], flutter_atrial_rate=atrial["flutter_rate"],
+        flutter_harmonic_rate=atrial["flutter_harmonic"],
         bigeminal=_bigeminal(beats, fs),
         n_ventricular=sum(b.kind == "ventricular" for b in beats),
         n_supraventricular=sum(b.kind == "supraventricular" for b in beats),

@@ -32,8 +32,8 @@ def _pr_sd(beats: list[GlobalBeat], fs: float) -> float | None:
 
 
 def _flutter_rate(sig: np.ndarray, fs: float, usable: list[str], beats: list[GlobalBeat]
-                  ) -> float | None:
-    """Atrial rate (/min) of organised flutter waves, or None.
+                  ) -> tuple[float | None, dict]:
+    """Atrial rate (/min) of organised flutter waves, or None, and details.
 
     QRS complexes (+-20 ms) are blanked by linear interpolation, the residual is band-passed
     2-15 Hz and its Welch spectrum searched for a dominant atrial frequency in 3.8-6.0 Hz
@@ -43,12 +43,23 @@ def _flutter_rate(sig: np.ndarray, fs: float, usable: list[str], beats: list[Glo
     one periodic sawtooth, fibrillatory waves are not. Flutter when >= 3 of II, III, aVF, V1
     reach 0.40. The threshold was set on the only flutter records available here (two LUDB
     records) against LUDB's fibrillation records, so its accuracy is not yet established.
+
+    Blanking the QRS leaves the T waves, which repeat at the ventricular rate: their
+    harmonics put power at exactly 2x a regular ventricular rate of 114-180 /min, inside the
+    flutter band. A peak there cannot be told from 2:1 flutter by this spectrum (and average
+    beat subtraction would remove the flutter waves too, being locked to the QRS at a fixed
+    ratio), so it is not taken as flutter: the candidate rate is returned in the details
+    (``harmonic_of_ventricular``) for the statements to say that 2:1 flutter is not
+    excluded. Found on real and rebuilt records: sinus tachycardia at 115-124 bpm gave
+    "organised atrial waves" at 240 /min (CinC E07514, HR06003), and a wide complex repeated
+    at 120 /min without P waves was called atrial flutter instead of a wide-complex
+    tachycardia (``benchmarks.wct_bench``).
     """
     from scipy.signal import butter, sosfiltfilt, welch
 
     leads = [lead for lead in _FLUTTER_LEADS if lead in usable]
     if len(leads) < 3 or len(beats) < 3 or sig.shape[0] < 4 * fs:
-        return None
+        return None, {}
     sos = butter(3, [2.0, 15.0], "bandpass", fs=fs, output="sos")
     pad = int(0.020 * fs)
     hits = []
@@ -66,7 +77,26 @@ def _flutter_rate(sig: np.ndarray, fs: float, usable: list[str], beats: list[Glo
         near = (np.abs(f - fa) <= 0.5) | (np.abs(f - 2 * fa) <= 0.5)
         if p[near & band].sum() / p[band].sum() >= 0.40:
             hits.append(fa)
-    return 60.0 * float(np.median(hits)) if len(hits) >= 3 else None
+    if len(hits) < 3:
+        return None, {}
+    rate = 60.0 * float(np.median(hits))
+    if _twice_regular_ventricular_rate(rate / 60.0, beats, fs):
+        return None, {"harmonic_of_ventricular": round(rate, 0)}
+    return rate, {}
+
+
+_WELCH_RESOLUTION_HZ = 0.25      # 4-s Welch segments
+REGULAR_RR_CV = 0.08             # the regularity limit the rhythm rules use
+
+
+def _twice_regular_ventricular_rate(fa_hz: float, beats: list[GlobalBeat], fs: float) -> bool:
+    """The atrial peak lies within one spectral bin of the second harmonic of a regular
+    ventricular rhythm (RR coefficient of variation < 0.08)."""
+    rr = np.diff([b.r_time for b in beats]) / fs
+    if rr.size < 3 or np.mean(rr) <= 0 or np.std(rr) / np.mean(rr) >= REGULAR_RR_CV:
+        return False
+    fv = 1.0 / float(np.median(rr))
+    return abs(fa_hz - 2.0 * fv) <= _WELCH_RESOLUTION_HZ
 
 
 def _afib_rule(sig: np.ndarray, fs: float, usable: list[str]) -> bool:
@@ -129,7 +159,8 @@ def atrial_activity(sig: np.ndarray, fs: float, usable: list[str], beats: list[G
     """Rhythm features and their measurements (see module docstring)."""
     p_ratio = _p_ratio(beats)
     pr_sd = _pr_sd(beats, fs)
-    flutter = _flutter_rate(sig, fs, usable, beats)
+    flutter, flutter_details = _flutter_rate(sig, fs, usable, beats)
+    harmonic = flutter_details.get("harmonic_of_ventricular")
     afib = _afib_rule(sig, fs, usable)
     paced, spikes = _pacing(sig, fs, usable, beats)
     idx = [b.index for b in beats]
@@ -147,7 +178,12 @@ def atrial_activity(sig: np.ndarray, fs: float, usable: list[str], beats: list[G
                     method="dominant atrial frequency of the QRS-blanked residual in II, III, aVF, V1 "
                            "(organisation index >= 0.40 in >= 3 leads)",
                     leads=[lead for lead in _FLUTTER_LEADS if lead in usable],
-                    reason=None if flutter else "no organised atrial waves at 228-360 /min"),
+                    reason=None if flutter else (
+                        f"organised activity at {harmonic:.0f} /min is twice the regular "
+                        "ventricular rate: not separable from the QRS-T complexes' own "
+                        "harmonics, so not taken as flutter (2:1 flutter not excluded)"
+                        if harmonic else "no organised atrial waves at 228-360 /min"),
+                    details=flutter_details),
         Measurement(id="m:pacing_spikes", name="pacing_spikes", value=float(spikes),
                     unit="count", method="openecg detect_pacings spikes coinciding within 10 ms in >= 2 of II, V1, "
                            "V5 and lying before the R peak (0-80 ms before QRS onset .. 20 ms before R) "
@@ -155,5 +191,6 @@ def atrial_activity(sig: np.ndarray, fs: float, usable: list[str], beats: list[G
         Measurement(id="m:afib_rule", name="afib_rule", value=float(afib), unit="bool",
                     method="openecg afib_score RR rules (independent second opinion)"),
     ]
-    return {"p_ratio": p_ratio, "pr_sd_ms": pr_sd, "flutter_rate": flutter, "afib_rule": afib,
+    return {"p_ratio": p_ratio, "pr_sd_ms": pr_sd, "flutter_rate": flutter,
+            "flutter_harmonic": harmonic, "afib_rule": afib,
             "paced": paced, "measurements": ms}

@@ -106,6 +106,80 @@ def weak_beats(beats, sv: np.ndarray, fs: float) -> set[int]:
     return {b.index for b, p in zip(beats, peaks) if ref > 0 and p < WEAK_BEAT * ref}
 
 
+MISSED_BEAT = 0.5      # an unlabelled SV peak at least this share of the median beat's ...
+MISSED_AREA = 0.6      # ... with this share of its SV area over +-40 ms (not a pacing spike)
+MISSED_LEAD = 0.3      # ... steep in at least half the leads (this share of their beat slope)
+REFRACTORY_MS = 200.0  # two ventricular depolarisations are never closer (300 /min)
+
+
+def missed_beats(beats, signal: np.ndarray, sv: np.ndarray, fs: float
+                 ) -> list[tuple[int, int, int]]:
+    """(onset, peak, offset) samples of complexes as fast as the record's beats that the
+    learned delineator made no beat of.
+
+    The delineator, trained on records where wide complexes are rare, labelled most leads of
+    a rebuilt ventricular tachycardia at 180 /min as T waves, so 4 of 17 complexes became
+    beats and the record read "atrial fibrillation, 45 bpm" (``benchmarks.wct_bench``). A
+    candidate is a spatial-velocity peak reaching ``MISSED_BEAT`` x the median beat's peak,
+    and ``MISSED_AREA`` x its spatial-velocity area over +-40 ms (an atrial pacing spike
+    has a QRS-sized peak but under half the area: LUDB 45), at least ``REFRACTORY_MS`` from
+    every beat and from the other candidates (the ventricles cannot depolarise faster),
+    whose slope is also at least ``MISSED_LEAD`` x the beats' in
+    at least half of the leads (one lead's artefact is not a beat). A T wave's spatial
+    velocity is about a tenth of the QRS's, so ordinary T waves stay far below the limit.
+    Needs at least 2 beats to compare with, and a candidate between two beats (see
+    below); boundaries by :func:`qrs_bounds`."""
+    from scipy.signal import find_peaks
+
+    if len(beats) < 2 or sv.size == 0:
+        return []
+    w, wa = max(1, int(0.030 * fs)), max(1, int(0.040 * fs))
+    r = [b.r_time for b in beats]
+    ref = float(np.median([sv[max(0, t - w):t + w + 1].max() for t in r]))
+
+    def area(t: int) -> float:
+        j = max(0, t - w) + int(np.argmax(sv[max(0, t - w):t + w + 1]))
+        return float(sv[max(0, j - wa):j + wa + 1].sum())
+
+    ref_area = float(np.median([area(t) for t in r]))
+    if ref <= 0 or ref_area <= 0:
+        return []
+    gap = int(REFRACTORY_MS * fs / 1000.0)
+    peaks, _ = find_peaks(sv, height=MISSED_BEAT * ref, distance=gap)
+    r_arr = np.array(r)
+    cands = [int(p) for p in peaks if np.min(np.abs(r_arr - p)) >= gap
+             and area(int(p)) >= MISSED_AREA * ref_area]
+    # the learned delineation often has no beat for a record's first and last complexes
+    # (1-2 within about 1 s of either end on most shared records): only a complex missed
+    # between two beats shows that complexes are being missed, and only then are those
+    # before the first and after the last beat added too
+    if not any(r_arr.min() < p < r_arr.max() for p in cands):
+        return []
+    d = np.abs(np.gradient(np.asarray(signal, float), axis=0))
+    lead_ref = np.median(np.stack([d[max(0, t - w):t + w + 1].max(axis=0) for t in r]), axis=0)
+    kept = []
+    for p in cands:
+        local = d[max(0, p - w):p + w + 1].max(axis=0)
+        steep = local >= MISSED_LEAD * lead_ref
+        if steep.sum() >= max(2, int(np.ceil(0.5 * signal.shape[1]))):
+            kept.append(p)
+    if not kept:
+        return []
+    all_r = sorted(r + kept)
+    bounds = dict(zip(all_r, qrs_bounds(sv, all_r, fs)))
+    return [(bounds[p][0], p, bounds[p][1]) for p in kept if bounds[p] is not None]
+
+
+def align_to_sv_peaks(beats, sv: np.ndarray, fs: float) -> None:
+    """Every beat's R time moved to its spatial-velocity peak (within 60 ms), in place: when
+    beats from two sources are mixed (:func:`missed_beats`), one fiducial for all keeps the
+    RR series from jittering by the difference between the two."""
+    w = int(0.060 * fs)
+    for b in beats:
+        lo = max(0, b.r_time - w)
+        b.r_time = lo + int(np.argmax(sv[lo:b.r_time + w + 1]))
+
+
 AGREE_MS = 20.0        # a boundary within this of the learned one: keep the learned one
 CONSISTENT_MS = 10.0   # the per-beat differences must agree this well (MAD) to be acted on
 

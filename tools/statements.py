@@ -58,6 +58,9 @@ class Features:
     paced: bool = False
     bigeminal: bool = False                           # RR alternates short-long
     flutter_atrial_rate: float | None = None
+    # organised activity at twice a regular ventricular rate: 2:1 flutter not excluded, not
+    # stated (tools.rhythm._flutter_rate)
+    flutter_harmonic_rate: float | None = None
     n_ventricular: int = 0
     n_supraventricular: int = 0
     quality_factor: float = 1.0

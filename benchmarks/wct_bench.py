@@ -1,0 +1,188 @@
+"""Wide-complex tachycardia rebuilt from the shared records' own complexes: the held-out
+failure of issue 11 ("ventricular tachycardia is never flagged": a 154-bpm tachycardia with
+complexes > 160 ms measured at 112 ms; another stated as "right bundle branch block" with no
+rhythm statement), reproduced on real waveforms, since no shared record holds a VT.
+
+Sources, from the engine's reading of each shared record:
+
+- ``wide``: a record with a beat typed ventricular (its middle one: a PVC) or a QRS >= 120 ms
+  (a middle dominant beat: bundle branch block, paced or pre-excited complex);
+- ``narrow``: a record with a QRS < 100 ms (a middle dominant beat), the control.
+
+The complex, from 20 ms before its QRS onset to 40 ms after its T end, straightened so that
+both ends sit at zero, is repeated every RR for 120, 150 and 180 /min, overlapping where it is
+longer than the cycle (the T wave runs into the next QRS, as in fast VT). Its ST-T part is
+shortened for the rate as the QT shortens (Bazett's square root of the RR ratio), so a
+narrow control becomes a plausible supraventricular tachycardia without P waves. Every
+waveform is recorded signal; only the timing changes. A wide complex repeated without P
+waves is what a monomorphic VT looks like; it is not a labelled VT, so these figures check
+the rules and the beat detection on wide complexes, not accuracy on real arrhythmias.
+
+Reported per rate: for ``wide``, ``flagged`` (VT, wide-complex tachycardia or non-sustained VT
+stated), ``vt`` (ventricular tachycardia stated), the rhythm statements made instead, and
+``beats_found`` (median detected / expected beats); per source (PTB-XL, Georgia,
+Chapman/Ningbo, LUDB) the flagged share. For ``narrow``: ``false_flags`` (VT/WCT stated) and
+``flutter`` (atrial flutter stated: no atrial activity was put there).
+
+Run: ``python -m benchmarks.wct_bench [--jobs 2] [--rates 120 150 180]``;
+writes benchmarks/results/wct_bench.json.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from statistics import median
+
+import numpy as np
+
+from benchmarks import common
+from tools.statements import RHYTHM_IDS
+
+FLAGS = {"s:vt", "s:wct", "s:nsvt"}
+RATES = (120.0, 150.0, 180.0)
+SECONDS = 10.0
+
+
+def source_of(name: str) -> str:
+    return {"HR": "PTB-XL", "E0": "Georgia", "JS": "Chapman/Ningbo"}.get(name[:2], "LUDB")
+
+
+def pick_complex(a) -> tuple[str, object] | None:
+    """('wide' | 'narrow', beat) from an analysis, or None (QRS 100-119 ms, or no beat with
+    a T end)."""
+    beats = [b for b in a.beats if b.t_off is not None and b.qrs_off > b.qrs_on]
+    vent = [b for b in beats if b.kind == "ventricular"]
+    qrs = a.measurements["qrs_ms"].value if "qrs_ms" in a.measurements else None
+    dom = [b for b in beats if b.kind != "ventricular"]
+    if vent:
+        return "wide", vent[len(vent) // 2]
+    if qrs is not None and dom and qrs >= 120:
+        return "wide", dom[len(dom) // 2]
+    if qrs is not None and dom and qrs < 100:
+        return "narrow", dom[len(dom) // 2]
+    return None
+
+
+def rebuild_tachycardia(record, beat, rr_ms: float, source_rr_ms: float | None,
+                        seconds: float = SECONDS):
+    """``record`` (as analysed) with its signal replaced by ``beat``'s complex repeated every
+    ``rr_ms`` for ``seconds`` (see module docstring)."""
+    fs = record.fs
+    sig = np.asarray(record.signal, float)
+    on = max(0, beat.qrs_on - int(0.020 * fs))
+    end = min(sig.shape[0], beat.t_off + int(0.040 * fs))
+    qrs = sig[on:beat.qrs_off]
+    stt = sig[beat.qrs_off:end]
+    factor = min(1.0, float(np.sqrt(rr_ms / source_rr_ms))) if source_rr_ms else 1.0
+    n_stt = max(2, int(round(stt.shape[0] * factor)))
+    x_old = np.linspace(0.0, 1.0, stt.shape[0])
+    x_new = np.linspace(0.0, 1.0, n_stt)
+    stt = np.stack([np.interp(x_new, x_old, stt[:, j]) for j in range(sig.shape[1])], axis=1)
+    piece = np.concatenate([qrs, stt], axis=0)
+    piece = piece - np.linspace(piece[0], piece[-1], piece.shape[0])
+    step = int(round(rr_ms * fs / 1000.0))
+    n = int(round(seconds * fs))
+    out = np.zeros((n + piece.shape[0], sig.shape[1]))
+    for start in range(0, n, step):
+        out[start:start + piece.shape[0]] += piece
+    return replace(record, signal=out[:n])
+
+
+def _one(args: tuple[str, tuple[float, ...]]) -> dict | None:
+    from tools.engine import analyze
+
+    path, rates = args
+    a = analyze(common.load(path))
+    picked = pick_complex(a)
+    if picked is None:
+        return None
+    kind, beat = picked
+    rr = a.measurements["rr_ms"].value
+    name = Path(path).stem
+    rows = []
+    for rate in rates:
+        t = analyze(rebuild_tachycardia(a.record, beat, 60000.0 / rate, rr))
+        ids = sorted({s.id for s in t.statements})
+        expected = SECONDS * rate / 60.0
+        rows.append({"rate": rate, "ids": ids, "hr_bpm": t.measurements["hr_bpm"].value,
+                     "qrs_ms": t.measurements["qrs_ms"].value,
+                     "beats_found": round(len(t.beats) / expected, 2)})
+    return {"record": name, "source": source_of(name), "kind": kind,
+            "source_qrs_ms": round((beat.qrs_off - beat.qrs_on) * 1000.0 / a.record.fs),
+            "typed": beat.kind, "rows": rows}
+
+
+def summarise(results: list[dict], rates: tuple[float, ...]) -> dict:
+    out: dict = {}
+    for rate in rates:
+        key = f"{rate:.0f}_per_min"
+        wide = [(r, row) for r in results if r["kind"] == "wide"
+                for row in r["rows"] if row["rate"] == rate]
+        narrow = [(r, row) for r in results if r["kind"] == "narrow"
+                  for row in r["rows"] if row["rate"] == rate]
+        per_source = {}
+        for src in sorted({r["source"] for r, _ in wide}):
+            sel = [row for r, row in wide if r["source"] == src]
+            per_source[src] = {"n": len(sel), "flagged": round(
+                sum(bool(FLAGS & set(row["ids"])) for row in sel) / len(sel), 2)}
+        out[key] = {
+            "wide": {
+                "n": len(wide),
+                "flagged": round(sum(bool(FLAGS & set(row["ids"])) for _, row in wide)
+                                 / max(1, len(wide)), 2),
+                "vt": round(sum("s:vt" in row["ids"] for _, row in wide) / max(1, len(wide)), 2),
+                "beats_found_median": median(row["beats_found"] for _, row in wide)
+                if wide else None,
+                "instead": dict(Counter(i for _, row in wide if not FLAGS & set(row["ids"])
+                                        for i in row["ids"] if i in RHYTHM_IDS)),
+                "not_flagged": [r["record"] for r, row in wide if not FLAGS & set(row["ids"])],
+                "per_source": per_source,
+            },
+            "narrow": {
+                "n": len(narrow),
+                "false_flags": sum(bool(FLAGS & set(row["ids"])) for _, row in narrow),
+                "false_flag_records": [r["record"] for r, row in narrow
+                                       if FLAGS & set(row["ids"])],
+                "flutter": sum("s:afl" in row["ids"] for _, row in narrow),
+                "rhythm": dict(Counter(i for _, row in narrow for i in row["ids"]
+                                       if i in RHYTHM_IDS)),
+            },
+        }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--rates", type=float, nargs="+", default=list(RATES))
+    ap.add_argument("--out", default="wct_bench")
+    args = ap.parse_args(argv)
+    rates = tuple(args.rates)
+    paths = common.shared_record_paths()
+    results = []
+    with ProcessPoolExecutor(args.jobs) as ex:
+        for i, r in enumerate(ex.map(_one, [(p, rates) for p in paths]), 1):
+            common.progress("wct", i, len(paths))
+            if r is not None:
+                results.append(r)
+    summary = summarise(results, rates)
+    rows = []
+    for key, s in summary.items():
+        rows.append([key, s["wide"]["n"], s["wide"]["flagged"], s["wide"]["vt"],
+                     s["wide"]["beats_found_median"], s["narrow"]["n"],
+                     s["narrow"]["false_flags"], s["narrow"]["flutter"]])
+    print(common.table(["rate", "wide n", "flagged", "VT", "beats found", "narrow n",
+                        "false VT/WCT", "flutter"], rows, digits=2))
+    for key, s in summary.items():
+        print(key, "wide per source:", s["wide"]["per_source"], "instead:", s["wide"]["instead"])
+    path = common.write_json(args.out, {"summary": summary, "records": results})
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
