@@ -332,3 +332,23 @@ def test_mains_hum_is_subtracted_without_moving_the_measurements():
     for k in ("hr_bpm", "pr_ms", "qrs_ms", "qt_ms"):
         assert abs(a.measurements[k].value - a0.measurements[k].value) <= 4, k
     assert {s.id for s in a.statements} == {s.id for s in a0.statements}
+
+
+def test_a_clearly_wide_qrs_is_a_wct_even_when_the_combined_estimate_is_narrower():
+    """A regular tachycardia without P waves: QRS 120-140 ms with the lead-combined estimate
+    narrow is borderline (no WCT; the undetermined tachycardia says VT is not excluded); QRS
+    > 140 ms is an argument for VT by itself (Wellens 1978) and is flagged whatever the
+    combined estimate says."""
+    from tools.statements import Features, derive_statements
+
+    m = {"hr_bpm": 150.0, "qrs_ms": 130.0, "qrs_combined_ms": 110.0, "rr_cv": 0.02,
+         "nrmssd": 0.01, "nmasd": 0.01, "qtc_ms": 420.0}
+    f = Features(m=m, amp={}, terminal={}, usable=["I", "II", "V1"], p_ratio=0.0, n_beats=25)
+    out = {s.id: s for s in derive_statements(f)}
+    assert not {"s:vt", "s:wct"} & set(out)
+    assert "s:tachy" in out and "ventricular tachycardia) is not excluded" in \
+        out["s:tachy"].criterion
+    f = Features(m=m | {"qrs_ms": 156.0}, amp={}, terminal={}, usable=["I", "II", "V1"],
+                 p_ratio=0.0, n_beats=25)
+    out = {s.id: s for s in derive_statements(f)}
+    assert "s:vt" in out and "Wellens 1978" in out["s:vt"].criterion

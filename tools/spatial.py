@@ -109,6 +109,7 @@ def weak_beats(beats, sv: np.ndarray, fs: float) -> set[int]:
 MISSED_BEAT = 0.5      # an unlabelled SV peak at least this share of the median beat's ...
 MISSED_AREA = 0.6      # ... with this share of its SV area over +-40 ms (not a pacing spike)
 MISSED_LEAD = 0.3      # ... steep in at least half the leads (this share of their beat slope)
+MISSED_PTP = 0.5       # ... and large there (this share of their beat peak-to-peak)
 REFRACTORY_MS = 200.0  # two ventricular depolarisations are never closer (300 /min)
 
 
@@ -124,11 +125,12 @@ def missed_beats(beats, signal: np.ndarray, sv: np.ndarray, fs: float
     and ``MISSED_AREA`` x its spatial-velocity area over +-40 ms (an atrial pacing spike
     has a QRS-sized peak but under half the area: LUDB 45), at least ``REFRACTORY_MS`` from
     every beat and from the other candidates (the ventricles cannot depolarise faster),
-    whose slope is also at least ``MISSED_LEAD`` x the beats' in
-    at least half of the leads (one lead's artefact is not a beat). A T wave's spatial
-    velocity is about a tenth of the QRS's, so ordinary T waves stay far below the limit.
-    Needs at least 2 beats to compare with, and a candidate between two beats (see
-    below); boundaries by :func:`qrs_bounds`."""
+    whose slope and peak-to-peak amplitude also reach ``MISSED_LEAD`` and ``MISSED_PTP`` x
+    the beats' in at least half of the leads (one lead's artefact is not a beat, and mains
+    or muscle noise is steep but small: a one-lead spike riding on 0.14-mV mains hum,
+    Chapman JS20011 with its P waves moved, reached 0.3-0.7 of the small limb-lead QRS). A T wave's spatial velocity is about a tenth of the QRS's, so ordinary T waves
+    stay far below the limit. Needs at least 2 beats to compare with, and a candidate
+    between two beats (see below); boundaries by :func:`qrs_bounds`."""
     from scipy.signal import find_peaks
 
     if len(beats) < 2 or sv.size == 0:
@@ -155,13 +157,25 @@ def missed_beats(beats, signal: np.ndarray, sv: np.ndarray, fs: float
     # before the first and after the last beat added too
     if not any(r_arr.min() < p < r_arr.max() for p in cands):
         return []
-    d = np.abs(np.gradient(np.asarray(signal, float), axis=0))
-    lead_ref = np.median(np.stack([d[max(0, t - w):t + w + 1].max(axis=0) for t in r]), axis=0)
+    x = np.asarray(signal, float)
+    d = np.abs(np.gradient(x, axis=0))
+
+    def per_lead(t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Largest slope and peak-to-peak amplitude per lead within +-40 ms."""
+        lo, hi = max(0, t - wa), t + wa + 1
+        return d[lo:hi].max(axis=0), np.ptp(x[lo:hi], axis=0)
+
+    refs = [per_lead(t) for t in r]
+    slope_ref = np.median(np.stack([a for a, _ in refs]), axis=0)
+    ptp_ref = np.median(np.stack([b for _, b in refs]), axis=0)
+    need = max(2, int(np.ceil(0.5 * x.shape[1])))
     kept = []
     for p in cands:
-        local = d[max(0, p - w):p + w + 1].max(axis=0)
-        steep = local >= MISSED_LEAD * lead_ref
-        if steep.sum() >= max(2, int(np.ceil(0.5 * signal.shape[1]))):
+        slope, ptp = per_lead(p)
+        # steep AND large in most leads: mains hum or muscle noise is steep but small, a
+        # one-lead spike (an electrode artefact, Chapman JS20011 V2) is large in one lead only
+        steep = (slope >= MISSED_LEAD * slope_ref) & (ptp >= MISSED_PTP * ptp_ref)
+        if steep.sum() >= need:
             kept.append(p)
     if not kept:
         return []
