@@ -24,8 +24,14 @@ stated), ``vt`` (ventricular tachycardia stated), the rhythm statements made ins
 Chapman/Ningbo, LUDB) the flagged share. For ``narrow``: ``false_flags`` (VT/WCT stated) and
 ``flutter`` (atrial flutter stated: no atrial activity was put there).
 
-Run: ``python -m benchmarks.wct_bench [--jobs 2] [--rates 120 150 180]``;
-writes benchmarks/results/wct_bench.json.
+With ``--dissociation`` the source record's own P wave is added at 80 /min, independent of
+the rebuilt complexes (AV dissociation, present in many VTs and Brugada's step 3): VT must
+still be stated, AV dissociation cited, and neither sinus rhythm nor an AV block stated
+(``av_dissociation_cited``, ``sinus_stated``, ``av_block_stated``). Records whose source has
+no P wave are left out.
+
+Run: ``python -m benchmarks.wct_bench [--jobs 2] [--rates 120 150 180] [--dissociation]``;
+writes benchmarks/results/wct_bench.json (wct_bench_dissociation.json).
 """
 from __future__ import annotations
 
@@ -45,6 +51,7 @@ from tools.statements import RHYTHM_IDS
 FLAGS = {"s:vt", "s:wct", "s:nsvt"}
 RATES = (120.0, 150.0, 180.0)
 SECONDS = 10.0
+DISSOCIATED_P_RATE = 80.0   # sinus P waves marching through the VT (--dissociation)
 
 
 def source_of(name: str) -> str:
@@ -92,10 +99,32 @@ def rebuild_tachycardia(record, beat, rr_ms: float, source_rr_ms: float | None,
     return replace(record, signal=out[:n])
 
 
-def _one(args: tuple[str, tuple[float, ...]]) -> dict | None:
+def add_dissociated_p(record, analysis, rate: float = DISSOCIATED_P_RATE,
+                      phase_ms: float = 137.0):
+    """``record`` with the source record's own P wave (a dominant beat's, from 10 ms before
+    its onset to 10 ms after its offset, straightened to zero at both ends) added every
+    60/``rate`` s from ``phase_ms``, independent of the QRS complexes: AV dissociation, as
+    in many VTs. None when the source has no P wave."""
+    fs = record.fs
+    src = np.asarray(analysis.record.signal, float)
+    with_p = [b for b in analysis.beats if b.kind != "ventricular" and b.p_on is not None
+              and b.p_off is not None and b.p_off > b.p_on]
+    if not with_p:
+        return None
+    b = with_p[len(with_p) // 2]
+    lo, hi = max(0, b.p_on - int(0.010 * fs)), min(src.shape[0], b.p_off + int(0.010 * fs))
+    p = src[lo:hi] - np.linspace(src[lo], src[hi - 1], hi - lo)
+    out = np.array(record.signal, float)
+    step = int(round(60.0 / rate * fs))
+    for start in range(int(phase_ms * fs / 1000.0), out.shape[0] - p.shape[0], step):
+        out[start:start + p.shape[0]] += p
+    return replace(record, signal=out)
+
+
+def _one(args: tuple[str, tuple[float, ...], bool]) -> dict | None:
     from tools.engine import analyze
 
-    path, rates = args
+    path, rates, dissociation = args
     a = analyze(common.load(path))
     picked = pick_complex(a)
     if picked is None:
@@ -105,12 +134,19 @@ def _one(args: tuple[str, tuple[float, ...]]) -> dict | None:
     name = Path(path).stem
     rows = []
     for rate in rates:
-        t = analyze(rebuild_tachycardia(a.record, beat, 60000.0 / rate, rr))
+        rebuilt = rebuild_tachycardia(a.record, beat, 60000.0 / rate, rr)
+        if dissociation:
+            rebuilt = add_dissociated_p(rebuilt, a)
+            if rebuilt is None:
+                return None
+        t = analyze(rebuilt)
         ids = sorted({s.id for s in t.statements})
         expected = SECONDS * rate / 60.0
+        vt = next((s for s in t.statements if s.id in ("s:vt", "s:wct")), None)
         rows.append({"rate": rate, "ids": ids, "hr_bpm": t.measurements["hr_bpm"].value,
                      "qrs_ms": t.measurements["qrs_ms"].value,
-                     "beats_found": round(len(t.beats) / expected, 2)})
+                     "beats_found": round(len(t.beats) / expected, 2),
+                     "av_dissociation_cited": bool(vt and "AV dissociation" in vt.criterion)})
     return {"record": name, "source": source_of(name), "kind": kind,
             "source_qrs_ms": round((beat.qrs_off - beat.qrs_on) * 1000.0 / a.record.fs),
             "typed": beat.kind, "rows": rows}
@@ -140,6 +176,12 @@ def summarise(results: list[dict], rates: tuple[float, ...]) -> dict:
                 "instead": dict(Counter(i for _, row in wide if not FLAGS & set(row["ids"])
                                         for i in row["ids"] if i in RHYTHM_IDS)),
                 "not_flagged": [r["record"] for r, row in wide if not FLAGS & set(row["ids"])],
+                "av_dissociation_cited": sum(row.get("av_dissociation_cited", False)
+                                             for _, row in wide),
+                "av_block_stated": sum(bool({"s:avb2", "s:avb3"} & set(row["ids"]))
+                                       for _, row in wide),
+                "sinus_stated": sum(bool({"s:sr", "s:st", "s:sb", "s:sa"} & set(row["ids"]))
+                                    for _, row in wide),
                 "per_source": per_source,
             },
             "narrow": {
@@ -159,13 +201,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--rates", type=float, nargs="+", default=list(RATES))
-    ap.add_argument("--out", default="wct_bench")
+    ap.add_argument("--dissociation", action="store_true",
+                    help="add the source's own P wave at 80 /min, independent of the QRS")
+    ap.add_argument("--out", default=None,
+                    help="results name (default wct_bench, wct_bench_dissociation)")
     args = ap.parse_args(argv)
+    out_name = args.out or ("wct_bench_dissociation" if args.dissociation else "wct_bench")
     rates = tuple(args.rates)
     paths = common.shared_record_paths()
     results = []
     with ProcessPoolExecutor(args.jobs) as ex:
-        for i, r in enumerate(ex.map(_one, [(p, rates) for p in paths]), 1):
+        for i, r in enumerate(ex.map(_one, [(p, rates, args.dissociation) for p in paths]), 1):
             common.progress("wct", i, len(paths))
             if r is not None:
                 results.append(r)
@@ -178,8 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     print(common.table(["rate", "wide n", "flagged", "VT", "beats found", "narrow n",
                         "false VT/WCT", "flutter"], rows, digits=2))
     for key, s in summary.items():
-        print(key, "wide per source:", s["wide"]["per_source"], "instead:", s["wide"]["instead"])
-    path = common.write_json(args.out, {"summary": summary, "records": results})
+        print(key, "wide per source:", s["wide"]["per_source"], "instead:", s["wide"]["instead"],
+              "AV dissociation cited:", s["wide"]["av_dissociation_cited"], "AV block stated:",
+              s["wide"]["av_block_stated"], "sinus stated:", s["wide"]["sinus_stated"])
+    path = common.write_json(out_name, {"summary": summary, "records": results,
+                                        "dissociation": args.dissociation})
     print(f"wrote {path}")
     return 0
 

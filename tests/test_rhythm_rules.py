@@ -198,3 +198,18 @@ def test_t_wave_harmonics_of_a_regular_rhythm_are_not_flutter():
     rhythm = [s for s in a.statements if s.id in ("s:svt", "s:tachy")]
     assert rhythm and "2:1 conduction not excluded" in rhythm[0].criterion
     _evidence_exists(a)
+
+
+def test_dissociated_p_waves_do_not_make_a_vt_sinus_or_av_block():
+    # the same rebuilt VT (JS20012's PVC at 150 /min) with the record's own P wave marching
+    # through at 80 /min, as in AV dissociation: still VT/WCT, never sinus or an AV block
+    from benchmarks.wct_bench import add_dissociated_p, pick_complex, rebuild_tachycardia
+
+    a0 = analyze(_rec("JS20012"))
+    _, beat = pick_complex(a0)
+    rec = add_dissociated_p(rebuild_tachycardia(a0.record, beat, 400.0,
+                                                a0.measurements["rr_ms"].value), a0)
+    assert rec is not None
+    ids = _ids(analyze(rec))
+    assert ids & {"s:vt", "s:wct"}
+    assert not ids & {"s:sr", "s:st", "s:sb", "s:sa", "s:avb2", "s:avb3", "s:af", "s:afl"}
