@@ -171,7 +171,7 @@ _ABNORMAL = {"s:af", "s:afl", "s:avb1", "s:rbbb", "s:irbbb", "s:lbbb", "s:lafb",
              "s:vt", "s:wct", "s:nsvt", "s:svt", "s:junctional", "s:ectopic_atrial",
              "s:avb2", "s:avb3", "s:brady", "s:ilbbb", "s:lpfb", "s:ivcd", "s:lae", "s:rae",
              "s:tab", "s:brugada", "s:lqrsv_prec", "s:stemi_eq", "s:rvh", "s:lv_strain",
-             "s:sqt", "s:tachy"}
+             "s:sqt", "s:tachy", "s:no_qrs"}
 
 
 def _supported(ids: set[str], stated: set[str]) -> bool:

@@ -30,7 +30,7 @@ ENGINE_IDS = [
     "k:poor_quality", "k:vt", "k:wct", "k:nsvt", "k:svt", "k:junctional", "k:ectopic_atrial",
     "k:brady", "k:tachy", "k:avb2", "k:avb3", "k:lpfb", "k:ilbbb", "k:ivcd", "k:tab",
     "k:brugada",
-    "k:lqrsv_prec", "k:stemi_equivalents", "k:rvh", "k:lv_strain", "k:sqt",
+    "k:lqrsv_prec", "k:stemi_equivalents", "k:rvh", "k:lv_strain", "k:sqt", "k:no_qrs",
 ]
 
 

@@ -213,3 +213,22 @@ def test_dissociated_p_waves_do_not_make_a_vt_sinus_or_av_block():
     ids = _ids(analyze(rec))
     assert ids & {"s:vt", "s:wct"}
     assert not ids & {"s:sr", "s:st", "s:sb", "s:sa", "s:avb2", "s:avb3", "s:af", "s:afl"}
+
+
+def test_a_tracing_without_beats_says_so_first():
+    # LUDB 111's paced complex (218 ms) repeated at 180 /min merges into a sine wave in
+    # which the delineator finds no beat: the report must not be silent (it was: no
+    # statement at all) but say that no QRS was found, urgently, and measure nothing
+    from benchmarks.wct_bench import pick_complex, rebuild_tachycardia
+
+    path = CINC.parent / "ludb" / "data" / "111.hea"
+    if not path.exists():
+        pytest.fail(f"{str(path)!r} missing: ../shared/data must sit beside the checkout")
+    a0 = analyze(load_record(path))
+    _, beat = pick_complex(a0)
+    a = analyze(rebuild_tachycardia(a0.record, beat, 60000.0 / 180.0,
+                                    a0.measurements["rr_ms"].value))
+    assert len(a.beats) < 2
+    assert [s.id for s in a.statements] == ["s:no_qrs"] and a.statements[0].urgent
+    assert a.measurements["hr_bpm"].value is None
+    _evidence_exists(a)

@@ -86,7 +86,7 @@ class Features:
 # suites and the benchmarks)
 RHYTHM_IDS = frozenset({"s:sr", "s:sb", "s:st", "s:sa", "s:af", "s:afl", "s:svt",
                         "s:junctional", "s:ectopic_atrial", "s:brady", "s:tachy", "s:vt",
-                        "s:wct", "s:avb2", "s:avb3", "s:paced"})
+                        "s:wct", "s:avb2", "s:avb3", "s:paced", "s:no_qrs"})
 SINUS_IDS = frozenset({"s:sr", "s:sb", "s:st"})
 
 
@@ -561,6 +561,17 @@ def derive_statements(f: Features) -> list[Statement]:
                           source="project quality rule (tools.quality)",
                           evidence_ids=["q:record"], confidence=0.95,
                           knowledge_id="k:poor_quality")]
+    if f.n_beats < 2:
+        # nothing is measurable without beats; a silent report would read as "nothing
+        # found" on a tracing that may show asystole, VF or a sine-wave VT
+        return [_stmt("no_qrs", "No QRS complexes found: rhythm not determined", "",
+                      "fewer than 2 QRS complexes found by the delineator in a tracing of "
+                      "acceptable quality: rate, rhythm and intervals not measured; asystole, "
+                      "ventricular fibrillation or a very fast wide rhythm not resolved into "
+                      "beats is not excluded: look at the tracing",
+                      "AHA/ACCF/HRS 2009 recommendations, part I (Kligfield et al., "
+                      "Circulation 2007)", ["m:hr_bpm", "q:record"], 0.9).model_copy(
+                          update={"urgent": True})]
     from tools import arrhythmia as A
 
     out = rhythm_statements(f)
@@ -632,4 +643,4 @@ def derive_statements(f: Features) -> list[Statement]:
 
 #: statements that need action now (besides ST elevation and STEMI equivalents, which are
 #: marked where they are made): a missed one is worse than a false alarm
-URGENT = {"s:vt", "s:wct", "s:avb3"}
+URGENT = {"s:vt", "s:wct", "s:avb3", "s:no_qrs"}
