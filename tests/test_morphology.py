@@ -352,3 +352,20 @@ def test_a_clearly_wide_qrs_is_a_wct_even_when_the_combined_estimate_is_narrower
                  p_ratio=0.0, n_beats=25)
     out = {s.id: s for s in derive_statements(f)}
     assert "s:vt" in out and "Wellens 1978" in out["s:vt"].criterion
+
+
+def test_t_wave_inversion_is_named_by_territory():
+    from tools.statements import st_t_statements
+
+    inv = {"t_mv": -0.3}
+    out = st_t_statements(_feat({lead: dict(inv) for lead in ("II", "III", "aVF")}))
+    tinv = [s for s in out if s.id == "s:tinv"]
+    assert len(tinv) == 1 and tinv[0].label == "T-wave inversion, inferior leads"
+    assert "inferior: II, III, aVF" in tinv[0].criterion
+    out = st_t_statements(_feat({lead: dict(inv) for lead in ("II", "aVF", "V5", "V6")}))
+    tinv = [s for s in out if s.id == "s:tinv"]
+    assert tinv[0].label == "T-wave inversion, inferior and lateral leads"
+    assert set(tinv[0].leads) == {"II", "aVF", "V5", "V6"}
+    # one lead of a territory is not contiguous: nothing stated
+    assert not [s for s in st_t_statements(_feat({"III": dict(inv), "V4": dict(inv)}))
+                if s.id == "s:tinv"]

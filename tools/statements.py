@@ -454,12 +454,19 @@ def st_t_statements(f: Features) -> list[Statement]:
     tinv = {lead for lead, a in f.amp.items()
             if lead not in ("aVR", "V1") and lead not in skip
             and a.get("t_mv", 0) <= -0.1 and a.get("r_mv", 0) > 0.2}
-    hit = sorted({lead for terr in TERRITORIES.values() for lead in _contiguous_hits(tinv, terr)})
+    by_terr = {terr: _contiguous_hits(tinv, tl) for terr, tl in TERRITORIES.items()}
+    by_terr = {terr: h for terr, h in by_terr.items() if len(h) >= 2}
+    hit = sorted({lead for h in by_terr.values() for lead in h})
     if len(hit) >= 2:
         worst = max(-f.amp[lead]["t_mv"] for lead in hit)
-        out.append(_stmt("tinv", "T-wave inversion", "59931005",
+        # named by territory, as the ST statements are: the territory points to the
+        # coronary artery when the cause is ischaemic (UDMI 2018)
+        terrs = " and ".join(by_terr)
+        out.append(_stmt("tinv", f"T-wave inversion, {terrs} leads", "59931005",
                          "T wave <= -0.1 mV in >= 2 contiguous leads with R > 0.2 mV "
-                         "(aVR and V1 excluded)", UDMI, [f"m:amp.{lead}.t_mv" for lead in hit],
+                         "(aVR and V1 excluded); " + "; ".join(
+                             f"{terr}: {', '.join(h)}" for terr, h in by_terr.items()),
+                         UDMI, [f"m:amp.{lead}.t_mv" for lead in hit],
                          _conf(worst - 0.1, 0.05, q) * 0.9, hit))
     return out
 
