@@ -35,13 +35,18 @@ WELLENS_QRS_MS = 140.0   # QRS > 140 ms favours VT (Wellens, Bar & Lie, Am J Med
 
 
 def _two_to_one_flutter(f) -> str:
-    """Criterion suffix when the flutter search found activity at exactly twice a regular
-    ventricular rate (:func:`tools.rhythm._flutter_rate`): not stated as flutter, not
-    excluded either."""
+    """What a criterion says when the flutter search found activity at exactly twice a
+    regular ventricular rate (:func:`tools.rhythm._flutter_rate`): not stated as flutter,
+    not excluded either ("" when it found none)."""
     rate = f.flutter_harmonic_rate
-    return (f"; organised activity at {rate:.0f} /min, twice the ventricular rate (cannot be "
+    return (f"organised activity at {rate:.0f} /min, twice the ventricular rate (cannot be "
             "told from the QRS-T's own harmonics): atrial flutter with 2:1 conduction not "
             "excluded" if rate else "")
+
+
+def _with_flutter_caveat(criterion: str, f) -> str:
+    caveat = _two_to_one_flutter(f)
+    return f"{criterion}; {caveat}" if caveat else criterion
 
 
 def av_block_statements(f, rhythm_ids: set[str]) -> list[Statement]:
@@ -83,16 +88,15 @@ def ventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
     irregular_wct = _irregular_wct(f, rhythm_ids)
     if irregular_wct:
         return [irregular_wct]
-    # wide by both estimates: the reconciled QRS and the lead-combined one (a borderline
-    # learned width at a fast rate, with the combined estimate narrow, is not a WCT). The
-    # classic (ECGdeli) estimate is not given a vote: with it, rebuilt wide-complex
-    # tachycardias were flagged more often (benchmarks.wct_bench: 87/77/81 % instead of
-    # 81/71/58 % at 120/150/180 /min) but so were narrow ones (7/4/1 of 33 instead of
-    # 2/1/0), and a real sinus tachycardia with IVCD became VT (CinC JS20016)
-    # A QRS > 140 ms is itself a published argument for VT (Wellens et al., Am J Med 64:27,
-    # 1978) and no borderline width: there the combined estimate's veto does not apply
-    # (rebuilt wide complexes at 120 /min flagged 0.81 -> 0.87, narrow controls unchanged,
-    # benchmarks.wct_bench)
+    # Wide by both estimates, the reconciled QRS and the lead-combined one: a borderline
+    # learned width at a fast rate, with the combined estimate narrow, is not a WCT. But a
+    # QRS > 140 ms is itself a published argument for VT (Wellens et al., Am J Med 64:27,
+    # 1978), not a borderline width: there the combined estimate has no veto (rebuilt wide
+    # complexes at 120 /min flagged 0.81 -> 0.87, narrow controls unchanged,
+    # benchmarks.wct_bench). The classic (ECGdeli) estimate has no vote: with one, rebuilt
+    # WCTs were flagged 87/77/81 % instead of 81/71/58 % at 120/150/180 /min, but narrow
+    # ones too (7/4/1 of 33 instead of 2/1/0), and a real sinus tachycardia with IVCD
+    # (CinC JS20016) became VT.
     combined = m.get("qrs_combined_ms")
     wide = qrs is not None and qrs >= 120 and (combined is None or combined >= 120
                                                or qrs > WELLENS_QRS_MS)
@@ -104,10 +108,10 @@ def ventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
             args.append(f"{f.n_ventricular} of {f.n_beats} beats typed ventricular")
         ids = ["m:hr_bpm", "m:qrs_ms", "m:qrs_axis_deg", "m:p_wave_ratio"]
         leads = (f.wct or {}).get("leads", [])
-        base = (f"heart rate {hr:.0f} bpm > 100 and QRS {qrs:.0f} ms >= 120 ms" if wide else
-                f"heart rate {hr:.0f} bpm > 100 with ventricular beats") + \
-            ", no sinus P waves with constant PR, not atrial fibrillation or flutter" + \
-            _two_to_one_flutter(f)
+        base = _with_flutter_caveat(
+            (f"heart rate {hr:.0f} bpm > 100 and QRS {qrs:.0f} ms >= 120 ms" if wide else
+             f"heart rate {hr:.0f} bpm > 100 with ventricular beats")
+            + ", no sinus P waves with constant PR, not atrial fibrillation or flutter", f)
         if args:
             out.append(_stmt("vt", "Ventricular tachycardia", "164895002",
                              base + "; arguments for VT: " + "; ".join(args), VA_SRC, ids,
@@ -185,9 +189,8 @@ def supraventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
         out.append(_stmt("svt", "Supraventricular tachycardia", "426761007",
                          f"regular (RR CV < 0.08) narrow-complex (QRS < 120 ms) tachycardia "
                          f"at {hr:.0f} bpm without P waves before the QRS (< 30 % of beats), "
-                         + ("not atrial flutter" if not f.flutter_harmonic_rate else
-                            _two_to_one_flutter(f)[2:]), SVT_SRC, ids + ["m:atrial_rate_bpm"],
-                         0.65 * q))
+                         + (_two_to_one_flutter(f) or "not atrial flutter"), SVT_SRC,
+                         ids + ["m:atrial_rate_bpm"], 0.65 * q))
     elif hr >= 40:
         kind = "Junctional escape rhythm" if hr < 60 else "Accelerated junctional rhythm"
         out.append(_stmt("junctional", kind, "29320008",
@@ -225,10 +228,11 @@ def tachycardia_statement(f, rhythm_ids: set[str]) -> list[Statement]:
     wide = (f.m.get("qrs_ms") or 0) >= 120
     label = ("Tachycardia, rhythm not determined" if wide else
              "Narrow-complex tachycardia, rhythm not determined")
-    crit = (f"ventricular rate {hr:.0f} bpm > 100; P waves before {100 * f.p_ratio:.0f} % of "
-            "beats (sinus needs >= 50 % with a constant PR), and neither atrial fibrillation, "
-            "flutter nor a supraventricular tachycardia met its criteria: P waves on the "
-            "preceding T waves cannot be told from their absence" + _two_to_one_flutter(f))
+    crit = _with_flutter_caveat(
+        f"ventricular rate {hr:.0f} bpm > 100; P waves before {100 * f.p_ratio:.0f} % of "
+        "beats (sinus needs >= 50 % with a constant PR), and neither atrial fibrillation, "
+        "flutter nor a supraventricular tachycardia met its criteria: P waves on the "
+        "preceding T waves cannot be told from their absence", f)
     combined = f.m.get("qrs_combined_ms")
     if wide and combined is not None and combined < 120:
         # the two QRS estimates disagree on the width that separates VT from SVT

@@ -250,32 +250,32 @@ def drop_beats(beats: list[GlobalBeat], drop: set[int], dels: dict[str, LeadDeli
                ) -> list[GlobalBeat]:
     """The beats without those whose index is in ``drop``, renumbered, with P and T found
     again (a dropped beat no longer bounds its neighbours' P and T search windows)."""
-    kept = [b for b in beats if b.index not in drop]
-    for i, b in enumerate(kept):
+    return _renumbered([b for b in beats if b.index not in drop], dels, fs, windows)
+
+
+def _renumbered(beats: list[GlobalBeat], dels: dict[str, LeadDelineation], fs: float,
+                windows: dict[str, tuple[int, int]] | None = None) -> list[GlobalBeat]:
+    """``beats`` (in time order) renumbered, their P and T found again: a beat dropped or
+    added changes its neighbours' P and T search windows."""
+    for i, b in enumerate(beats):
         b.index = i
         b.p_on = b.p_off = b.t_off = b.t_peak = None
         b.p_leads, b.t_leads = [], []
-    attach_p_t(kept, dels, fs, _min_leads(len(dels)), windows)
+    attach_p_t(beats, dels, fs, _min_leads(len(dels)), windows)
     if windows:
-        align_partial(kept, dels, fs, windows)
-    return kept
+        align_partial(beats, dels, fs, windows)
+    return beats
 
 
 def add_beats(beats: list[GlobalBeat], added: list[tuple[int, int, int]],
               dels: dict[str, LeadDelineation], fs: float) -> list[GlobalBeat]:
     """The beats with complexes found outside the learned delineation (``(onset, peak,
     offset)`` samples, e.g. :func:`tools.spatial.missed_beats`) added as beats of unknown
-    type without lead-wise QRS (``leads`` empty), all renumbered in time order, with P and
-    T found again (a new neighbour bounds the P and T search windows)."""
+    type without lead-wise QRS (``leads`` empty), all renumbered in time order with P and
+    T found again."""
     new = [GlobalBeat(index=-1, qrs_on=int(on), qrs_off=int(max(off, on + 1)), r_time=int(pk),
                       leads=[], kind="unknown") for on, pk, off in added]
-    merged = sorted(beats + new, key=lambda b: b.r_time)
-    for i, b in enumerate(merged):
-        b.index = i
-        b.p_on = b.p_off = b.t_off = b.t_peak = None
-        b.p_leads, b.t_leads = [], []
-    attach_p_t(merged, dels, fs, _min_leads(len(dels)))
-    return merged
+    return _renumbered(sorted(beats + new, key=lambda b: b.r_time), dels, fs)
 
 
 def interval_ms(beats: list[GlobalBeat], fs: float, name: str) -> list[tuple[int, float]]:

@@ -421,13 +421,12 @@ def _apply_cross_check(meas: dict[str, Measurement], f: Features, cross: dict) -
         elif cross.get("run_because"):
             cc["run_because"] = cross["run_because"]
         meas[name].details["cross_check"] = cc
-    agree = [meas[n].details["cross_check"]["agrees"] for n in _CROSS_TOL_MS if n in meas]
     if cross.get("error"):
         f.notes.append(f"classic cross-check (ECGdeli) did not run: {cross['error']}")
-    if False in agree:
+    bad = [n for n in _CROSS_TOL_MS if n in meas
+           and meas[n].details["cross_check"]["agrees"] is False]
+    if bad:
         f.quality_factor *= 0.85
-        bad = [n for n in _CROSS_TOL_MS if n in meas
-               and meas[n].details["cross_check"]["agrees"] is False]
         f.notes.append("learned and classic delineators disagree on " + ", ".join(bad))
 
 

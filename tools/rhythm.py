@@ -32,8 +32,9 @@ def _pr_sd(beats: list[GlobalBeat], fs: float) -> float | None:
 
 
 def _flutter_rate(sig: np.ndarray, fs: float, usable: list[str], beats: list[GlobalBeat]
-                  ) -> tuple[float | None, dict]:
-    """Atrial rate (/min) of organised flutter waves, or None, and details.
+                  ) -> tuple[float | None, float | None]:
+    """Atrial rate (/min) of organised flutter waves (or None), and the rate of a peak set
+    aside as the T waves' harmonic (or None).
 
     QRS complexes (+-20 ms) are blanked by linear interpolation, the residual is band-passed
     2-15 Hz and its Welch spectrum searched for a dominant atrial frequency in 3.8-6.0 Hz
@@ -48,9 +49,8 @@ def _flutter_rate(sig: np.ndarray, fs: float, usable: list[str], beats: list[Glo
     harmonics put power at exactly 2x a regular ventricular rate of 114-180 /min, inside the
     flutter band. A peak there cannot be told from 2:1 flutter by this spectrum (and average
     beat subtraction would remove the flutter waves too, being locked to the QRS at a fixed
-    ratio), so it is not taken as flutter: the candidate rate is returned in the details
-    (``harmonic_of_ventricular``) for the statements to say that 2:1 flutter is not
-    excluded. Found on real and rebuilt records: sinus tachycardia at 115-124 bpm gave
+    ratio), so it is not taken as flutter: its rate is returned second, for the statements
+    to say that 2:1 flutter is not excluded. Found on real and rebuilt records: sinus tachycardia at 115-124 bpm gave
     "organised atrial waves" at 240 /min (CinC E07514, HR06003), and a wide complex repeated
     at 120 /min without P waves was called atrial flutter instead of a wide-complex
     tachycardia (``benchmarks.wct_bench``).
@@ -59,7 +59,7 @@ def _flutter_rate(sig: np.ndarray, fs: float, usable: list[str], beats: list[Glo
 
     leads = [lead for lead in _FLUTTER_LEADS if lead in usable]
     if len(leads) < 3 or len(beats) < 3 or sig.shape[0] < 4 * fs:
-        return None, {}
+        return None, None
     sos = butter(3, [2.0, 15.0], "bandpass", fs=fs, output="sos")
     pad = int(0.020 * fs)
     hits = []
@@ -78,11 +78,11 @@ def _flutter_rate(sig: np.ndarray, fs: float, usable: list[str], beats: list[Glo
         if p[near & band].sum() / p[band].sum() >= 0.40:
             hits.append(fa)
     if len(hits) < 3:
-        return None, {}
+        return None, None
     rate = 60.0 * float(np.median(hits))
     if _twice_regular_ventricular_rate(rate / 60.0, beats, fs):
-        return None, {"harmonic_of_ventricular": round(rate, 0)}
-    return rate, {}
+        return None, round(rate, 0)
+    return rate, None
 
 
 _WELCH_RESOLUTION_HZ = 0.25      # 4-s Welch segments
@@ -159,8 +159,7 @@ def atrial_activity(sig: np.ndarray, fs: float, usable: list[str], beats: list[G
     """Rhythm features and their measurements (see module docstring)."""
     p_ratio = _p_ratio(beats)
     pr_sd = _pr_sd(beats, fs)
-    flutter, flutter_details = _flutter_rate(sig, fs, usable, beats)
-    harmonic = flutter_details.get("harmonic_of_ventricular")
+    flutter, harmonic = _flutter_rate(sig, fs, usable, beats)
     afib = _afib_rule(sig, fs, usable)
     paced, spikes = _pacing(sig, fs, usable, beats)
     idx = [b.index for b in beats]
@@ -183,7 +182,7 @@ def atrial_activity(sig: np.ndarray, fs: float, usable: list[str], beats: list[G
                         "ventricular rate: not separable from the QRS-T complexes' own "
                         "harmonics, so not taken as flutter (2:1 flutter not excluded)"
                         if harmonic else "no organised atrial waves at 228-360 /min"),
-                    details=flutter_details),
+                    details={"harmonic_of_ventricular": harmonic} if harmonic else {}),
         Measurement(id="m:pacing_spikes", name="pacing_spikes", value=float(spikes),
                     unit="count", method="openecg detect_pacings spikes coinciding within 10 ms in >= 2 of II, V1, "
                            "V5 and lying before the R peak (0-80 ms before QRS onset .. 20 ms before R) "

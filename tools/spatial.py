@@ -55,15 +55,14 @@ def spatial_velocity(signal: np.ndarray, fs: float) -> np.ndarray:
 
 def qrs_bounds(sv: np.ndarray, r_times: list[int], fs: float,
                fraction: float = SV_FRACTION, p_offsets: list[int | None] | None = None,
-               noise_percentile: float | None = None) -> list[tuple[int, int] | None]:
+               noise_percentile: float = NOISE_PERCENTILE) -> list[tuple[int, int] | None]:
     """(onset, offset) sample per R time, None where the beat cannot be bounded (too near
     the record's ends or to a neighbour). Where the beat's P wave is known (``p_offsets``),
     the onset is not placed before the P wave's end: with a short PR segment the P wave's
     slope can stay above the threshold, and ventricular depolarisation cannot begin inside
     the P wave."""
     n = sv.size
-    pct = NOISE_PERCENTILE if noise_percentile is None else noise_percentile
-    noise = float(np.percentile(sv, pct)) if n else 0.0
+    noise = float(np.percentile(sv, noise_percentile)) if n else 0.0
     sustain = max(1, int(round(SUSTAIN_MS * fs / 1000.0)))
     pre, post = int(PRE_MS * fs / 1000.0), int(MAX_QRS_MS * fs / 1000.0)
     out: list[tuple[int, int] | None] = []
