@@ -56,3 +56,14 @@ def test_two_to_one_block_and_third_degree_and_normal():
     beats = [_beat(i, int(o)) for i, o in enumerate(q)]
     out = av_relationship(_events(p), beats, FS)
     assert out["pattern"] == "third" and out["dissociation"]
+
+
+def test_majority_breaks_no_tie_by_chance():
+    # the beat class and the Mobitz type were chosen by max(set(...)), whose tie-break
+    # follows the hash seed: a PVC in one run, none in the next (Chapman JS20000)
+    from tools.beats import majority
+
+    assert majority(["ventricular"] * 6 + ["normal"] * 6, tie="unknown") == "unknown"
+    assert majority(["normal"] * 7 + ["ventricular"] * 5, tie="unknown") == "normal"
+    assert majority(["I", "II"], tie=None) is None and majority([], tie=None) is None
+    assert majority(["II", "II", "I"]) == "II"

@@ -231,5 +231,7 @@ def _mobitz(blocked: list[int], onsets: np.ndarray, pr_of_p: list[float | None])
             continue
         diff = before - after
         votes.append("I" if diff >= 40 else "II" if abs(diff) < 20 else None)
-    votes = [v for v in votes if v]
-    return max(set(votes), key=votes.count) if votes else None
+    from tools.beats import majority
+
+    # as many drops of one type as of the other: the type is not decided
+    return majority([v for v in votes if v], tie=None)
