@@ -67,3 +67,63 @@ def test_majority_breaks_no_tie_by_chance():
     assert majority(["normal"] * 7 + ["ventricular"] * 5, tie="unknown") == "normal"
     assert majority(["I", "II"], tie=None) is None and majority([], tie=None) is None
     assert majority(["II", "II", "I"]) == "II"
+
+
+# -- complete heart block: P waves that march through, 'P waves' the delineator invents -----
+def _chb(seed=0):
+    """10 s, 3 leads at 500 Hz: P waves at 70 /min, QRS-T at 40 /min, unrelated, in white
+    noise; the beats carry 'P waves' 150 ms before each QRS where there is only noise (what
+    a learned delineator put there on rebuilt complete heart blocks)."""
+    rng = np.random.default_rng(seed)
+    n, t = 5000, np.arange(5000)
+    sig = rng.normal(scale=0.01, size=(n, 3))
+    gains = np.array([1.0, 0.7, -0.4])
+    p_on = [int(x) for x in np.arange(68, n - 60, 60 * FS / 70)]
+    for on in p_on:                                   # P: 100 ms bump
+        sig += np.outer(0.15 * np.exp(-0.5 * ((t - on - 25) / 9.0) ** 2), gains)
+    beats = []
+    for i, q in enumerate(range(155, n - 300, 750)):  # QRS 80 ms, T 160 ms later
+        sig += np.outer(1.2 * np.exp(-0.5 * ((t - q - 20) / 5.0) ** 2), [1.0, -0.5, 0.8])
+        sig += np.outer(0.3 * np.exp(-0.5 * ((t - q - 200) / 30.0) ** 2), [1.0, 0.6, 0.5])
+        beats.append(GlobalBeat(index=i, qrs_on=q, qrs_off=q + 40, r_time=q + 20, leads=[],
+                                p_on=q - 75, p_off=q - 25, t_off=q + 290))
+    return sig, beats, p_on
+
+
+def test_invented_p_waves_are_not_alike_and_real_ones_are():
+    from tools.atrial import consistency
+
+    sig, beats, p_on = _chb()
+    assert consistency(sig, FS, beats) < 0.5           # noise before every QRS
+    real = [GlobalBeat(index=i, qrs_on=on + 80, qrs_off=on + 120, r_time=on + 100, leads=[],
+                       p_on=on, p_off=on + 50) for i, on in enumerate(p_on)]
+    assert consistency(sig, FS, real) > 0.9
+
+
+def test_p_template_from_the_delineator_events_finds_the_dissociated_p_waves():
+    from tools.atrial import _in_qrs_t, confirmed, seed_template_events, template_events
+
+    sig, beats, p_on = _chb()
+    assert template_events(sig, FS, beats) is None     # the beats' P waves are not alike
+    invented = [(b.p_on, b.p_on + 25, b.p_off) for b in beats]
+    seeds = sorted(invented + [(p_on[0], p_on[0] + 25, p_on[0] + 50),
+                               (p_on[7], p_on[7] + 25, p_on[7] + 50)])
+    match = seed_template_events(sig, FS, beats, seeds)
+    assert match is not None
+    found = [e[0] for e in match.events]
+    # every real P wave in a T-P segment is found within 10 ms, and nothing else
+    free = [on for on in p_on if not _in_qrs_t(np.array([on + 25]), beats, FS, 10)[0]]
+    assert len(free) >= 6
+    assert all(any(abs(f - on) <= 5 for f in found) for on in free)
+    assert all(any(abs(f - on) <= 5 for on in p_on) for f in found)
+    # the invented events in the T-P segment are not vouched for (unless they overlap a
+    # real P wave); real ones are
+    kept = [e[0] for e in confirmed(seeds, match, beats, FS)]
+    assert p_on[0] in kept and p_on[7] in kept
+    noise_only = [e for e in invented if not _in_qrs_t(np.array([e[1]]), beats, FS, 10)[0]
+                  and min(abs(e[0] - on) for on in p_on) > 30]
+    assert len(noise_only) >= 3
+    assert not [e for e in noise_only if e[0] in kept]
+    # and the relationship is complete heart block
+    out = av_relationship(sorted(match.events), beats, FS)
+    assert out["pattern"] == "third" and 65 < out["atrial_rate_bpm"] < 75

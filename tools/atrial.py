@@ -21,6 +21,8 @@ ACCF/HRS 2009 recommendations part I (Kligfield et al. 2007) for the rhythm voca
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 P_GAP_MS = 60.0            # P peaks closer than this across leads are one atrial event
@@ -52,26 +54,26 @@ def atrial_events(dels: dict, beats, fs: float) -> list[tuple[int, int, int]]:
 
 TEMPLATE_CORR = 0.85        # P-template correlation for an atrial event found by matching
 TEMPLATE_GAIN = (0.4, 2.5)  # its amplitude relative to the template
+P_CONSISTENCY = 0.5         # beats' P waves less alike than this are not a template
 
 
-def _template_match(sig: np.ndarray, fs: float, beats, min_p: int = 3):
-    """Correlation and gain of the record's median conducted P wave at every start sample
-    (windows and template detrended, all leads together), with the window length and the
-    20-ms margin; None without ``min_p`` conducted P waves."""
-    con = [b for b in beats if b.p_on is not None and b.p_off is not None
-           and b.kind != "ventricular"]
-    if len(con) < min_p:
-        return None
-    m = int(0.020 * fs)
-    length = int(np.median([b.p_off - b.p_on for b in con])) + 2 * m
-    n = sig.shape[0]
-    segs = [sig[b.p_on - m:b.p_on - m + length] for b in con
-            if b.p_on - m >= 0 and b.p_on - m + length <= n]
-    if len(segs) < min_p or length < 8 or length >= n:
-        return None
+def _basis(length: int) -> np.ndarray:
+    """Orthonormal mean and linear-trend vectors of one window."""
     t = np.arange(length, dtype=float)
     basis = np.stack([np.ones(length), t - t.mean()])
-    basis /= np.linalg.norm(basis, axis=1, keepdims=True)
+    return basis / np.linalg.norm(basis, axis=1, keepdims=True)
+
+
+def _windows(sig: np.ndarray, onsets: list[int], length: int, m: int) -> list[np.ndarray]:
+    n = sig.shape[0]
+    return [sig[on - m:on - m + length] for on in onsets if on - m >= 0 and on - m + length <= n]
+
+
+def _correlate(sig: np.ndarray, segs: list[np.ndarray], length: int):
+    """Correlation and gain of the median of ``segs`` (leads x length, detrended) at every
+    start sample of ``sig`` (each window detrended, all leads together); None for a
+    degenerate template."""
+    basis = _basis(length)
     tmpl = np.median(np.stack(segs), axis=0).T                     # leads x length
     tmpl = tmpl - (tmpl @ basis.T) @ basis                        # detrended template
     tn = float(np.linalg.norm(tmpl))
@@ -83,6 +85,7 @@ def _template_match(sig: np.ndarray, fs: float, beats, min_p: int = 3):
     from scipy.signal import correlate
 
     x = np.asarray(sig, float)
+    n = x.shape[0]
     dot = np.zeros(n - length + 1)
     energy = np.zeros(n - length + 1)
     for j in range(x.shape[1]):
@@ -93,10 +96,122 @@ def _template_match(sig: np.ndarray, fs: float, beats, min_p: int = 3):
             energy -= correlate(col, b, mode="valid") ** 2
     wn = np.sqrt(np.clip(energy, 0.0, None))
     corr = np.where(wn > 0, dot / (wn * tn + 1e-12), 0.0)
-    return corr, dot / tn ** 2, length, m
+    return corr, dot / tn ** 2
 
 
-def template_events(sig: np.ndarray, fs: float, beats) -> list[tuple[int, int, int]]:
+def _detrended(segs: list[np.ndarray], length: int) -> np.ndarray:
+    """Windows (n x length x leads) as n x leads x length, each lead's mean and trend removed."""
+    basis = _basis(length)
+    w = np.stack([seg.T for seg in segs])
+    return w - (w @ basis.T) @ basis
+
+
+def consistency(sig: np.ndarray, fs: float, beats) -> float | None:
+    """Median correlation (all leads together, detrended) of each beat's P wave with their
+    median: how alike the beats' P waves are. A conducted P wave repeats its shape (median
+    0.95 on the 150 shared records, 1st percentile 0.57); the 'P waves' a learned delineator
+    puts into the noise before every QRS do not (0.26-0.45 on most rebuilt complete heart
+    blocks, benchmarks.av_block_bench). None with fewer than 3."""
+    spans = _beat_p_spans(beats)
+    if len(spans) < 3:
+        return None
+    m = int(0.020 * fs)
+    length = int(np.median([off - on for on, off in spans])) + 2 * m
+    segs = _windows(sig, [on for on, _ in spans], length, m)
+    if len(segs) < 3:
+        return None
+    w = _detrended(segs, length).reshape(len(segs), -1)
+    t = np.median(w, axis=0)
+    c = (w @ t) / (np.linalg.norm(w, axis=1) * np.linalg.norm(t) + 1e-12)
+    return float(np.median(c))
+
+
+def _beat_p_spans(beats) -> list[tuple[int, int]]:
+    return [(b.p_on, b.p_off) for b in beats if b.p_on is not None and b.p_off is not None
+            and b.kind != "ventricular" and b.p_off > b.p_on]
+
+
+def _template_match(sig: np.ndarray, fs: float, beats, min_p: int = 3):
+    """Correlation and gain of the record's median conducted P wave at every start sample
+    (windows and template detrended, all leads together), with the window length and the
+    20-ms margin; None without ``min_p`` conducted P waves."""
+    spans = _beat_p_spans(beats)
+    if len(spans) < min_p:
+        return None
+    m = int(0.020 * fs)
+    length = int(np.median([off - on for on, off in spans])) + 2 * m
+    segs = _windows(sig, [on for on, _ in spans], length, m)
+    if len(segs) < min_p or length < 8 or length >= sig.shape[0]:
+        return None
+    cg = _correlate(sig, segs, length)
+    return None if cg is None else (*cg, length, m)
+
+
+def _seed_clusters(sig: np.ndarray, fs: float, seeds, max_clusters: int = 3):
+    """Candidate P templates from atrial events: groups of >= 2 events whose windows
+    correlate >= ``TEMPLATE_CORR`` with the group's first member at the best shift within
+    +-20 ms (a delineator's P onsets scatter by about that much), the largest groups
+    first, as (onsets aligned on the first member, length, margin). Some of the delineator's
+    events are not P waves (a learned delineator puts a 'P' before many a QRS), so the
+    events are grouped by shape and each group is tried as a template."""
+    spans = [(on, off) for on, _, off in seeds if off > on]
+    if len(spans) < 2:
+        return []
+    m = int(0.020 * fs)
+    length = int(np.median([off - on for on, off in spans])) + 2 * m
+    n = sig.shape[0]
+    onsets = [on for on, _ in spans if on - 2 * m >= 0 and on + length <= n]
+    if len(onsets) < 2 or length < 8 or length >= n:
+        return []
+    lags = range(-m, m + 1)
+    # every window at every shift, detrended and unit-norm: k x shifts x (leads*length)
+    w = np.stack([_detrended(_windows(sig, [on + d for d in lags], length, m), length)
+                  .reshape(len(lags), -1) for on in onsets])
+    w /= np.linalg.norm(w, axis=2, keepdims=True) + 1e-12
+    zero = m                                              # index of the unshifted window
+    best = np.einsum("il,jsl->ijs", w[:, zero], w)        # i unshifted vs j at every shift
+    corr, shift = best.max(axis=2), best.argmax(axis=2) - m
+    groups = sorted({tuple(np.flatnonzero(corr[i] >= TEMPLATE_CORR)) + (i,)
+                     for i in range(len(onsets))}, key=lambda g: (-len(set(g)), g))
+    out, seen = [], set()
+    for g in groups:
+        i, members = g[-1], sorted(set(g))
+        if len(members) < 2 or frozenset(members) in seen:
+            continue
+        seen.add(frozenset(members))
+        out.append(([onsets[j] + int(shift[i, j]) for j in members], length, m))
+    return out[:max_clusters]
+
+
+@dataclass
+class PMatch:
+    """A P template's matches: the events found and the correlation at every window start
+    (window ``length`` samples, starting ``m`` samples before a P onset)."""
+
+    events: list[tuple[int, int, int]]
+    corr: np.ndarray
+    length: int
+    m: int
+
+
+def _events_from(corr, gain, length: int, m: int, beats, fs: float) -> list[tuple[int, int, int]]:
+    ok = (corr >= TEMPLATE_CORR) & (gain >= TEMPLATE_GAIN[0]) & (gain <= TEMPLATE_GAIN[1])
+    centre = np.arange(corr.size) + length // 2
+    # only in the T-P segment: inside the QRS-T the T wave itself can match a P template
+    # (on normal CinC records T waves did, and every RR then held a 'blocked P'); a
+    # blocked P hidden in a T wave is left to the delineator
+    ok &= ~_in_qrs_t(centre, beats, fs, m)
+    cand = sorted(np.flatnonzero(ok), key=lambda i: -corr[i])
+    taken: list[int] = []
+    sep = int(0.250 * fs)
+    for i in cand:
+        if all(abs(i - j) >= sep for j in taken):
+            taken.append(int(i))
+    p_len = length - 2 * m
+    return sorted((i + m, i + m + p_len // 2, i + m + p_len) for i in taken)
+
+
+def template_events(sig: np.ndarray, fs: float, beats) -> PMatch | None:
     """Atrial events found by matching the record's own conducted P wave.
 
     The template is the median multi-lead P wave (20 ms margins) of the beats with a P; it
@@ -107,27 +222,65 @@ def template_events(sig: np.ndarray, fs: float, beats) -> list[tuple[int, int, i
     stronger match. Template matching finds the P waves the delineator skips when no QRS
     follows them (a learned delineator sees the P-QRS pair as a unit), which is the
     signature of AV block (P-wave detection by template matching: Sornmo & Laguna 2005,
-    ch. 7)."""
+    ch. 7). None when fewer than 3 beats have a P wave or their P waves are not alike
+    (:func:`consistency` < ``P_CONSISTENCY``): then :func:`seed_template_events`."""
     tm = _template_match(sig, fs, beats)
-    if tm is None:
-        return []
+    if tm is None or (consistency(sig, fs, beats) or 0.0) < P_CONSISTENCY:
+        return None
     corr, gain, length, m = tm
-    ok = (corr >= TEMPLATE_CORR) & (gain >= TEMPLATE_GAIN[0]) & (gain <= TEMPLATE_GAIN[1])
-    centre = np.arange(corr.size) + length // 2
+    return PMatch(_events_from(corr, gain, length, m, beats, fs), corr, length, m)
+
+
+def seed_template_events(sig: np.ndarray, fs: float, beats, seeds) -> PMatch | None:
+    """Atrial events found by matching a P template built from the delineator's atrial
+    events (``seeds``, :func:`atrial_events`) where the beats give none
+    (:func:`template_events` is None): the groups of alike seeds (:func:`_seed_clusters`)
+    are each tried as the template and the one that finds the most events is kept. In
+    complete heart block few P waves sit where a conducted one would, and the 'P waves' a
+    learned delineator then puts before each QRS are noise: rebuilt complete heart blocks
+    were read as a bradycardia of unknown rhythm or as sinus bradycardia
+    (benchmarks.av_block_bench). None when no group of seeds finds 3 events."""
+    best = None
+    for onsets, length, m in _seed_clusters(sig, fs, seeds):
+        cg = _correlate(sig, _windows(sig, onsets, length, m), length)
+        if cg is None:
+            continue
+        found = _events_from(*cg, length, m, beats, fs)
+        if best is None or len(found) > len(best.events):
+            best = PMatch(found, cg[0], length, m)
+    return best if best is not None and len(best.events) >= 3 else None
+
+
+def _in_qrs_t(samples: np.ndarray, beats, fs: float, margin: int) -> np.ndarray:
+    """Which samples lie in a beat's QRS onset .. T end (QRS offset + 350 ms without a T
+    end), widened by ``margin``."""
+    inside = np.zeros(samples.shape, bool)
     for b in beats:
-        # only in the T-P segment: inside the QRS-T the T wave itself can match a P
-        # template (on normal CinC records T waves did, and every RR then held a 'blocked
-        # P'); a blocked P hidden in a T wave is left to the delineator
         end = b.t_off if b.t_off is not None else b.qrs_off + int(0.350 * fs)
-        ok &= ~((centre >= b.qrs_on - m) & (centre <= end + m))
-    cand = sorted(np.flatnonzero(ok), key=lambda i: -corr[i])
-    taken: list[int] = []
-    sep = int(0.250 * fs)
-    for i in cand:
-        if all(abs(i - j) >= sep for j in taken):
-            taken.append(int(i))
-    p_len = length - 2 * m
-    return sorted((i + m, i + m + p_len // 2, i + m + p_len) for i in taken)
+        inside |= (samples >= b.qrs_on - margin) & (samples <= end + margin)
+    return inside
+
+
+def confirmed(events: list[tuple[int, int, int]], match: PMatch, beats,
+              fs: float) -> list[tuple[int, int, int]]:
+    """The delineator's atrial ``events`` the P template can vouch for: those inside a QRS-T
+    (where the template is not searched, so a P hidden in a T wave stays) and those in the
+    T-P segment whose window correlates with the template >= ``P_CONSISTENCY`` within
+    +-20 ms of their onset (a looser bar than a detection's: a P wave on the tail of a T
+    wave matches less well). A 'P wave' in the T-P segment that does not look like the
+    record's P wave is the noise a learned delineator reads as a P before a QRS, and such
+    events among the P waves broke the P-P regularity that second- and third-degree AV
+    block are judged on (rebuilt complete heart blocks, benchmarks.av_block_bench)."""
+    lag = int(0.020 * fs)
+    peaks = np.array([e[1] for e in events], int)
+    inside = _in_qrs_t(peaks, beats, fs, lag)
+    out = []
+    for e, ins in zip(events, inside):
+        i = e[0] - match.m
+        lo, hi = max(0, i - lag), min(match.corr.size, i + lag + 1)
+        if ins or (hi > lo and float(match.corr[lo:hi].max()) >= P_CONSISTENCY):
+            out.append(e)
+    return out
 
 
 def merge_events(*groups: list[tuple[int, int, int]], fs: float) -> list[tuple[int, int, int]]:
@@ -155,6 +308,7 @@ def av_relationship(events: list[tuple[int, int, int]], beats, fs: float) -> dic
     pp = pp[pp < 2500]
     if pp.size < 2:
         return out
+    pp = _fundamental(pp)
     med_pp = float(np.median(pp))
     out["atrial_rate_bpm"] = 60000.0 / med_pp
     out["pp_cv"] = float(np.std(pp) / np.mean(pp))
@@ -215,6 +369,28 @@ def av_relationship(events: list[tuple[int, int, int]], beats, fs: float) -> dic
             out["pattern"] = "second"
             out["mobitz"] = _mobitz(out["blocked"], onsets, pr_of_p)
     return out
+
+
+def _fundamental(pp: np.ndarray) -> np.ndarray:
+    """P-P intervals with those that span missed P waves divided back to one cycle.
+
+    When P waves hide in the QRS-T complexes (complete heart block at a slow ventricular
+    rate, where a third of the atrial cycles may fall there), many P-P intervals span two
+    or three cycles and the median P-P is a multiple of the atrial cycle: the atrial rate
+    then came out below the ventricular rate (rebuilt complete heart blocks,
+    benchmarks.av_block_bench). When >= 2 and >= a quarter of the intervals are shorter
+    than 0.75 x the median, their median is taken as the cycle, and it is kept only if every
+    interval is within 8 % of 1-3 cycles (otherwise the short intervals are premature
+    beats or a bigeminal pattern, and the intervals are returned unchanged)."""
+    med = float(np.median(pp))
+    short = pp[pp < 0.75 * med]
+    if short.size < 2 or short.size < 0.25 * pp.size:
+        return pp
+    cycle = float(np.median(short))
+    k = np.round(pp / cycle)
+    if np.any(k < 1) or np.any(k > 3) or np.any(np.abs(pp / k - cycle) > 0.08 * cycle):
+        return pp
+    return pp / k
 
 
 def _mobitz(blocked: list[int], onsets: np.ndarray, pr_of_p: list[float | None]) -> str | None:

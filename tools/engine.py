@@ -502,12 +502,28 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
                 "limb-lead amplitudes are normalised and their gains could not be restored"
                 if normalised and not gains else "fewer than 3 usable limb leads with this wave"))
 
-    from tools.atrial import atrial_events, av_relationship, merge_events, template_events
+    from tools.atrial import (atrial_events, av_relationship, confirmed, merge_events,
+                              seed_template_events, template_events)
     from tools.wide import wct_discriminators
 
-    events = merge_events(atrial_events(dels, beats, fs),
-                          list((qrs_info or {}).get("not_qrs", [])),
-                          template_events(sig_r, fs, beats), fs=fs)
+    found = merge_events(atrial_events(dels, beats, fs),
+                         list((qrs_info or {}).get("not_qrs", [])), fs=fs)
+    # the P template: the beats' own P waves or, where they hold too few alike ones, the
+    # delineator's atrial events; its shape-aligned positions come first (they scatter
+    # less than the delineator's onsets) and delineator events it cannot vouch for are
+    # left out
+    # a template that finds fewer P waves than half the beats carry (a noisy record, or
+    # 'P waves' the delineator invented) vouches for nothing
+    n_p = sum(b.p_on is not None for b in beats)
+    match = None
+    for make in (lambda: template_events(sig_r, fs, beats),
+                 lambda: seed_template_events(sig_r, fs, beats, found)):
+        match = make()
+        if match is not None and len(match.events) >= 0.5 * n_p:
+            break
+        match = None
+    events = found if match is None else merge_events(
+        match.events, confirmed(found, match, beats, fs), fs=fs)
     av = av_relationship(events, beats, fs)
     add(_av_measurements(av, beats))
     run, run_rate, run_beats = _ventricular_run(beats, fs)
