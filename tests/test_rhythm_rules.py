@@ -232,3 +232,43 @@ def test_a_tracing_without_beats_says_so_first():
     assert [s.id for s in a.statements] == ["s:no_qrs"] and a.statements[0].urgent
     assert a.measurements["hr_bpm"].value is None
     _evidence_exists(a)
+
+
+@pytest.mark.parametrize("name", ["E07500", "HR06002"])
+def test_complete_heart_block_rebuilt_from_a_record_is_stated(name):
+    # the record's own P wave at 70 /min and QRS-T at 40 /min, unrelated, in noise
+    # (benchmarks.av_block_bench): the delineator invents a 'P' before every QRS there, and
+    # the record was read as sinus bradycardia or a bradycardia of unknown rhythm; the
+    # 1:1 control from the same pieces must state no AV block
+    import zlib
+
+    from benchmarks.av_block_bench import pieces, rebuild, timeline
+
+    a0 = analyze(_rec(name))
+    pc = pieces(a0)
+    assert pc is not None
+    seed = zlib.crc32(name.encode())
+    a = analyze(rebuild(a0.record, pc, *timeline("avb3_narrow", pc["pr_ms"]), seed=seed))
+    ids = _ids(a)
+    assert "s:avb3" in ids and "s:sb" not in ids
+    assert a.measurements["atrial_rate_p_bpm"].value == pytest.approx(70, abs=4)
+    assert a.measurements["hr_bpm"].value == pytest.approx(40, abs=2)
+    _evidence_exists(a)
+    control = analyze(rebuild(a0.record, pc, *timeline("control", pc["pr_ms"]), seed=seed))
+    assert not _ids(control) & {"s:avb1", "s:avb2", "s:avb3"}
+    assert _ids(control) & {"s:sr"}
+
+
+def test_mobitz_one_is_not_also_sinus_arrhythmia():
+    # the RR of a Wenckebach block varies with the dropped beats, not with the sinus node
+    import zlib
+
+    from benchmarks.av_block_bench import pieces, rebuild, timeline
+
+    a0 = analyze(_rec("E07500"))
+    pc = pieces(a0)
+    a = analyze(rebuild(a0.record, pc, *timeline("mobitz1", pc["pr_ms"]),
+                        seed=zlib.crc32(b"E07500")))
+    ids = _ids(a)
+    assert "s:avb2" in ids and "s:sa" not in ids
+    assert "Wenckebach" in next(s.label for s in a.statements if s.id == "s:avb2")

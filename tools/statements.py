@@ -203,9 +203,12 @@ def rhythm_statements(f: Features) -> list[Statement]:
                          src, ids, _conf(min(hr - 60, 100 - hr), 3, q)))
     rng, rr = m.get("rr_range_ms"), m.get("rr_ms")
     # P-P variation > 0.16 s (Surawicz & Knilans, Chou's Electrocardiography in Clinical
-    # Practice, 6th ed., 2008) and > 10 % of the mean cycle, without premature beats.
+    # Practice, 6th ed., 2008) and > 10 % of the mean cycle, without premature beats. The
+    # RR stands for the P-P only with every P conducted: with P waves blocked (second- or
+    # third-degree AV block) the RR varies with the block, not the sinus node (every
+    # rebuilt Mobitz I and II was also called sinus arrhythmia, benchmarks.av_block_bench).
     if rng is not None and rr and rng > 160 and rng > 0.10 * rr and \
-            f.n_supraventricular + f.n_ventricular == 0:
+            f.n_supraventricular + f.n_ventricular == 0 and not f.av.get("pattern"):
         out.append(_stmt("sa", "Sinus arrhythmia", "427393009",
                          "sinus rhythm with P-P (RR) variation > 160 ms and > 10 % of the mean "
                          "cycle, no premature beats",
