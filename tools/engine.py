@@ -526,6 +526,15 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
         match.events, confirmed(found, match, beats, fs), fs=fs)
     av = av_relationship(events, beats, fs)
     add(_av_measurements(av, beats))
+    from tools.atrial import consistency
+
+    p_alike = consistency(sig_r, fs, beats)
+    meas["p_wave_consistency"] = M._m(
+        "p_wave_consistency", p_alike, "ratio",
+        "median correlation (all usable leads, mean and trend removed) of each beat's P wave "
+        "with the beats' median P wave: a conducted P wave repeats its shape",
+        beats=[b.index for b in beats if b.p_on is not None],
+        reason=None if p_alike is not None else "fewer than 3 beats with a P wave")
     run, run_rate, run_beats = _ventricular_run(beats, fs)
     meas["ventricular_run_beats"] = M._m(
         "ventricular_run_beats", run, "count",

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tools.atrial import P_CONSISTENCY
 from tools.evidence import Statement
 
 AHA_III = "AHA/ACCF/HRS 2009 recommendations, part III (Surawicz et al., Circulation 2009)"
@@ -177,6 +178,17 @@ def rhythm_statements(f: Features) -> list[Statement]:
         sinus = False
         f.notes.append("wide-complex tachycardia with 'P waves' not upright in II: not "
                        "accepted as sinus")
+    # ... nor with 'P waves' that are not alike: sinus P waves are of uniform shape, and in a
+    # fast wide rhythm the delineator finds a 'P' in whatever precedes each QRS (a rebuilt
+    # VT with dissociated P waves, Chapman JS20000 at 120 /min, read as sinus tachycardia
+    # with 'P waves' correlating 0.33: benchmarks.wct_bench --dissociation)
+    alike = m.get("p_wave_consistency")
+    if sinus and hr is not None and hr > 100 and wide and alike is not None \
+            and alike < P_CONSISTENCY:
+        sinus = False
+        f.notes.append(f"wide-complex tachycardia with 'P waves' that are not alike "
+                       f"(correlation {alike:.2f} < {P_CONSISTENCY}, m:p_wave_consistency): "
+                       "not accepted as sinus")
     if not sinus or hr is None:
         if f.p_ratio < 0.5 and not irregular and not uneven_no_p:
             regular = (m.get("rr_cv") or 0) <= 0.08
