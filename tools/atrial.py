@@ -251,6 +251,55 @@ def seed_template_events(sig: np.ndarray, fs: float, beats, seeds) -> PMatch | N
     return best if best is not None and len(best.events) >= 3 else None
 
 
+PR_SEARCH_MS = 40.0         # a beat's P is looked for within this of the record's median PR
+
+
+def fill_p_waves(sig: np.ndarray, fs: float, beats) -> list[int]:
+    """Give a P wave to beats whose P the delineator missed or misplaced, by the record's own
+    P template; in place on ``beats``; returns the indices of the beats changed.
+
+    Where the beats' P waves are alike (:func:`consistency` >= ``P_CONSISTENCY``), each
+    supraventricular beat with no P wave, or with a PR more than ``PR_SEARCH_MS`` from the
+    median PR, gets the best template match (correlation >= ``TEMPLATE_CORR``, amplitude
+    0.4-2.5 x the template's) whose onset lies within ``PR_SEARCH_MS`` of the median PR
+    before its QRS, searched back into the preceding T wave. With a long PR the P wave sits
+    on or near the preceding T wave, where the learned delineator often found none: sinus
+    rhythm was then lost (P before < 50 % of beats) and first-degree AV block with it
+    (benchmarks.long_pr_bench: P waves moved 120 ms earlier at <= 100 bpm)."""
+    spans = _beat_p_spans(beats)
+    if len(spans) < 3 or (consistency(sig, fs, beats) or 0.0) < P_CONSISTENCY:
+        return []
+    tm = _template_match(sig, fs, beats)
+    if tm is None:
+        return []
+    corr, gain, length, m = tm
+    con = [b for b in beats if b.kind != "ventricular" and b.p_on is not None]
+    pr = float(np.median([b.qrs_on - b.p_on for b in con]))
+    p_len = int(np.median([off - on for on, off in spans]))
+    tol = int(PR_SEARCH_MS * fs / 1000.0)
+    ok = (corr >= TEMPLATE_CORR) & (gain >= TEMPLATE_GAIN[0]) & (gain <= TEMPLATE_GAIN[1])
+    changed = []
+    for b in beats:
+        if b.kind == "ventricular":
+            continue
+        if b.p_on is not None and abs((b.qrs_on - b.p_on) - pr) <= tol:
+            continue
+        # window starts (P onset - m) whose onset is median PR +- tol before the QRS, with
+        # the P wave ending before the QRS
+        lo = int(b.qrs_on - pr - tol) - m
+        hi = min(int(b.qrs_on - pr + tol) - m, b.qrs_on - p_len - m)
+        lo, hi = max(lo, 0), min(hi, corr.size - 1)
+        if hi < lo:
+            continue
+        cand = np.flatnonzero(ok[lo:hi + 1])
+        if not cand.size:
+            continue
+        i = lo + int(cand[np.argmax(corr[lo:hi + 1][cand])])
+        b.p_on, b.p_off = i + m, i + m + p_len
+        changed.append(b.index)
+    return changed
+
+
 def _in_qrs_t(samples: np.ndarray, beats, fs: float, margin: int) -> np.ndarray:
     """Which samples lie in a beat's QRS onset .. T end (QRS offset + 350 ms without a T
     end), widened by ``margin``."""

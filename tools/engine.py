@@ -272,6 +272,13 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
         qrs_info = reconcile_qrs(beats, sig, fs, sv,
                                  tachycardia_without_p=fast and _p_ratio(beats) < 0.5)
         qrs_info["not_qrs"] = not_qrs
+        from tools.atrial import fill_p_waves
+
+        filled = fill_p_waves(sig, fs, beats)
+        if filled:
+            prep_notes.append(
+                f"P wave of {len(filled)} beat(s) found by the record's own P template near "
+                "the median PR (the learned delineator had none, or one at another PR)")
         p_info = reconcile_p_onset(beats, sig, fs)
     # "auto": the reasons come from the learned and lead-combined estimates; a needed
     # cross-check runs in a thread beside the measurements (which do not depend on it)
