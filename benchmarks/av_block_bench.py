@@ -17,7 +17,9 @@ down again, overlapping where they meet, on a 10-s timeline:
 - ``avb3_narrow``: P at 70 /min and, independently, the record's own (narrow or wide) QRS-T
   complex at 40 /min, as a junctional escape (third-degree AV block; the rates are not
   near a whole ratio, so the P waves walk through the cycle);
-- ``avb3_slow``: P at 72 /min, QRS-T at 33 /min (a ventricular escape rate).
+- ``avb3_slow``: P at 72 /min, QRS-T at 33 /min (a ventricular escape rate);
+- ``junctional``: no P wave at all, QRS-T at 50 /min (a junctional escape rhythm: no sinus
+  rhythm and no AV block must be stated).
 
 The first P starts at 137 ms and, for ``avb3``, the first QRS at 311 ms, so no complex
 is cut at the start. Every waveform is recorded signal; only the timing changes. These are
@@ -25,12 +27,12 @@ rebuilt rhythms, not labelled AV blocks: the figures check the AV-relationship r
 waveforms, not accuracy on real arrhythmias.
 
 Reported per scenario: ``expected`` stated (the scenario's statement: s:avb1, s:avb2 with its
-type, s:avb3), ``any_av_block`` (any of s:avb1, s:avb2, s:avb3), ``sinus_only`` (a sinus
+type, s:avb3; for ``junctional`` neither sinus rhythm nor an AV block), ``any_av_block`` (any of s:avb1, s:avb2, s:avb3), ``sinus_only`` (a sinus
 rhythm statement and no AV block: the dangerous miss), and the rhythm statements made instead;
 per source (PTB-XL, Georgia, Chapman/Ningbo, LUDB) the expected share.
 
-Run: ``python -m benchmarks.av_block_bench [--jobs 2]``; writes
-benchmarks/results/av_block_bench.json.
+Run: ``python -m benchmarks.av_block_bench [--jobs 2] [--scenarios ...]``; writes
+benchmarks/results/av_block_bench.json (``--out`` another name).
 """
 from __future__ import annotations
 
@@ -105,13 +107,16 @@ def timeline(scenario: str, pr0_ms: float) -> tuple[list[float], list[float]]:
         return ps, [p + pr0_ms for i, p in enumerate(ps) if i % 2 == 0]
     if scenario == "avb3_narrow":
         return p_train(70.0), list(np.arange(QRS_START_MS, SECONDS * 1000.0, 1500.0))
+    if scenario == "junctional":
+        return [], list(np.arange(QRS_START_MS, SECONDS * 1000.0, 1200.0))
     if scenario == "avb3_slow":
         return p_train(72.0), list(np.arange(QRS_START_MS, SECONDS * 1000.0, 60000.0 / 33.0))
     raise ValueError(scenario)
 
 
 EXPECTED = {"control": None, "avb1": "s:avb1", "mobitz1": "s:avb2", "mobitz2": "s:avb2",
-            "avb2to1": "s:avb2", "avb3_narrow": "s:avb3", "avb3_slow": "s:avb3"}
+            "avb2to1": "s:avb2", "avb3_narrow": "s:avb3", "avb3_slow": "s:avb3",
+            "junctional": "no sinus"}
 SCENARIOS = tuple(EXPECTED)
 
 
@@ -137,16 +142,17 @@ def rebuild(record, pc: dict, p_on_ms: list[float], qrs_on_ms: list[float], seed
     return replace(record, signal=out)
 
 
-def _one(path: str) -> dict | None:
+def _one(args: tuple[str, tuple[str, ...]]) -> dict | None:
     from tools.engine import analyze
 
+    path, scenarios = args
     a = analyze(common.load(path))
     pc = pieces(a)
     if pc is None:
         return None
     name = Path(path).stem
     rows = []
-    for sc in SCENARIOS:
+    for sc in scenarios:
         ps, qs = timeline(sc, pc["pr_ms"])
         t = analyze(rebuild(a.record, pc, ps, qs, seed=zlib.crc32(name.encode())))
         ids = sorted({s.id for s in t.statements})
@@ -163,6 +169,8 @@ def _expected_met(sc: str, row: dict) -> bool:
     want = EXPECTED[sc]
     if want is None:
         return not ids & AV_IDS
+    if want == "no sinus":
+        return not ids & (AV_IDS | SINUS_IDS)
     if want != "s:avb2" or want not in ids:
         return want in ids
     label = (row["avb2_label"] or "").lower()
@@ -173,9 +181,9 @@ def _expected_met(sc: str, row: dict) -> bool:
     return "2:1" in label
 
 
-def summarise(results: list[dict]) -> dict:
+def summarise(results: list[dict], scenarios: tuple[str, ...] = SCENARIOS) -> dict:
     out = {}
-    for sc in SCENARIOS:
+    for sc in scenarios:
         rows = [(r, row) for r in results for row in r["rows"] if row["scenario"] == sc]
         n = max(1, len(rows))
         per_source = {}
@@ -201,22 +209,25 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--limit", type=int, default=None, help="first N shared records only")
+    ap.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
+    ap.add_argument("--out", default="av_block_bench", help="results name")
     args = ap.parse_args(argv)
+    scenarios = tuple(args.scenarios)
     paths = common.shared_record_paths()[:args.limit]
     results = []
     with ProcessPoolExecutor(args.jobs) as ex:
-        for i, r in enumerate(ex.map(_one, paths), 1):
+        for i, r in enumerate(ex.map(_one, [(p, scenarios) for p in paths]), 1):
             common.progress("av_block", i, len(paths))
             if r is not None:
                 results.append(r)
-    summary = summarise(results)
+    summary = summarise(results, scenarios)
     print(common.table(["scenario", "n", "expected", "any AV block", "sinus, no AV block"],
                        [[sc, s["n"], s["expected"], s["any_av_block"], s["sinus_only"]]
                         for sc, s in summary.items()], digits=2))
     for sc, s in summary.items():
         print(sc, "per source:", {k: v["expected"] for k, v in s["per_source"].items()},
               "rhythm statements:", s["rhythm_statements"])
-    path = common.write_json("av_block_bench", {"summary": summary, "records": results})
+    path = common.write_json(args.out, {"summary": summary, "records": results})
     print(f"wrote {path}")
     return 0
 

@@ -265,7 +265,9 @@ def fill_p_waves(sig: np.ndarray, fs: float, beats) -> list[int]:
     before its QRS, searched back into the preceding T wave. With a long PR the P wave sits
     on or near the preceding T wave, where the learned delineator often found none: sinus
     rhythm was then lost (P before < 50 % of beats) and first-degree AV block with it
-    (benchmarks.long_pr_bench: P waves moved 120 ms earlier at <= 100 bpm)."""
+    (benchmarks.long_pr_bench: P waves moved 120 ms earlier at <= 100 bpm). Not for a
+    tachycardia (the engine does not call it there): in a monomorphic VT every complex is
+    alike, and so is whatever precedes it."""
     spans = _beat_p_spans(beats)
     if len(spans) < 3 or (consistency(sig, fs, beats) or 0.0) < P_CONSISTENCY:
         return []

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tools.atrial import P_CONSISTENCY
 from tools.evidence import Statement
 
 AHA_III = "AHA/ACCF/HRS 2009 recommendations, part III (Surawicz et al., Circulation 2009)"
@@ -54,6 +53,9 @@ class Features:
     sex: str | None = None
     age: float | None = None
     p_ratio: float = 0.0                              # share of beats with a P wave
+    # the delineator's 'P waves' were set aside as not alike (m:p_wave_consistency): their
+    # absence is not known, only that none was trusted
+    p_rejected: bool = False
     pr_sd_ms: float | None = None
     afib_rule: bool = False                           # openecg RR-rule second opinion
     paced: bool = False
@@ -150,8 +152,11 @@ def rhythm_statements(f: Features) -> list[Statement]:
     if irregular and f.bigeminal:
         f.notes.append("RR alternates short-long (bigeminal pattern): not called atrial "
                        "fibrillation")
+    # with the 'P waves' set aside as not alike, the RR-rule detector must agree: noisy
+    # P waves of a sinus rhythm are not the absent P waves of fibrillation
     if irregular and not organised and not f.bigeminal and \
-            (f.p_ratio < 0.3 or (f.p_ratio < 0.5 and f.afib_rule)):
+            (f.p_ratio < 0.3 or (f.p_ratio < 0.5 and f.afib_rule)) and \
+            (f.afib_rule or not f.p_rejected):
         votes = 1 + int(f.afib_rule)
         out.append(_stmt("af", "Atrial fibrillation", "164889003",
                          "irregularly irregular RR (RR CV > 0.08, RMSSD/mean RR > 0.08, median "
@@ -178,17 +183,6 @@ def rhythm_statements(f: Features) -> list[Statement]:
         sinus = False
         f.notes.append("wide-complex tachycardia with 'P waves' not upright in II: not "
                        "accepted as sinus")
-    # ... nor with 'P waves' that are not alike: sinus P waves are of uniform shape, and in a
-    # fast wide rhythm the delineator finds a 'P' in whatever precedes each QRS (a rebuilt
-    # VT with dissociated P waves, Chapman JS20000 at 120 /min, read as sinus tachycardia
-    # with 'P waves' correlating 0.33: benchmarks.wct_bench --dissociation)
-    alike = m.get("p_wave_consistency")
-    if sinus and hr is not None and hr > 100 and wide and alike is not None \
-            and alike < P_CONSISTENCY:
-        sinus = False
-        f.notes.append(f"wide-complex tachycardia with 'P waves' that are not alike "
-                       f"(correlation {alike:.2f} < {P_CONSISTENCY}, m:p_wave_consistency): "
-                       "not accepted as sinus")
     if not sinus or hr is None:
         if f.p_ratio < 0.5 and not irregular and not uneven_no_p:
             regular = (m.get("rr_cv") or 0) <= 0.08
