@@ -275,7 +275,13 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
                                  tachycardia_without_p=fast and _p_ratio(beats) < 0.5)
         qrs_info["not_qrs"] = not_qrs
         p_alike = consistency(sig, fs, beats)
-        if p_alike is not None and p_alike < P_CONSISTENCY:
+        wide = bool(beats) and float(np.median([b.qrs_off - b.qrs_on for b in beats])) \
+            * 1000.0 / fs >= 120.0
+        # in a narrow-complex tachycardia a P wave on the preceding T wave is not alike from
+        # beat to beat either (the T under it differs): there the P waves are kept (setting
+        # them aside made sinus tachycardias with the P moved onto the T 'AF' twice as often,
+        # benchmarks.long_pr_bench); in a wide one, VT is the alternative and they are not
+        if p_alike is not None and p_alike < P_CONSISTENCY and (wide or not fast):
             # sinus (and any atrial) rhythm has P waves of one shape; a learned delineator
             # puts a 'P wave' into whatever precedes a QRS, and such 'P waves' are not alike
             # (benchmarks.av_block_bench: a junctional rhythm without any P wave was read
