@@ -27,9 +27,10 @@ rebuilt rhythms, not labelled AV blocks: the figures check the AV-relationship r
 waveforms, not accuracy on real arrhythmias.
 
 Reported per scenario: ``expected`` stated (the scenario's statement: s:avb1, s:avb2 with its
-type, s:avb3; for ``junctional`` neither sinus rhythm nor an AV block), ``any_av_block`` (any of s:avb1, s:avb2, s:avb3), ``sinus_only`` (a sinus
-rhythm statement and no AV block: the dangerous miss), and the rhythm statements made instead;
-per source (PTB-XL, Georgia, Chapman/Ningbo, LUDB) the expected share.
+type, s:avb3; for ``junctional`` neither sinus rhythm nor an AV block), ``any_av_block``
+(any of s:avb1, s:avb2, s:avb3), ``sinus_only`` (a sinus rhythm statement and no AV block:
+the dangerous miss), and the rhythm statements made instead; per source (PTB-XL, Georgia,
+Chapman/Ningbo, LUDB) the expected share.
 
 Run: ``python -m benchmarks.av_block_bench [--jobs 2] [--scenarios ...]``; writes
 benchmarks/results/av_block_bench.json (``--out`` another name).
