@@ -285,7 +285,7 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
             # sinus (and any atrial) rhythm has P waves of one shape; a learned delineator
             # puts a 'P wave' into whatever precedes a QRS, and such 'P waves' are not alike
             # (benchmarks.av_block_bench: a junctional rhythm without any P wave was read
-            # as sinus bradycardia in 44 % of rebuilt records, a complete heart block in
+            # as sinus bradycardia in 48 % of rebuilt records, a complete heart block in
             # 62 %, a VT with dissociated P waves as sinus tachycardia)
             for b in beats:
                 b.p_on = b.p_off = None
