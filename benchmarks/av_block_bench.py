@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import common
-from benchmarks.wct_bench import source_of
+from benchmarks.wct_bench import source_of, straightened
 from tools.statements import RHYTHM_IDS, SINUS_IDS
 
 SECONDS = 10.0
@@ -56,11 +56,6 @@ P_START_MS = 137.0
 QRS_START_MS = 311.0
 AV_IDS = {"s:avb1", "s:avb2", "s:avb3"}
 CONTROL_MAX_PR_MS = 180.0   # a control with the source's long PR would be a first-degree block
-
-
-def _piece(sig: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    seg = sig[lo:hi]
-    return seg - np.linspace(seg[0], seg[-1], seg.shape[0])
 
 
 def pieces(analysis) -> dict | None:
@@ -79,8 +74,8 @@ def pieces(analysis) -> dict | None:
     q_lo, q_hi = b.qrs_on - int(0.020 * fs), min(sig.shape[0], b.t_off + int(0.040 * fs))
     if q_lo < 0:
         return None
-    return {"p": _piece(sig, p_lo, p_hi), "p_lead_in": b.p_on - p_lo,
-            "qrst": _piece(sig, q_lo, q_hi), "qrs_lead_in": b.qrs_on - q_lo,
+    return {"p": straightened(sig[p_lo:p_hi]), "p_lead_in": b.p_on - p_lo,
+            "qrst": straightened(sig[q_lo:q_hi]), "qrs_lead_in": b.qrs_on - q_lo,
             "pr_ms": (b.qrs_on - b.p_on) * 1000.0 / fs,
             "qrs_ms": (b.qrs_off - b.qrs_on) * 1000.0 / fs}
 

@@ -58,6 +58,12 @@ def source_of(name: str) -> str:
     return {"HR": "PTB-XL", "E0": "Georgia", "JS": "Chapman/Ningbo"}.get(name[:2], "LUDB")
 
 
+def straightened(seg: np.ndarray) -> np.ndarray:
+    """``seg`` (samples x leads) minus the line joining its ends: both ends at zero, so
+    pieces can be laid down anywhere without steps."""
+    return seg - np.linspace(seg[0], seg[-1], seg.shape[0])
+
+
 def pick_complex(a) -> tuple[str, object] | None:
     """('wide' | 'narrow', beat) from an analysis, or None (QRS 100-119 ms, or no beat with
     a T end)."""
@@ -89,8 +95,7 @@ def rebuild_tachycardia(record, beat, rr_ms: float, source_rr_ms: float | None,
     x_old = np.linspace(0.0, 1.0, stt.shape[0])
     x_new = np.linspace(0.0, 1.0, n_stt)
     stt = np.stack([np.interp(x_new, x_old, stt[:, j]) for j in range(sig.shape[1])], axis=1)
-    piece = np.concatenate([qrs, stt], axis=0)
-    piece = piece - np.linspace(piece[0], piece[-1], piece.shape[0])
+    piece = straightened(np.concatenate([qrs, stt], axis=0))
     step = int(round(rr_ms * fs / 1000.0))
     n = int(round(seconds * fs))
     out = np.zeros((n + piece.shape[0], sig.shape[1]))
@@ -113,7 +118,7 @@ def add_dissociated_p(record, analysis, rate: float = DISSOCIATED_P_RATE,
         return None
     b = with_p[len(with_p) // 2]
     lo, hi = max(0, b.p_on - int(0.010 * fs)), min(src.shape[0], b.p_off + int(0.010 * fs))
-    p = src[lo:hi] - np.linspace(src[lo], src[hi - 1], hi - lo)
+    p = straightened(src[lo:hi])
     out = np.array(record.signal, float)
     step = int(round(60.0 / rate * fs))
     for start in range(int(phase_ms * fs / 1000.0), out.shape[0] - p.shape[0], step):

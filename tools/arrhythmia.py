@@ -183,7 +183,7 @@ def supraventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
                          "negative in II", RATE_SRC,
                          ids + ["m:p_axis_deg", "m:pr_sd_ms", "m:p_area_ii_mvms"], 0.6 * q))
         return out
-    if not (regular and narrow and f.p_ratio < 0.3) or f.p_rejected:
+    if not (regular and narrow and f.p_ratio < 0.3) or f.p_set_aside:
         # 'without P waves' needs P waves known to be absent, not set aside as unlike each
         # other (noise, or P waves too small to trust): rate and 'not determined' only
         return out

@@ -211,7 +211,8 @@ def _events_from(corr, gain, length: int, m: int, beats, fs: float) -> list[tupl
     return sorted((i + m, i + m + p_len // 2, i + m + p_len) for i in taken)
 
 
-def template_events(sig: np.ndarray, fs: float, beats) -> PMatch | None:
+def template_events(sig: np.ndarray, fs: float, beats,
+                    alike: float | None = None) -> PMatch | None:
     """Atrial events found by matching the record's own conducted P wave.
 
     The template is the median multi-lead P wave (20 ms margins) of the beats with a P; it
@@ -223,9 +224,14 @@ def template_events(sig: np.ndarray, fs: float, beats) -> PMatch | None:
     follows them (a learned delineator sees the P-QRS pair as a unit), which is the
     signature of AV block (P-wave detection by template matching: Sornmo & Laguna 2005,
     ch. 7). None when fewer than 3 beats have a P wave or their P waves are not alike
-    (:func:`consistency` < ``P_CONSISTENCY``): then :func:`seed_template_events`."""
+    (:func:`consistency` < ``P_CONSISTENCY``; ``alike`` when the caller has it): then
+    :func:`seed_template_events`."""
     tm = _template_match(sig, fs, beats)
-    if tm is None or (consistency(sig, fs, beats) or 0.0) < P_CONSISTENCY:
+    if tm is None:
+        return None
+    if alike is None:
+        alike = consistency(sig, fs, beats)
+    if (alike or 0.0) < P_CONSISTENCY:
         return None
     corr, gain, length, m = tm
     return PMatch(_events_from(corr, gain, length, m, beats, fs), corr, length, m)
@@ -251,14 +257,41 @@ def seed_template_events(sig: np.ndarray, fs: float, beats, seeds) -> PMatch | N
     return best if best is not None and len(best.events) >= 3 else None
 
 
+def set_aside_unlike_p(sig: np.ndarray, fs: float, beats,
+                       fast: bool) -> tuple[float | None, bool]:
+    """(consistency of the beats' P waves, whether they were set aside): 'P waves' that are
+    not alike (:func:`consistency` < ``P_CONSISTENCY``) are removed from ``beats`` (in place)
+    at a rate <= 100 /min (``fast`` False) or with a median QRS >= 120 ms.
+
+    Sinus (and any atrial) rhythm has P waves of one shape; a learned delineator puts a
+    'P wave' into whatever precedes a QRS, and such 'P waves' are not alike
+    (benchmarks.av_block_bench: a rhythm without any P wave was read as sinus bradycardia
+    in 48 % of rebuilt records, a complete heart block in 62 %, a VT with dissociated P
+    waves as sinus tachycardia). In a narrow-complex tachycardia a P wave on the preceding
+    T wave is not alike from beat to beat either (the T under it differs): there they are
+    kept (setting them aside made sinus tachycardias with the P moved onto the T 'AF'
+    twice as often, benchmarks.long_pr_bench); in a wide one VT is the alternative."""
+    alike = consistency(sig, fs, beats)
+    if alike is None or alike >= P_CONSISTENCY or not beats:
+        return alike, False
+    wide = float(np.median([b.qrs_off - b.qrs_on for b in beats])) * 1000.0 / fs >= 120.0
+    if fast and not wide:
+        return alike, False
+    for b in beats:
+        b.p_on = b.p_off = None
+        b.p_leads = []
+    return alike, True
+
+
 PR_SEARCH_MS = 40.0         # a beat's P is looked for within this of the record's median PR
 
 
-def fill_p_waves(sig: np.ndarray, fs: float, beats) -> list[int]:
+def fill_p_waves(sig: np.ndarray, fs: float, beats, alike: float | None) -> list[int]:
     """Give a P wave to beats whose P the delineator missed or misplaced, by the record's own
     P template; in place on ``beats``; returns the indices of the beats changed.
 
-    Where the beats' P waves are alike (:func:`consistency` >= ``P_CONSISTENCY``), each
+    Where the beats' P waves are alike (``alike``, their :func:`consistency`, >=
+    ``P_CONSISTENCY``), each
     supraventricular beat with no P wave, or with a PR more than ``PR_SEARCH_MS`` from the
     median PR, gets the best template match (correlation >= ``TEMPLATE_CORR``, amplitude
     0.4-2.5 x the template's) whose onset lies within ``PR_SEARCH_MS`` of the median PR
@@ -269,7 +302,7 @@ def fill_p_waves(sig: np.ndarray, fs: float, beats) -> list[int]:
     tachycardia (the engine does not call it there): in a monomorphic VT every complex is
     alike, and so is whatever precedes it."""
     spans = _beat_p_spans(beats)
-    if len(spans) < 3 or (consistency(sig, fs, beats) or 0.0) < P_CONSISTENCY:
+    if len(spans) < 3 or alike is None or alike < P_CONSISTENCY:
         return []
     tm = _template_match(sig, fs, beats)
     if tm is None:

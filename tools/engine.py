@@ -17,7 +17,7 @@ from tools.calibration import einthoven_residual, limb_gains, spans_normalised
 from tools.beats import (GlobalBeat, add_beats, drop_beats, interval_ms, reconcile,
                          robust_over_beats)
 from tools.delineate import LeadDelineation, delineate_ecgdeli, delineate_openecg
-from tools.atrial import P_CONSISTENCY, consistency, fill_p_waves
+from tools.atrial import P_CONSISTENCY, consistency, fill_p_waves, set_aside_unlike_p
 from tools.evidence import Measurement, Statement
 from tools.mains import remove_mains
 from tools.quality import RecordQuality, assess_quality
@@ -241,7 +241,7 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
         timings["delineate_both_s"] = time.perf_counter() - t
     beats = reconcile(dels, fs, win)
     partial = None
-    p_alike = None
+    p_alike, p_set_aside = None, False
     if win:
         # a page printed lead by lead: the beats, the rhythm and the atrial activity come
         # from the full-length leads (the rhythm strips), as a reader of the page does; the
@@ -274,22 +274,8 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
         qrs_info = reconcile_qrs(beats, sig, fs, sv,
                                  tachycardia_without_p=fast and _p_ratio(beats) < 0.5)
         qrs_info["not_qrs"] = not_qrs
-        p_alike = consistency(sig, fs, beats)
-        wide = bool(beats) and float(np.median([b.qrs_off - b.qrs_on for b in beats])) \
-            * 1000.0 / fs >= 120.0
-        # in a narrow-complex tachycardia a P wave on the preceding T wave is not alike from
-        # beat to beat either (the T under it differs): there the P waves are kept (setting
-        # them aside made sinus tachycardias with the P moved onto the T 'AF' twice as often,
-        # benchmarks.long_pr_bench); in a wide one, VT is the alternative and they are not
-        if p_alike is not None and p_alike < P_CONSISTENCY and (wide or not fast):
-            # sinus (and any atrial) rhythm has P waves of one shape; a learned delineator
-            # puts a 'P wave' into whatever precedes a QRS, and such 'P waves' are not alike
-            # (benchmarks.av_block_bench: a junctional rhythm without any P wave was read
-            # as sinus bradycardia in 48 % of rebuilt records, a complete heart block in
-            # 62 %, a VT with dissociated P waves as sinus tachycardia)
-            for b in beats:
-                b.p_on = b.p_off = None
-                b.p_leads = []
+        p_alike, p_set_aside = set_aside_unlike_p(sig, fs, beats, fast)
+        if p_set_aside:
             prep_notes.append(
                 f"the 'P waves' found before the QRS complexes are not alike (median "
                 f"correlation {p_alike:.2f} < {P_CONSISTENCY}, m:p_wave_consistency): they "
@@ -297,7 +283,7 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
         # not in a tachycardia: there the template also matches whatever precedes each
         # identical complex (the previous T wave of a monomorphic VT: rebuilt VTs at
         # 120-150 /min became 'sinus tachycardia', benchmarks.wct_bench)
-        filled = [] if fast else fill_p_waves(sig, fs, beats)
+        filled = [] if fast else fill_p_waves(sig, fs, beats, p_alike)
         if filled:
             prep_notes.append(
                 f"P wave of {len(filled)} beat(s) found by the record's own P template near "
@@ -311,7 +297,7 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
     with ThreadPoolExecutor(max_workers=1) as pool:
         job = pool.submit(_cross_check, sig, fs, usable, win) if reasons else None
         meas, feats = _measure(record, sig_m, fs, usable, beats, dels, quality, qrs_info,
-                               partial, p_alike)
+                               partial, p_alike, p_set_aside)
         if job is not None:
             cross = job.result() | {"run_because": reasons}
             timings["measure_and_classic_s"] = time.perf_counter() - t
@@ -463,12 +449,13 @@ def _apply_cross_check(meas: dict[str, Measurement], f: Features, cross: dict) -
 def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
              beats: list[GlobalBeat], dels: dict[str, LeadDelineation],
              quality: RecordQuality, qrs_info: dict | None = None,
-             partial: dict | None = None,
-             p_alike: float | None = None) -> tuple[dict[str, Measurement], Features]:
+             partial: dict | None = None, p_alike: float | None = None,
+             p_set_aside: bool = False) -> tuple[dict[str, Measurement], Features]:
     """Measurements and statement features. ``partial`` (a page printed lead by lead):
     ``sig`` is NaN outside each lead's printed window and the atrial analysis uses
     ``partial['sig']`` over ``partial['leads']`` (the full-length leads). ``p_alike``: the
-    P-wave consistency measured before the beats' P waves were set aside as not alike."""
+    P-wave consistency measured before the beats' P waves may have been set aside as not
+    alike (``p_set_aside``; :func:`tools.atrial.set_aside_unlike_p`)."""
     meas: dict[str, Measurement] = {}
 
     def add(ms):
@@ -546,9 +533,11 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     # left out
     # a template that finds fewer P waves than half the beats carry (a noisy record, or
     # 'P waves' the delineator invented) vouches for nothing
+    if p_alike is None:
+        p_alike = consistency(sig_r, fs, beats)
     n_p = sum(b.p_on is not None for b in beats)
     match = None
-    for make in (lambda: template_events(sig_r, fs, beats),
+    for make in (lambda: template_events(sig_r, fs, beats, p_alike),
                  lambda: seed_template_events(sig_r, fs, beats, found)):
         match = make()
         if match is not None and len(match.events) >= 0.5 * n_p:
@@ -559,8 +548,6 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     av = av_relationship(events, beats, fs)
     add(_av_measurements(av, beats))
 
-    if p_alike is None:
-        p_alike = consistency(sig_r, fs, beats)
     meas["p_wave_consistency"] = M._m(
         "p_wave_consistency", p_alike, "ratio",
         "median correlation (all usable leads, mean and trend removed) of each beat's P wave "
@@ -631,7 +618,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     f = Features(
         m=m, amp=amp, terminal=terminal, usable=usable, sex=record.sex, age=record.age,
         p_ratio=atrial["p_ratio"], pr_sd_ms=atrial["pr_sd_ms"], afib_rule=atrial["afib_rule"],
-        p_rejected=p_alike is not None and p_alike < P_CONSISTENCY and atrial["p_ratio"] == 0,
+        p_set_aside=p_set_aside,
         paced=atrial["paced"], flutter_atrial_rate=atrial["flutter_rate"],
         flutter_harmonic_rate=atrial["flutter_harmonic"],
         bigeminal=_bigeminal(beats, fs),

@@ -55,7 +55,7 @@ class Features:
     p_ratio: float = 0.0                              # share of beats with a P wave
     # the delineator's 'P waves' were set aside as not alike (m:p_wave_consistency): their
     # absence is not known, only that none was trusted
-    p_rejected: bool = False
+    p_set_aside: bool = False
     pr_sd_ms: float | None = None
     afib_rule: bool = False                           # openecg RR-rule second opinion
     paced: bool = False
@@ -156,7 +156,7 @@ def rhythm_statements(f: Features) -> list[Statement]:
     # P waves of a sinus rhythm are not the absent P waves of fibrillation
     if irregular and not organised and not f.bigeminal and \
             (f.p_ratio < 0.3 or (f.p_ratio < 0.5 and f.afib_rule)) and \
-            (f.afib_rule or not f.p_rejected):
+            (f.afib_rule or not f.p_set_aside):
         votes = 1 + int(f.afib_rule)
         out.append(_stmt("af", "Atrial fibrillation", "164889003",
                          "irregularly irregular RR (RR CV > 0.08, RMSSD/mean RR > 0.08, median "
