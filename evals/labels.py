@@ -133,7 +133,13 @@ CLASSES: tuple[StatementClass, ...] = (
     _cls("ischemia", "ischaemia (LUDB, any wall)",
          ["ludb:ischemia", "164861001", "s:std_inferior", "s:std_lateral", "s:std_anterior",
           "s:tinv"]),
-    _cls("scar", "infarct scar (LUDB, any wall)", ["ludb:scar", "164867002"]),
+    # A Q-wave statement claims an infarct of undetermined age: on a record LUDB marks as
+    # 'undefined ischemia/scar' or as an acute STEMI (Q waves form within hours) it is left
+    # out of the scar count, neither a hit nor a false positive.
+    _cls("scar", "infarct scar (LUDB, any wall)",
+         ["ludb:scar", "164867002", "s:q_inferior", "s:q_lateral", "s:q_anterior"],
+         ("ludb:isch_scar", "ludb:stemi")),
+    _cls("qab", "pathological Q waves", ["164917005"], ("164867002",)),
     _cls("isch_scar", "ischaemia/scar/suspected NSTEMI, undefined (LUDB)", ["ludb:isch_scar"]),
     _cls("nsrepol", "non-specific repolarisation abnormality", ["ludb:nsrepol", "428750005"]),
     _cls("aberrant", "aberrant conduction (LUDB)", ["ludb:aberrant"]),

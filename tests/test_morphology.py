@@ -369,3 +369,65 @@ def test_t_wave_inversion_is_named_by_territory():
     # one lead of a territory is not contiguous: nothing stated
     assert not [s for s in st_t_statements(_feat({"III": dict(inv), "V4": dict(inv)}))
                 if s.id == "s:tinv"]
+
+
+def _q_shapes(**leads):
+    """Shapes of 12 leads with a small septal q (10 ms) and a tall R, some leads replaced."""
+    normal = bumps((-0.08, 8, 3), (1.0, 40, 10), (-0.2, 70, 8))
+    sh = {lead: lead_shape(normal, FS) for lead in ALL12 if lead != "aVR"}
+    for lead, q in leads.items():
+        sh[lead] = lead_shape(q, FS)
+    return sh
+
+
+def test_q_wave_duration_depth_and_qs_are_measured_from_the_median_qrs():
+    # a Q of about 40 ms (baseline to the return through zero) and 0.4 mV before a 0.8 mV R
+    q = bumps((-0.4, 18, 8), (0.8, 60, 10))
+    s = lead_shape(q, FS)
+    assert s["q"] and 32 <= s["q_ms"] <= 48
+    assert s["q_depth"] == pytest.approx(0.4, abs=0.03) and s["r_height"] == pytest.approx(0.8, abs=0.05)
+    # a baseline sitting a little below zero does not lengthen the Q
+    late = np.concatenate([np.full(10, -0.01), q])
+    assert lead_shape(late, FS)["q_ms"] == pytest.approx(s["q_ms"], abs=4)
+    qs = lead_shape(bumps((-1.0, 40, 14)), FS)
+    assert qs["lobes"] == "-" and qs["r_height"] < 0.05
+
+
+def test_inferior_q_waves_need_udmi_and_minnesota_in_two_contiguous_leads():
+    from tools.morphology import q_wave_statements
+
+    big_q = bumps((-0.5, 20, 9), (0.7, 65, 10))       # Q ~45 ms, Q/R 0.7
+    out = q_wave_statements(_feat(shapes=_q_shapes(II=big_q, aVF=big_q)), set())
+    assert [s.id for s in out] == ["s:q_inferior"]
+    assert set(out[0].leads) == {"II", "aVF"} and out[0].snomed == "164917005"
+    assert "m:qrs_shape.II" in out[0].evidence_ids and "UDMI" in out[0].criterion
+    # one lead is not two contiguous leads; a Q only in III is normal
+    assert q_wave_statements(_feat(shapes=_q_shapes(II=big_q)), set()) == []
+    assert q_wave_statements(_feat(shapes=_q_shapes(III=big_q)), set()) == []
+    # the normal septal q waves of the other leads state nothing
+    assert q_wave_statements(_feat(shapes=_q_shapes()), set()) == []
+    # left bundle branch block and LVH change the initial forces: no Q-wave statement
+    for confounder in ("s:lbbb", "s:lvh"):
+        assert q_wave_statements(_feat(shapes=_q_shapes(II=big_q, aVF=big_q)), {confounder}) == []
+
+
+def test_a_34_ms_q_in_avf_meets_udmi_but_not_minnesota():
+    from tools.morphology import q_wave_leads, q_wave_statements
+
+    q34 = bumps((-0.2, 20, 8), (1.0, 65, 10))        # Q 34 ms, Q/R 0.2
+    assert lead_shape(q34, FS)["q_ms"] == pytest.approx(34, abs=2)
+    sh = _q_shapes(II=q34, aVF=q34)
+    lead = q_wave_leads(sh, normalised=False)
+    assert lead["aVF"]["udmi"] and not lead["aVF"]["minnesota"]   # Minnesota: aVF needs 40 ms
+    assert q_wave_statements(_feat(shapes=sh), set()) == []
+
+
+def test_qs_in_v2_v3_is_anterior_but_an_rs_with_a_small_r_is_not():
+    from tools.morphology import q_wave_statements
+
+    qs = bumps((-1.0, 40, 14))
+    out = q_wave_statements(_feat(shapes=_q_shapes(V1=qs, V2=qs, V3=qs)), set())
+    assert [s.id for s in out] == ["s:q_anterior"] and "V2 QS" in out[0].criterion
+    rs = bumps((0.15, 10, 4), (-2.0, 45, 14))        # r 0.15 mV: under 10 % of the range
+    assert lead_shape(rs, FS)["lobes"] == "-"
+    assert q_wave_statements(_feat(shapes=_q_shapes(V1=rs, V2=rs, V3=rs)), set()) == []

@@ -12,14 +12,18 @@ dominant beat (beats aligned on the reconciled global QRS onset, baseline = PR l
 * ``r_peak_time_ms``: QRS onset to the peak of the last R (R') wave (AHA part III);
 * ``r_ms`` / ``s_ms``: duration of the largest positive wave and of the terminal negative
   wave;
-* ``q``: the QRS starts with a negative wave (a q/Q wave).
+* ``q``: the QRS starts with a negative wave (a q/Q wave);
+* ``q_ms`` / ``q_depth`` / ``r_height``: duration of that initial negative wave, its depth
+  and the height of the largest R wave (signal units: mV, or the file's own scale where
+  amplitudes are normalised, so ``q_depth / r_height`` is the Q/R ratio either way); a QS
+  complex (``lobes == "-"``) has ``q_ms`` = its whole negative wave and ``r_height`` 0.
 """
 from __future__ import annotations
 
 import numpy as np
 
 WAVE_FRACTION = 0.10     # a wave counts when its peak reaches 10 % of the lead's QRS range
-LEADS = ("I", "aVL", "II", "III", "aVF", "V1", "V2", "V4", "V5", "V6")
+LEADS = ("I", "aVL", "II", "III", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
 
 
 def median_qrs(sig: np.ndarray, usable: list[str], beats, fs: float) -> dict[str, np.ndarray]:
@@ -48,7 +52,8 @@ def lead_shape(q: np.ndarray, fs: float) -> dict:
     """The shape features above for one lead's median QRS."""
     ms = 1000.0 / fs
     rng = float(np.ptp(q)) if q.size else 0.0
-    out = {"lobes": "", "r_peak_time_ms": None, "r_ms": 0.0, "s_ms": 0.0, "q": False}
+    out = {"lobes": "", "r_peak_time_ms": None, "r_ms": 0.0, "s_ms": 0.0, "q": False,
+           "q_ms": 0.0, "q_depth": 0.0, "r_height": max(float(q.max()), 0.0) if q.size else 0.0}
     if q.size < 3 or rng <= 0:
         return out
     thr = WAVE_FRACTION * rng
@@ -82,6 +87,16 @@ def lead_shape(q: np.ndarray, fs: float) -> dict:
         if after:
             out["s_ms"] = (after[-1][2] - after[-1][1] + 1) * ms
     out["q"] = bool(merged) and merged[0][0] < 0 and len(merged) > 1
+    if merged and merged[0][0] < 0:
+        # the Q wave from where it leaves the baseline (10 % of its depth: the global onset
+        # can precede this lead's own onset, and a baseline a little below zero would
+        # otherwise lengthen the Q) to its return through zero
+        first = merged[0]
+        depth = float(-q[first[3]])
+        seg = q[first[1]:first[3] + 1]
+        start = first[1] + int(np.argmax(seg <= -0.1 * depth))
+        out["q_ms"] = (first[2] - start + 1) * ms
+        out["q_depth"] = depth
     return out
 
 

@@ -602,7 +602,9 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
             leads=[lead], beats=[b.index for b in M.dominant(beats)],
             reason=None if sh["r_peak_time_ms"] is not None else "no R wave in this lead",
             details={"waves": sh["lobes"], "r_ms": round(sh["r_ms"], 1),
-                     "s_ms": round(sh["s_ms"], 1), "initial_q": sh["q"]})
+                     "s_ms": round(sh["s_ms"], 1), "initial_q": sh["q"],
+                     "q_ms": round(sh["q_ms"], 1), "q_depth": round(sh["q_depth"], 3),
+                     "r_height": round(sh["r_height"], 3)})
     wct = {}
     if (meas["hr_bpm"].value or 0) > 100:
         wct = wct_discriminators(sig, usable, beats, fs, meas["qrs_axis_deg"].value)

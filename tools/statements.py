@@ -635,6 +635,7 @@ def derive_statements(f: Features) -> list[Statement]:
             out += MO.stemi_equivalent(f, stated)
         else:
             out += [s for s in voltage_statements(f) if s.id == "s:lqt"]
+        out += MO.q_wave_statements(f, {st.id for st in out})
         out += MO.qt_statements(f, {st.id for st in out})
     if not (paced or ventricular or ids & {"s:af", "s:afl"}):
         from tools.chambers import atrial_notes
