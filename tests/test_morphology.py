@@ -385,7 +385,8 @@ def test_q_wave_duration_depth_and_qs_are_measured_from_the_median_qrs():
     q = bumps((-0.4, 18, 8), (0.8, 60, 10))
     s = lead_shape(q, FS)
     assert s["q"] and 32 <= s["q_ms"] <= 48
-    assert s["q_depth"] == pytest.approx(0.4, abs=0.03) and s["r_height"] == pytest.approx(0.8, abs=0.05)
+    assert s["q_depth"] == pytest.approx(0.4, abs=0.03)
+    assert s["r_height"] == pytest.approx(0.8, abs=0.05)
     # a baseline sitting a little below zero does not lengthen the Q
     late = np.concatenate([np.full(10, -0.01), q])
     assert lead_shape(late, FS)["q_ms"] == pytest.approx(s["q_ms"], abs=4)
@@ -431,3 +432,62 @@ def test_qs_in_v2_v3_is_anterior_but_an_rs_with_a_small_r_is_not():
     rs = bumps((0.15, 10, 4), (-2.0, 45, 14))        # r 0.15 mV: under 10 % of the range
     assert lead_shape(rs, FS)["lobes"] == "-"
     assert q_wave_statements(_feat(shapes=_q_shapes(V1=rs, V2=rs, V3=rs)), set()) == []
+
+
+def test_an_end_qrs_notch_above_the_baseline_is_a_j_wave():
+    from tools.conduction import end_qrs_notch
+
+    # QRS 0-100 ms (end index 50 at 500 Hz) and 40 ms after it
+    notch = bumps((1.2, 40, 9), (0.25, 80, 5), (0.1, 140, 30), n_ms=140)
+    jw = end_qrs_notch(notch, 50, FS)
+    assert jw and jw["kind"] == "notch" and jw["jp_mv"] == pytest.approx(0.25, abs=0.03)
+    assert jw["at_ms"] == pytest.approx(80, abs=4)
+    # an ordinary R wave, and a terminal wave rising out of an S (below the baseline)
+    assert end_qrs_notch(bumps((1.2, 40, 9), (-0.2, 70, 8), n_ms=140), 50, FS) is None
+    assert end_qrs_notch(bumps((1.2, 35, 8), (-0.5, 60, 6), (0.25, 82, 5), n_ms=140),
+                         50, FS) is None
+    # a notch in the middle of the R downslope (> 30 ms before the QRS end) is not a J wave
+    assert end_qrs_notch(bumps((1.2, 25, 6), (0.6, 45, 4), n_ms=140), 50, FS) is None
+
+
+def test_early_repolarization_in_two_contiguous_leads_unless_st_elevation_or_wide_qrs():
+    from tools.morphology import early_repolarization
+
+    jw = {x: {"kind": "notch", "jp_mv": 0.2, "at_ms": 90.0} for x in ("II", "aVF")}
+    out = early_repolarization(_feat(j_waves=jw), set())
+    assert [s.id for s in out] == ["s:er"] and "inferior" in out[0].label
+    assert out[0].snomed == "428417006" and "m:j_wave.II" in out[0].evidence_ids
+    assert early_repolarization(_feat(j_waves={"II": jw["II"]}), set()) == []   # one lead
+    low = {x: v | {"jp_mv": 0.08} for x, v in jw.items()}
+    assert early_repolarization(_feat(j_waves=low), set()) == []                 # Jp < 0.1 mV
+    assert early_repolarization(_feat(j_waves=jw, m={"qrs_ms": 124.0}), set()) == []
+    # the QRS of the leads without the notch decides (Macfarlane 2015)
+    assert early_repolarization(_feat(j_waves=jw, m={"qrs_ms": 124.0,
+                                                     "qrs_without_j_ms": 104.0}), set())
+    assert early_repolarization(_feat(j_waves=jw), {"s:rbbb"}) == []
+    # never beside ST elevation in that territory: the urgent statement stands alone
+    f = _feat(j_waves=jw)
+    assert early_repolarization(f, {"s:ste_inferior"}) == []
+    assert any("not stated beside ST elevation" in n for n in f.notes)
+    assert early_repolarization(_feat(j_waves=jw, amplitude_normalised=True), set()) == []
+
+
+@pytest.mark.integration
+def test_j_waves_added_to_a_real_record_are_early_repolarization():
+    # benchmarks.er_bench: a 0.2-mV J wave at the end of every QRS along II/III, on PTB-XL
+    # HR06007 (whose inferior QRS ends on the R wave); the record itself states none
+    from pathlib import Path
+
+    from benchmarks.er_bench import with_j_waves
+    from tools.engine import analyze
+    from tools.record import load_record
+
+    path = Path(__file__).resolve().parents[2] / "shared" / "data" / "cinc2021" / "HR06007.hea"
+    if not path.exists():
+        pytest.fail(f"{str(path)!r} missing: ../shared/data must sit beside the checkout")
+    a0 = analyze(load_record(path))
+    assert "s:er" not in {s.id for s in a0.statements}
+    a = analyze(with_j_waves(a0.record, a0.beats, "inferior", 0.2))
+    er = [s for s in a.statements if s.id == "s:er"]
+    assert er and "inferior" in er[0].label and set(er[0].leads) >= {"II", "aVF"}
+    assert all(e[2:] in a.measurements for e in er[0].evidence_ids)

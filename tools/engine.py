@@ -605,6 +605,32 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
                      "s_ms": round(sh["s_ms"], 1), "initial_q": sh["q"],
                      "q_ms": round(sh["q_ms"], 1), "q_depth": round(sh["q_depth"], 3),
                      "r_height": round(sh["r_height"], 3)})
+    from tools.conduction import end_qrs_notch, median_qrs_end
+
+    ends, end_idx = median_qrs_end(sig, usable, beats, fs)
+    j_waves = {}
+    for lead, x in ends.items():
+        jw = None if normalised else end_qrs_notch(x, end_idx, fs)
+        if jw:
+            j_waves[lead] = jw
+        meas[f"j_wave.{lead}"] = M._m(
+            f"j_wave.{lead}", None if jw is None else round(jw["jp_mv"], 3), "mV",
+            "median dominant beat: end-QRS notch (J wave) or slur on the downslope of the R "
+            "wave, amplitude of the J-wave peak or of the slur onset above the PR level (Jp; "
+            "Macfarlane et al. 2015)", leads=[lead], beats=[b.index for b in M.dominant(beats)],
+            reason=(None if jw else "amplitudes normalised per lead (needs millivolts)"
+                    if normalised else "no end-QRS notch or slur"),
+            details={} if jw is None else {"kind": jw["kind"], "at_ms": round(jw["at_ms"], 1)})
+    if j_waves:
+        from tools.conduction import qrs_ms_without
+
+        meas["qrs_without_j_ms"] = M._m(
+            "qrs_without_j_ms", qrs_ms_without(dels, beats, fs, set(j_waves)), "ms",
+            "QRS duration over the leads without an end-QRS notch (learned delineator, global "
+            "onset to the trimmed latest offset, median over dominant beats): the QRS of the "
+            "early repolarization criterion (Macfarlane et al. 2015)",
+            leads=[x for x in usable if x not in j_waves],
+            beats=[b.index for b in M.dominant(beats)])
     wct = {}
     if (meas["hr_bpm"].value or 0) > 100:
         wct = wct_discriminators(sig, usable, beats, fs, meas["qrs_axis_deg"].value)
@@ -628,7 +654,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
         n_supraventricular=sum(b.kind == "supraventricular" for b in beats),
         quality_factor=q_factor, amplitude_normalised=normalised,
         reversal=(rev.suspected, rev.kind, rev.evidence, rev.confidence),
-        n_beats=len(beats), v_run=(run, run_rate), wct=wct, av=av, shapes=shp,
+        n_beats=len(beats), v_run=(run, run_rate), wct=wct, av=av, shapes=shp, j_waves=j_waves,
         interval_margin_ms=PARTIAL_PAGE_MARGIN_MS if partial else 0.0,
         p_on_t_share=(meas["pr_ms"].details or {}).get("p_on_preceding_t_share"))
     if partial:

@@ -318,3 +318,54 @@ def q_wave_statements(f: Features, stated: set[str]) -> list[Statement]:
             confidence=round(max(0.05, _conf(min(margins), 8.0, f.quality_factor) * 0.8), 2),
             leads=ls, knowledge_id="k:q_waves"))
     return out
+
+
+MACFARLANE = ("Macfarlane et al., The early repolarization pattern: a consensus paper, J Am "
+              "Coll Cardiol 66:470, 2015")
+#: contiguous inferior/lateral pairs (V1-V3 excluded: Macfarlane 2015)
+J_PAIRS = (("II", "aVF", "inferior"), ("III", "aVF", "inferior"), ("II", "III", "inferior"),
+           ("I", "aVL", "lateral"), ("V4", "V5", "lateral"), ("V5", "V6", "lateral"),
+           ("I", "V6", "lateral"))
+
+
+def early_repolarization(f: Features, stated: set[str]) -> list[Statement]:
+    """Early repolarization pattern (Macfarlane 2015): an end-QRS notch on the R-wave
+    downslope with Jp >= 0.1 mV in >= 2 contiguous inferior or lateral leads, QRS < 120 ms
+    measured in the leads without a notch (``m:qrs_without_j_ms``), no bundle branch block or
+    pre-excitation. The slurred form is not detected (:func:`tools.conduction.end_qrs_notch`).
+
+    Not stated where ST elevation is stated in the same territory: a benign reading must not
+    stand beside (or instead of) a possible occlusion, which heads the report; the J waves
+    are then noted."""
+    jw = f.j_waves
+    qrs = f.m.get("qrs_without_j_ms") or f.m.get("qrs_ms")
+    if f.amplitude_normalised or not jw or qrs is None or qrs >= 120:
+        return []
+    if any(s in stated for s in ("s:rbbb", "s:lbbb", "s:ilbbb", "s:wpw")):
+        return []  # a terminal notch of delayed conduction, not early repolarization
+    found: dict[str, list[str]] = {}
+    for a, b, terr in J_PAIRS:
+        if all(x in jw and jw[x]["jp_mv"] >= 0.1 for x in (a, b)):
+            found.setdefault(terr, [])
+            found[terr] += [x for x in (a, b) if x not in found[terr]]
+    blocked = [t for t in found if f"s:ste_{t}" in stated or "s:stemi_eq" in stated]
+    if blocked:
+        f.notes.append("end-QRS notch/slur (J waves) in the "
+                       + " and ".join(blocked) + " leads: early repolarization not stated "
+                       "beside ST elevation (an occlusion is not excluded)")
+    leads = [x for t, ls in found.items() if t not in blocked for x in ls]
+    if not leads:
+        return []
+    figs = "; ".join(f"{x} {jw[x]['kind']} Jp {jw[x]['jp_mv']:.2f} mV" for x in leads)
+    terr = " and ".join(t for t in found if t not in blocked)
+    margin = min(jw[x]["jp_mv"] for x in leads) - 0.1
+    return [Statement(
+        id="s:er", label=f"Early repolarization pattern ({terr} leads)", snomed="428417006",
+        criterion="end-QRS notch on the R-wave downslope with Jp >= 0.1 mV in >= 2 contiguous "
+                  f"inferior/lateral leads, QRS {qrs:.0f} ms < 120 ms (leads without a notch): "
+                  f"{figs}",
+        source=MACFARLANE,
+        evidence_ids=[f"m:j_wave.{x}" for x in leads]
+        + ["m:qrs_without_j_ms" if f.m.get("qrs_without_j_ms") else "m:qrs_ms"],
+        confidence=round(max(0.05, _conf(margin, 0.05, f.quality_factor) * 0.8), 2),
+        leads=leads, knowledge_id="k:early_repol")]

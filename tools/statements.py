@@ -76,6 +76,7 @@ class Features:
     wct: dict = field(default_factory=dict)           # tools.wide discriminators
     av: dict = field(default_factory=dict)            # tools.atrial AV relationship
     shapes: dict = field(default_factory=dict)        # tools.conduction QRS shape per lead
+    j_waves: dict = field(default_factory=dict)       # lead -> end-QRS notch/slur (conduction)
     notes: list[str] = field(default_factory=list)
     # a paper page printed lead by lead (3x4) measures QRS/QT to within about this (see
     # README "Paper ECGs"): a duration criterion is stated only when it clears its limit by
@@ -633,6 +634,7 @@ def derive_statements(f: Features) -> list[Statement]:
             out += MO.rvh(f, stated)
             out += MO.lv_strain(f, stated)
             out += MO.stemi_equivalent(f, stated)
+            out += MO.early_repolarization(f, {st.id for st in out})
         else:
             out += [s for s in voltage_statements(f) if s.id == "s:lqt"]
         out += MO.q_wave_statements(f, {st.id for st in out})
