@@ -26,24 +26,27 @@ WAVE_FRACTION = 0.10     # a wave counts when its peak reaches 10 % of the lead'
 LEADS = ("I", "aVL", "II", "III", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
 
 
-def median_qrs(sig: np.ndarray, usable: list[str], beats, fs: float) -> dict[str, np.ndarray]:
-    """Per lead, the median over dominant beats of the baseline-corrected QRS (from the
-    global onset, for the median global QRS length)."""
+def median_qrs(sig: np.ndarray, usable: list[str], beats, fs: float, leads=LEADS,
+               after_ms: float = 0.0, min_beats: int = 1) -> dict[str, np.ndarray]:
+    """Per lead of ``leads``, the median over dominant beats of the baseline-corrected QRS
+    (from the global onset, for the median global QRS length, plus ``after_ms``), where at
+    least ``min_beats`` beats are complete."""
     from tools.measure import dominant, isoelectric
 
     dom = [b for b in dominant(beats) if b.qrs_off > b.qrs_on]
     if len(dom) < 1:
         return {}
     n = int(np.median([b.qrs_off - b.qrs_on for b in dom])) + 1
+    n += int(round(after_ms * fs / 1000.0))
     x = sig - isoelectric(sig, beats, fs)
     out = {}
-    for lead in LEADS:
+    for lead in leads:
         if lead not in usable:
             continue
         j = usable.index(lead)
         segs = [x[b.qrs_on:b.qrs_on + n, j] for b in dom if b.qrs_on + n <= x.shape[0]]
         segs = [s for s in segs if np.isfinite(s).all()]  # a page's lead: where printed
-        if segs:
+        if len(segs) >= min_beats:
             out[lead] = np.median(np.stack(segs), axis=0)
     return out
 
@@ -204,25 +207,15 @@ J_LEADS = ("I", "aVL", "II", "III", "aVF", "V4", "V5", "V6")
 def median_qrs_end(sig: np.ndarray, usable: list[str], beats, fs: float,
                    after_ms: float = 40.0) -> tuple[dict[str, np.ndarray], int]:
     """Per lead of :data:`J_LEADS`, the median dominant beat from the global QRS onset to
-    ``after_ms`` past the median QRS end (baseline = PR level), and the index of that end."""
-    from tools.measure import dominant, isoelectric
+    ``after_ms`` past the median QRS end (baseline = PR level; at least 2 beats), and the
+    index of that end."""
+    from tools.measure import dominant
 
     dom = [b for b in dominant(beats) if b.qrs_off > b.qrs_on]
     if not dom:
         return {}, 0
-    n = int(np.median([b.qrs_off - b.qrs_on for b in dom])) + 1
-    m = n + int(round(after_ms * fs / 1000.0))
-    x = sig - isoelectric(sig, beats, fs)
-    out = {}
-    for lead in J_LEADS:
-        if lead not in usable:
-            continue
-        j = usable.index(lead)
-        segs = [x[b.qrs_on:b.qrs_on + m, j] for b in dom if b.qrs_on + m <= x.shape[0]]
-        segs = [s for s in segs if np.isfinite(s).all()]
-        if len(segs) >= 2:
-            out[lead] = np.median(np.stack(segs), axis=0)
-    return out, n - 1
+    end = int(np.median([b.qrs_off - b.qrs_on for b in dom]))
+    return median_qrs(sig, usable, beats, fs, J_LEADS, after_ms, min_beats=2), end
 
 
 def end_qrs_notch(x: np.ndarray, end: int, fs: float) -> dict | None:
