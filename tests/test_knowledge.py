@@ -31,7 +31,7 @@ ENGINE_IDS = [
     "k:brady", "k:tachy", "k:avb2", "k:avb3", "k:lpfb", "k:ilbbb", "k:ivcd", "k:tab",
     "k:brugada",
     "k:lqrsv_prec", "k:stemi_equivalents", "k:rvh", "k:lv_strain", "k:sqt", "k:no_qrs",
-    "k:q_waves", "k:early_repol",
+    "k:q_waves", "k:early_repol", "k:rae",
 ]
 
 

@@ -491,3 +491,16 @@ def test_j_waves_added_to_a_real_record_are_early_repolarization():
     er = [s for s in a.statements if s.id == "s:er"]
     assert er and "inferior" in er[0].label and set(er[0].leads) >= {"II", "aVF"}
     assert all(e[2:] in a.measurements for e in er[0].evidence_ids)
+
+
+def test_right_atrial_abnormality_needs_a_tall_p_in_ii_not_riding_on_the_t_wave():
+    from tools.morphology import right_atrial_abnormality
+
+    out = right_atrial_abnormality(_feat(m={"p_ii_mv": 0.31}), set())
+    assert [s.id for s in out] == ["s:rae"] and out[0].evidence_ids == ["m:p_ii_mv"]
+    assert right_atrial_abnormality(_feat(m={"p_ii_mv": 0.22}), set()) == []
+    # a P wave starting on the preceding T wave borrows the T's amplitude
+    assert right_atrial_abnormality(_feat(m={"p_ii_mv": 0.31}, p_on_t_share=0.6), set()) == []
+    assert right_atrial_abnormality(_feat(m={"p_ii_mv": 0.31}, p_set_aside=True), set()) == []
+    assert right_atrial_abnormality(_feat(m={"p_ii_mv": 0.31}, amplitude_normalised=True),
+                                    set()) == []

@@ -6,10 +6,11 @@ AHA/ACCF/HRS 2009 recommendations part V, chamber hypertrophy (Hancock et al., C
 * left atrial abnormality (enlargement): P-wave duration in II > 120 ms; P-terminal force in V1
   (depth x duration of the terminal negative P phase) >= 0.04 mm*s (Morris et al.,
   Circulation 29:242, 1964); a notched P is supportive and not used alone here;
-* right atrial abnormality: P amplitude > 0.25 mV in II (peaked P).
+* right atrial abnormality: P amplitude > 0.25 mV in II (peaked P): stated
+  (:func:`tools.morphology.right_atrial_abnormality`).
 
-They are measured and noted, not yet stated (see :func:`atrial_notes` for the figures
-that decided it). The V1 and II amplitude criteria need millivolts and are not applied to
+The left atrial criteria are measured and noted, not stated (see :func:`atrial_notes` for
+the figures that decided it). The V1 and II amplitude criteria need millivolts and are not applied to
 amplitude-normalised files.
 """
 from __future__ import annotations
@@ -94,7 +95,3 @@ def atrial_notes(f) -> None:
     if ptf is not None and ptf >= 0.04:
         f.notes.append(f"P-terminal force in V1 {ptf:.3f} mm*s >= 0.04, a criterion of left "
                        "atrial abnormality (Morris 1964): noted, not stated (see m:ptf_v1_mm_s)")
-    p_ii = None if f.amplitude_normalised else m.get("p_ii_mv")
-    if p_ii is not None and p_ii > 0.25:
-        f.notes.append(f"P amplitude in II {p_ii:.2f} mV > 0.25 mV, a criterion of right atrial "
-                       "abnormality: noted, not stated (see m:p_ii_mv)")

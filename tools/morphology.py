@@ -369,3 +369,17 @@ def early_repolarization(f: Features, stated: set[str]) -> list[Statement]:
         + ["m:qrs_without_j_ms" if f.m.get("qrs_without_j_ms") else "m:qrs_ms"],
         confidence=round(max(0.05, _conf(margin, 0.05, f.quality_factor) * 0.8), 2),
         leads=leads, knowledge_id="k:early_repol")]
+
+
+def right_atrial_abnormality(f: Features, stated: set[str]) -> list[Statement]:
+    """Right atrial abnormality (P pulmonale): P amplitude in II > 0.25 mV (AHA/ACCF/HRS 2009
+    part V, Hancock et al.), in a sinus or atrial rhythm. Not where the P wave starts on the
+    preceding T wave in half the beats or more (the T adds to the P amplitude then)."""
+    p_ii = f.m.get("p_ii_mv")
+    if (f.amplitude_normalised or p_ii is None or p_ii <= 0.25
+            or (f.p_on_t_share or 0.0) >= 0.5 or f.p_set_aside):
+        return []
+    return [_stmt("rae", "Right atrial abnormality (peaked P wave in II)", "446358003",
+                  f"P amplitude in II {p_ii:.2f} mV > 0.25 mV (median P wave, PR-segment "
+                  "baseline), sinus or atrial rhythm", AHA_V, ["m:p_ii_mv"],
+                  _conf(p_ii - 0.25, 0.03, f.quality_factor) * 0.8, ["II"])]

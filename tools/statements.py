@@ -632,6 +632,8 @@ def derive_statements(f: Features) -> list[Statement]:
             out += brugada_statements(f)
             stated = {st.id for st in out}
             out += MO.rvh(f, stated)
+            if sinus or ids & {"s:ectopic_atrial"}:
+                out += MO.right_atrial_abnormality(f, stated)
             out += MO.lv_strain(f, stated)
             out += MO.stemi_equivalent(f, stated)
             out += MO.early_repolarization(f, {st.id for st in out})
