@@ -269,7 +269,8 @@ def q_wave_leads(sh: dict[str, dict], normalised: bool) -> dict[str, dict]:
         if lead in ("V1", "aVR"):
             continue
         udmi = qs(lead) or q_ms(lead) >= (20 if lead in ("V2", "V3") else 30)
-        out[lead] = {"udmi": udmi, "minnesota": udmi and minnesota(lead), "qs": qs(lead),
+        out[lead] = {"udmi": udmi, "minnesota": minnesota(lead), "both": udmi and minnesota(lead),
+                     "qs": qs(lead),
                      "q_ms": s["q_ms"], "q_depth": s["q_depth"], "r_height": s["r_height"]}
     return out
 
@@ -287,7 +288,7 @@ def q_wave_statements(f: Features, stated: set[str]) -> list[Statement]:
     leads = q_wave_leads(f.shapes, f.amplitude_normalised)
     found: dict[str, list[str]] = {}
     for a, b, terr in Q_PAIRS:
-        if all(leads.get(x, {}).get("minnesota") for x in (a, b)):
+        if all(leads.get(x, {}).get("both") for x in (a, b)):
             found.setdefault(terr, [])
             found[terr] += [x for x in (a, b) if x not in found[terr]]
     out = []
