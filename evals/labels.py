@@ -134,11 +134,12 @@ CLASSES: tuple[StatementClass, ...] = (
          ["ludb:ischemia", "164861001", "s:std_inferior", "s:std_lateral", "s:std_anterior",
           "s:tinv"]),
     # A Q-wave statement claims an infarct of undetermined age: on a record LUDB marks as
-    # 'undefined ischemia/scar' or as an acute STEMI (Q waves form within hours) it is left
-    # out of the scar count, neither a hit nor a false positive.
+    # 'undefined ischemia/scar' or as an acute STEMI (Q waves form within hours), or on a
+    # CinC record labelled 'Q wave abnormal', it is left out of the scar count, neither a
+    # hit nor a false positive.
     _cls("scar", "infarct scar (LUDB, any wall)",
          ["ludb:scar", "164867002", "s:q_inferior", "s:q_lateral", "s:q_anterior"],
-         ("ludb:isch_scar", "ludb:stemi")),
+         ("ludb:isch_scar", "ludb:stemi", "164917005")),
     _cls("qab", "pathological Q waves", ["164917005"], ("164867002",)),
     _cls("isch_scar", "ischaemia/scar/suspected NSTEMI, undefined (LUDB)", ["ludb:isch_scar"]),
     _cls("nsrepol", "non-specific repolarisation abnormality", ["ludb:nsrepol", "428750005"]),

@@ -504,3 +504,47 @@ def test_right_atrial_abnormality_needs_a_tall_p_in_ii_not_riding_on_the_t_wave(
     assert right_atrial_abnormality(_feat(m={"p_ii_mv": 0.31}, p_set_aside=True), set()) == []
     assert right_atrial_abnormality(_feat(m={"p_ii_mv": 0.31}, amplitude_normalised=True),
                                     set()) == []
+
+
+def test_q_duration_is_interpolated_between_samples_at_low_rates():
+    # a 30-ms half-sine Q (its 10 %-depth start is 1 ms in) before a 60-ms R
+    for fs in (100.0, 250.0, 500.0):
+        t = np.arange(int(0.12 * fs)) / fs * 1000.0
+        q = (np.where(t < 30, -0.3 * np.sin(np.pi * t / 30), 0.0)
+             + np.where((t >= 30) & (t < 90), np.sin(np.pi * (t - 30) / 60), 0.0))
+        assert lead_shape(q, fs)["q_ms"] == pytest.approx(29, abs=1.5), fs
+
+
+def test_q_waves_and_j_waves_of_limb_leads_are_not_read_with_a_lead_reversal():
+    from tools.morphology import early_repolarization, q_wave_statements
+
+    big_q = bumps((-0.5, 20, 9), (0.7, 65, 10))
+    sh = _q_shapes(I=big_q, aVL=big_q)
+    assert [s.id for s in q_wave_statements(_feat(shapes=sh), set())] == ["s:q_lateral"]
+    reversed_ = (True, "LA/RA", "lead I inverted", 0.8)
+    assert q_wave_statements(_feat(shapes=sh, reversal=reversed_), set()) == []
+    jw = {x: {"kind": "notch", "jp_mv": 0.2, "at_ms": 90.0} for x in ("I", "aVL")}
+    assert early_repolarization(_feat(j_waves=jw), set())
+    assert early_repolarization(_feat(j_waves=jw, reversal=reversed_), set()) == []
+
+
+def test_a_qs_needs_a_tenth_of_a_millivolt():
+    from tools.morphology import q_wave_statements
+
+    tiny_qs = bumps((-0.06, 40, 14))                 # low voltage, no R: not a QS by Minnesota
+    sh = _q_shapes(V1=tiny_qs, V2=tiny_qs, V3=tiny_qs)
+    assert q_wave_statements(_feat(shapes=sh), set()) == []
+
+
+def test_any_st_elevation_blocks_early_repolarization_and_a_rising_st_is_no_j_wave():
+    from tools.conduction import end_qrs_notch
+    from tools.morphology import early_repolarization
+
+    jw = {x: {"kind": "notch", "jp_mv": 0.2, "at_ms": 90.0} for x in ("V4", "V5")}
+    assert early_repolarization(_feat(j_waves=jw), set())
+    # V4 is 'anterior' for the ST rules and 'lateral' for the J-wave pairs
+    assert early_repolarization(_feat(j_waves=jw), {"s:ste_anterior"}) == []
+    for fs in (250.0, 500.0, 1000.0):
+        t = np.arange(int(0.14 * fs)) / fs * 1000.0
+        x = 1.2 * np.exp(-0.5 * ((t - 40) / 9) ** 2) + np.clip((t - 90) / 50, 0, None) * 0.3
+        assert end_qrs_notch(x, int(0.1 * fs), fs) is None, fs

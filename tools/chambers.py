@@ -19,8 +19,9 @@ import numpy as np
 
 
 def p_wave_features(sig: np.ndarray, usable: list[str], beats, fs: float) -> dict:
-    """P-terminal force in V1 (mm*s; 10 mm/mV) and the P amplitude in II (mV) from the
-    median P wave of the beats with a P, against the PR-segment baseline."""
+    """P-terminal force in V1 (mm*s; 10 mm/mV; against the PR-segment baseline) and the P
+    amplitude in II (mV; above the level at the P onset) from the median P wave of the beats
+    with a P."""
     from tools.measure import dominant, isoelectric
 
     con = [b for b in dominant(beats) if b.p_on is not None and b.p_off is not None
@@ -57,7 +58,11 @@ def p_wave_features(sig: np.ndarray, usable: list[str], beats, fs: float) -> dic
     if "II" in usable:
         p = median_p("II")
         if p is not None:
-            out["p_ii_mv"] = float(p.max())
+            # height above the level where the P wave starts, not above the PR segment:
+            # atrial repolarisation (the Ta wave) depresses the PR segment most when the P
+            # wave is tall or the rate fast, and would add its depth to the P
+            k = max(1, int(round(0.004 * fs)))
+            out["p_ii_mv"] = float(p.max() - p[:k].mean())
     return out
 
 

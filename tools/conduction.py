@@ -94,11 +94,21 @@ def lead_shape(q: np.ndarray, fs: float) -> dict:
         # the Q wave from where it leaves the baseline (10 % of its depth: the global onset
         # can precede this lead's own onset, and a baseline a little below zero would
         # otherwise lengthen the Q) to its return through zero
+        # (both crossings interpolated between samples: whole samples cost up to 10 ms at
+        # 100 Hz, a third of the 30-ms limit)
         first = merged[0]
         depth = float(-q[first[3]])
+        level = -0.1 * depth
         seg = q[first[1]:first[3] + 1]
-        start = first[1] + int(np.argmax(seg <= -0.1 * depth))
-        out["q_ms"] = (first[2] - start + 1) * ms
+        i = first[1] + int(np.argmax(seg <= level))
+        start = float(i)
+        if i > 0 and q[i - 1] > level:
+            start = (i - 1) + (q[i - 1] - level) / (q[i - 1] - q[i])
+        j = first[2]
+        end = float(j)
+        if j + 1 < q.size and q[j + 1] >= 0 > q[j]:
+            end = j + q[j] / (q[j] - q[j + 1])
+        out["q_ms"] = (end - start) * ms
         out["q_depth"] = depth
     return out
 
@@ -224,8 +234,8 @@ def end_qrs_notch(x: np.ndarray, end: int, fs: float) -> dict | None:
 
     * the R wave must be the largest deflection of the QRS (a 'prominent R');
     * after the R peak, a dip and a second positive peak (the J wave) that rises >= 0.05 mV
-      (half a millimetre) out of the dip, >= 10 ms after the R peak and in the last 30 ms of
-      the QRS or after it, the whole notch above the baseline; Jp (its peak) in mV.
+      (half a millimetre) out of the dip, >= 10 ms after the R peak and from 30 ms before to
+      20 ms after the QRS end, the whole notch above the baseline; Jp (its peak) in mV.
 
     The consensus' other form, a slur (an abrupt change of slope on the R downslope), is not
     detected: a slope rule for it (steep to < 1/4 within 8 ms, still descending >= 0.05 mV)
@@ -233,7 +243,10 @@ def end_qrs_notch(x: np.ndarray, end: int, fs: float) -> dict | None:
     Returns {"kind": "notch", "jp_mv", "at_ms"} (time from the QRS onset)."""
     ms = 1000.0 / fs
     w = max(1, int(round(0.006 * fs)))
-    xs = np.convolve(x, np.ones(w) / w, mode="same") if x.size > w else x
+    xs = x
+    if x.size > w > 1:  # moving average; edges padded with their own values, not zeros
+        xs = np.convolve(np.pad(x, (w // 2, w - 1 - w // 2), mode="edge"),
+                         np.ones(w) / w, mode="valid")
     qrs = xs[:end + 1]
     if qrs.size < 5:
         return None
@@ -249,9 +262,10 @@ def end_qrs_notch(x: np.ndarray, end: int, fs: float) -> dict | None:
         if tail[i] < tail[i - 1] and tail[i] <= tail[i + 1]:
             lo = i
         elif lo is not None and tail[i] > tail[i - 1] and tail[i] >= tail[i + 1]:
-            # end-QRS: the J wave peaks in the last 30 ms of the QRS or after it
+            # end-QRS: the J wave peaks between 30 ms before and 20 ms after the QRS end
+            # (later it is a hump in the ST segment, not the end of the QRS)
             if (tail[i] - tail[lo] >= 0.05 and tail[i] >= 0.1 and i * ms >= 10
-                    and (k + i - end) * ms >= -30):
+                    and -30 <= (k + i - end) * ms <= 20):
                 return {"kind": "notch", "jp_mv": float(tail[i]), "at_ms": (k + i) * ms}
     return None
 

@@ -578,7 +578,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
         reason=None if "II" in dels else "II unusable")
     meas["p_ii_mv"] = M._m(
         "p_ii_mv", pf["p_ii_mv"], "mV", "largest positive P deflection in II, median P wave, "
-        "PR-segment baseline", leads=["II"], beats=dom_idx,
+        "above the level at the P onset", leads=["II"], beats=dom_idx,
         reason=None if pf["p_ii_mv"] is not None else "no P wave in II, or II unusable")
 
     qt, qrs_d, rr = meas["qt_ms"].value, meas["qrs_ms"].value, meas["rr_ms"].value
@@ -615,11 +615,11 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
             j_waves[lead] = jw
         meas[f"j_wave.{lead}"] = M._m(
             f"j_wave.{lead}", None if jw is None else round(jw["jp_mv"], 3), "mV",
-            "median dominant beat: end-QRS notch (J wave) or slur on the downslope of the R "
-            "wave, amplitude of the J-wave peak or of the slur onset above the PR level (Jp; "
-            "Macfarlane et al. 2015)", leads=[lead], beats=[b.index for b in M.dominant(beats)],
+            "median dominant beat: end-QRS notch (J wave) on the downslope of the R wave, "
+            "amplitude of the J-wave peak above the PR level (Jp; Macfarlane et al. 2015; the "
+            "slurred form is not detected)", leads=[lead], beats=[b.index for b in M.dominant(beats)],
             reason=(None if jw else "amplitudes normalised per lead (needs millivolts)"
-                    if normalised else "no end-QRS notch or slur"),
+                    if normalised else "no end-QRS notch"),
             details={} if jw is None else {"kind": jw["kind"], "at_ms": round(jw["at_ms"], 1)})
     if j_waves:
         from tools.conduction import qrs_ms_without

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from tools.evidence import Statement
-from tools.statements import AHA_IV, AHA_V, UDMI, Features, _conf, _stmt
+from tools.statements import AHA_IV, AHA_V, LIMB, UDMI, Features, _conf, _stmt
 
 SMITH_2012 = ("Smith-modified Sgarbossa criteria (Smith et al., Ann Emerg Med 60:766, 2012; "
               "Sgarbossa et al., NEJM 334:481, 1996; ventricular pacing: Dodd et al., "
@@ -227,16 +227,21 @@ def q_wave_leads(sh: dict[str, dict], normalised: bool) -> dict[str, dict]:
     Code 1-1/1-2 Q or QS code, with the figures behind them.
 
     UDMI 2018 (ECG changes of prior MI): a Q wave > 20 ms (or a QS complex) in V2-V3;
-    elsewhere a Q >= 30 ms and >= 0.1 mV deep, or a QS complex. Minnesota (a Q must be
-    >= 0.1 mV deep): I, II, V6: Q >= 30 ms, or Q >= 20 ms with Q/R >= 1/3, or QS in I/II;
-    V2-V5: Q >= 30 ms, or Q >= 20 ms with Q/R >= 1/3, QS in all of V1-V3 (1-2-7); aVF: Q
-    >= 40 ms; III: Q >= 40 ms with a Q in aVF; aVL: Q >= 40 ms with R >= 0.3 mV. On
+    elsewhere a Q >= 30 ms and >= 0.1 mV deep, or a QS complex (III counts as the partner
+    of II or aVF in the inferior group). Minnesota (a Q or QS must be >= 0.1 mV deep):
+    I, II, V6: Q >= 30 ms, or Q >= 20 ms with Q/R >= 1/3, or QS in I/II; V2-V5: Q >= 30
+    ms, or Q >= 20 ms with Q/R >= 1/3, QS in all of V1-V3 (1-2-7); aVF: Q >= 40 ms; III: Q
+    >= 40 ms with a Q in aVF; aVL: Q >= 40 ms with R >= 0.3 mV. Codes not applied (the
+    safe direction: fewer statements): 1-1-6 (QS after an R to the right), 1-2-6 (Q >= 0.5
+    mV in III or aVF) and 1-2-8 (R amplitude falling between V5 and V6). A QS has no
+    positive deflection of 0.05 mV. On
     amplitude-normalised files the millivolt parts cannot be checked: Q/R >= 1/3 then stands
     for the depth, a QS is a QRS without any positive wave of 10 % of its range, and aVL
     (which needs R >= 0.3 mV) is not coded."""
     def qs(lead):
         s = sh.get(lead)
-        return bool(s) and s["lobes"] == "-" and (normalised or s["r_height"] < QS_MAX_R_MV)
+        return bool(s) and s["lobes"] == "-" and (
+            normalised or (s["r_height"] < QS_MAX_R_MV and s["q_depth"] >= 0.1))
 
     def q_ms(lead):
         s = sh.get(lead)
@@ -268,7 +273,8 @@ def q_wave_leads(sh: dict[str, dict], normalised: bool) -> dict[str, dict]:
     for lead, s in sh.items():
         if lead in ("V1", "aVR"):
             continue
-        udmi = qs(lead) or q_ms(lead) >= (20 if lead in ("V2", "V3") else 30)
+        q = q_ms(lead)
+        udmi = qs(lead) or (q > 20 if lead in ("V2", "V3") else q >= 30)
         out[lead] = {"udmi": udmi, "minnesota": minnesota(lead), "both": udmi and minnesota(lead),
                      "qs": qs(lead),
                      "q_ms": s["q_ms"], "q_depth": s["q_depth"], "r_height": s["r_height"]}
@@ -277,20 +283,28 @@ def q_wave_leads(sh: dict[str, dict], normalised: bool) -> dict[str, dict]:
 
 def q_wave_statements(f: Features, stated: set[str]) -> list[Statement]:
     """Pathological Q waves by territory: two contiguous leads that each meet the UDMI 2018
-    Q-wave criterion *and* a Minnesota Code Q/QS code (:func:`q_wave_leads`). Both systems
-    must agree because a Q-wave call made by software near the 30-ms limit is otherwise
-    often a normal septal q (on the shared CinC records, which carry no Q-wave label, UDMI
-    alone was met on 12 of 50, both together on 3). The statement says infarction of
+    Q-wave criterion *and* a Minnesota Code Q/QS code (:func:`q_wave_leads`). In I, II and
+    V4-V6 Minnesota accepts whatever UDMI does; where a small q is normal it is stricter (a Q
+    in aVF from 40 ms, in III only with one in aVF, in aVL only from 40 ms with a tall R, in
+    V2-V3 Q/R >= 1/3 below 30 ms): on the shared CinC records, which carry no Q-wave label,
+    UDMI alone was met on 12 of 50, both together on 3. The statement says infarction of
     undetermined age: Q waves form within hours of an occlusion, so with ST elevation they
-    belong to an evolving infarction, not a scar."""
+    belong to an evolving infarction, not a scar. With a limb-lead reversal suspected the
+    limb leads are not read (a swapped lead I or aVL makes a QS of its own)."""
     if any(s in stated for s in Q_CONFOUNDERS) or (f.m.get("qrs_ms") is None):
         return []
-    leads = q_wave_leads(f.shapes, f.amplitude_normalised)
+    shapes = f.shapes
+    if f.reversal[0]:
+        shapes = {k: v for k, v in shapes.items() if k not in LIMB}
+    leads = q_wave_leads(shapes, f.amplitude_normalised)
     found: dict[str, list[str]] = {}
     for a, b, terr in Q_PAIRS:
         if all(leads.get(x, {}).get("both") for x in (a, b)):
             found.setdefault(terr, [])
             found[terr] += [x for x in (a, b) if x not in found[terr]]
+    # the QS in V1 behind Minnesota 1-2-7 (QS in all of V1-V3) is evidence too
+    v1 = shapes.get("V1")
+    v1_qs = bool(v1) and v1["lobes"] == "-"
     out = []
     for terr, ls in found.items():
         def fig(x):
@@ -315,7 +329,8 @@ def q_wave_statements(f: Features, stated: set[str]) -> list[Statement]:
             label=f"Pathological Q waves, {terr} leads: myocardial infarction of "
                   "undetermined age possible",
             snomed="164917005", criterion=crit, source=f"{UDMI}; {MINNESOTA}",
-            evidence_ids=[f"m:qrs_shape.{x}" for x in ls] + ["m:qrs_ms"],
+            evidence_ids=[f"m:qrs_shape.{x}" for x in ls]
+            + (["m:qrs_shape.V1"] if v1_qs and {"V2", "V3"} & set(ls) else []) + ["m:qrs_ms"],
             confidence=round(max(0.05, _conf(min(margins), 8.0, f.quality_factor) * 0.8), 2),
             leads=ls, knowledge_id="k:q_waves"))
     return out
@@ -335,12 +350,14 @@ def early_repolarization(f: Features, stated: set[str]) -> list[Statement]:
     measured in the leads without a notch (``m:qrs_without_j_ms``), no bundle branch block or
     pre-excitation. The slurred form is not detected (:func:`tools.conduction.end_qrs_notch`).
 
-    Not stated where ST elevation is stated in the same territory: a benign reading must not
+    Not stated where any ST elevation is stated: a benign reading must not
     stand beside (or instead of) a possible occlusion, which heads the report; the J waves
-    are then noted."""
-    jw = f.j_waves
+    are then noted. Limb leads are not read with a limb-lead reversal suspected."""
+    jw = dict(f.j_waves)
+    if f.reversal[0]:
+        jw = {k: v for k, v in jw.items() if k not in LIMB}
     qrs = f.m.get("qrs_without_j_ms") or f.m.get("qrs_ms")
-    if f.amplitude_normalised or not jw or qrs is None or qrs >= 120:
+    if f.amplitude_normalised or not jw or qrs is None or qrs + f.interval_margin_ms >= 120:
         return []
     if any(s in stated for s in ("s:rbbb", "s:lbbb", "s:ilbbb", "s:wpw")):
         return []  # a terminal notch of delayed conduction, not early repolarization
@@ -349,9 +366,12 @@ def early_repolarization(f: Features, stated: set[str]) -> list[Statement]:
         if all(x in jw and jw[x]["jp_mv"] >= 0.1 for x in (a, b)):
             found.setdefault(terr, [])
             found[terr] += [x for x in (a, b) if x not in found[terr]]
-    blocked = [t for t in found if f"s:ste_{t}" in stated or "s:stemi_eq" in stated]
+    # any ST elevation or STEMI equivalent blocks it (the ST territories and the J-wave
+    # pairs do not share boundaries: V4 is anterior for the one and lateral for the other)
+    ste = any(x.startswith("s:ste_") for x in stated) or "s:stemi_eq" in stated
+    blocked = list(found) if ste else []
     if blocked:
-        f.notes.append("end-QRS notch/slur (J waves) in the "
+        f.notes.append("end-QRS notch (J waves) in the "
                        + " and ".join(blocked) + " leads: early repolarization not stated "
                        "beside ST elevation (an occlusion is not excluded)")
     leads = [x for t, ls in found.items() if t not in blocked for x in ls]
@@ -381,6 +401,6 @@ def right_atrial_abnormality(f: Features, stated: set[str]) -> list[Statement]:
             or (f.p_on_t_share or 0.0) >= 0.5 or f.p_set_aside):
         return []
     return [_stmt("rae", "Right atrial abnormality (peaked P wave in II)", "446358003",
-                  f"P amplitude in II {p_ii:.2f} mV > 0.25 mV (median P wave, PR-segment "
-                  "baseline), sinus or atrial rhythm", AHA_V, ["m:p_ii_mv"],
+                  f"P amplitude in II {p_ii:.2f} mV > 0.25 mV (median P wave, above the level "
+                  "at its onset), sinus or atrial rhythm", AHA_V, ["m:p_ii_mv"],
                   _conf(p_ii - 0.25, 0.03, f.quality_factor) * 0.8, ["II"])]
