@@ -548,3 +548,15 @@ def test_any_st_elevation_blocks_early_repolarization_and_a_rising_st_is_no_j_wa
         t = np.arange(int(0.14 * fs)) / fs * 1000.0
         x = 1.2 * np.exp(-0.5 * ((t - 40) / 9) ** 2) + np.clip((t - 90) / 50, 0, None) * 0.3
         assert end_qrs_notch(x, int(0.1 * fs), fs) is None, fs
+
+
+def test_v2_v3_st_elevation_limit_by_sex_and_age_lowest_when_sex_is_not_given():
+    from tools.statements import st_t_statements
+
+    ante = {v: {"st_j_mv": 0.17, "st60_mv": 0.2} for v in ("V2", "V3")}
+    ids = lambda **kw: {s.id for s in st_t_statements(_feat(ante, **kw))}  # noqa: E731
+    assert "s:ste_anterior" in ids(sex="F")
+    assert "s:ste_anterior" not in ids(sex="M", age=55.0)        # 0.2 mV for men >= 40
+    assert "s:ste_anterior" in ids(sex=None, age=None)           # not given: 0.15 mV
+    out = st_t_statements(_feat(ante, sex=None))
+    assert "sex not given" in [s for s in out if s.id == "s:ste_anterior"][0].criterion

@@ -417,7 +417,10 @@ def st_t_statements(f: Features) -> list[Statement]:
     out, q = [], f.quality_factor
     if f.paced or (f.m.get("qrs_ms") or 0) >= 120:
         return out
-    men = f.sex != "F"
+    # V2-V3 limits by sex and age; with the sex not given, the women's (lowest) limit and,
+    # with the age not given, the limit of men >= 40: a missed STEMI pattern is worse than
+    # a false alarm
+    men = f.sex == "M"
     young = f.age is not None and f.age < 40
 
     def ste_limit(lead):
@@ -439,7 +442,9 @@ def st_t_statements(f: Features) -> list[Statement]:
         for kind, sel, snomed, crit in (
                 ("ste", elev, "164931005",
                  "ST elevation at the J point >= 0.1 mV (V2-V3: >= 0.2 mV men >= 40 y, "
-                 "0.25 mV men < 40 y, 0.15 mV women) in >= 2 contiguous leads"),
+                 "0.25 mV men < 40 y, 0.15 mV women"
+                 + (" or sex not given" if f.sex is None else "") + ") in >= 2 contiguous "
+                 "leads"),
                 ("std", dep, "429622005", "horizontal or downsloping ST depression (J point "
                                           ">= 0.05 mV below baseline, no rise to J + 60 ms) in "
                                           ">= 2 contiguous leads")):
