@@ -560,3 +560,17 @@ def test_v2_v3_st_elevation_limit_by_sex_and_age_lowest_when_sex_is_not_given():
     assert "s:ste_anterior" in ids(sex=None, age=None)           # not given: 0.15 mV
     out = st_t_statements(_feat(ante, sex=None))
     assert "sex not given" in [s for s in out if s.id == "s:ste_anterior"][0].criterion
+
+
+def test_a_q_below_the_wave_threshold_before_a_tall_r_is_still_measured():
+    from tools.morphology import q_wave_statements
+
+    # a 0.15-mV Q of about 35 ms before a 2-mV R: 7 % of the range, under the 10 % that
+    # makes a wave of the sequence, yet >= 30 ms and >= 0.1 mV (UDMI) and 30-40 ms in V6
+    # (Minnesota 1-2-2)
+    tall = bumps((-0.15, 20, 8), (2.0, 62, 10))
+    s = lead_shape(tall, FS)
+    assert s["lobes"] == "+" and not s["q"]              # the sequence still reads an R
+    assert 30 <= s["q_ms"] <= 42 and s["q_depth"] == pytest.approx(0.15, abs=0.02)
+    out = q_wave_statements(_feat(shapes=_q_shapes(V5=tall, V6=tall)), set())
+    assert [s.id for s in out] == ["s:q_lateral"]

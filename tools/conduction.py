@@ -13,8 +13,9 @@ dominant beat (beats aligned on the reconciled global QRS onset, baseline = PR l
 * ``r_ms`` / ``s_ms``: duration of the largest positive wave and of the terminal negative
   wave;
 * ``q``: the QRS starts with a negative wave (a q/Q wave);
-* ``q_ms`` / ``q_depth`` / ``r_height``: duration of that initial negative wave, its depth
-  and the height of the largest R wave (signal units: mV, or the file's own scale where
+* ``q_ms`` / ``q_depth`` / ``r_height``: duration of the initial negative wave (also one
+  below the 10 % wave threshold, down to 2 % of the range, when it leads into the first R),
+  its depth and the height of the largest R wave (signal units: mV, or the file's own scale where
   amplitudes are normalised, so ``q_depth / r_height`` is the Q/R ratio either way); a QS
   complex (``lobes == "-"``) has ``q_ms`` = its whole negative wave and ``r_height`` 0.
 """
@@ -51,6 +52,15 @@ def median_qrs(sig: np.ndarray, usable: list[str], beats, fs: float, leads=LEADS
     return out
 
 
+def _runs(sign: np.ndarray):
+    """(start, end) of each run of one sign."""
+    start = 0
+    for i in range(1, sign.size + 1):
+        if i == sign.size or sign[i] != sign[start]:
+            yield start, i - 1
+            start = i
+
+
 def lead_shape(q: np.ndarray, fs: float) -> dict:
     """The shape features above for one lead's median QRS."""
     ms = 1000.0 / fs
@@ -62,14 +72,10 @@ def lead_shape(q: np.ndarray, fs: float) -> dict:
     thr = WAVE_FRACTION * rng
     sign = np.sign(q)
     waves = []  # (sign, start, end, peak index)
-    start = 0
-    for i in range(1, q.size + 1):
-        if i == q.size or sign[i] != sign[start]:
-            seg = q[start:i]
-            k = int(np.argmax(np.abs(seg)))
-            if sign[start] != 0 and abs(seg[k]) >= thr:
-                waves.append((int(sign[start]), start, i - 1, start + k))
-            start = i
+    for a, b_ in _runs(sign):
+        k = a + int(np.argmax(np.abs(q[a:b_ + 1])))
+        if sign[a] != 0 and abs(q[k]) >= thr:
+            waves.append((int(sign[a]), a, b_, k))
     # merge neighbours of one sign separated by a sub-threshold wave (a notch, not a wave)
     merged: list[list] = []
     for w in waves:
@@ -90,13 +96,24 @@ def lead_shape(q: np.ndarray, fs: float) -> dict:
         if after:
             out["s_ms"] = (after[-1][2] - after[-1][1] + 1) * ms
     out["q"] = bool(merged) and merged[0][0] < 0 and len(merged) > 1
-    if merged and merged[0][0] < 0:
+    first_q = merged[0] if merged and merged[0][0] < 0 else None
+    if first_q is None and merged:
+        # a q below the wave threshold before a tall R (0.15 mV before 2 mV): the first
+        # sign run reaching 2 % of the range, when it is negative and ends where the R starts
+        for a, b_ in _runs(sign):
+            k = a + int(np.argmax(np.abs(q[a:b_ + 1])))
+            if sign[a] == 0 or abs(q[k]) < 0.02 * rng:
+                continue
+            if sign[a] < 0 and b_ + 1 >= merged[0][1]:
+                first_q = [-1, a, b_, k]
+            break
+    if first_q is not None:
         # the Q wave from where it leaves the baseline (10 % of its depth: the global onset
         # can precede this lead's own onset, and a baseline a little below zero would
         # otherwise lengthen the Q) to its return through zero
         # (both crossings interpolated between samples: whole samples cost up to 10 ms at
         # 100 Hz, a third of the 30-ms limit)
-        first = merged[0]
+        first = first_q
         depth = float(-q[first[3]])
         level = -0.1 * depth
         seg = q[first[1]:first[3] + 1]

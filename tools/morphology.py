@@ -245,7 +245,7 @@ def q_wave_leads(sh: dict[str, dict], normalised: bool) -> dict[str, dict]:
 
     def q_ms(lead):
         s = sh.get(lead)
-        if not s or not s["q"] or s["lobes"] == "-":
+        if not s or s["q_ms"] <= 0 or s["lobes"] == "-":
             return 0.0
         deep = s["q_depth"] >= s["r_height"] / 3.0 if normalised else s["q_depth"] >= 0.1
         return s["q_ms"] if deep else 0.0
