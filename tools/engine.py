@@ -604,7 +604,10 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
             details={"waves": sh["lobes"], "r_ms": round(sh["r_ms"], 1),
                      "s_ms": round(sh["s_ms"], 1), "initial_q": sh["q"],
                      "q_ms": round(sh["q_ms"], 1), "q_depth": round(sh["q_depth"], 3),
-                     "r_height": round(sh["r_height"], 3)})
+                     "r_height": round(sh["r_height"], 3),
+                     # Q depth and R height are in the file's own scale when its amplitudes
+                     # are normalised per lead (their ratio still holds), else in mV
+                     "amplitude_unit": "normalised" if normalised else "mV"})
     from tools.conduction import end_qrs_notch, median_qrs_end
 
     ends, end_idx = median_qrs_end(sig, usable, beats, fs)
