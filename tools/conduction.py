@@ -125,7 +125,7 @@ def lead_shape(q: np.ndarray, fs: float) -> dict:
         end = float(j)
         if j + 1 < q.size and q[j + 1] >= 0 > q[j]:
             end = j + q[j] / (q[j] - q[j + 1])
-        out["q_ms"] = (end - start) * ms
+        out["q_ms"] = float((end - start) * ms)
         out["q_depth"] = depth
     return out
 
