@@ -48,6 +48,9 @@ _TOPICS: list[tuple[str, set[str], str]] = [
     (r"right axis", {"s:rad"}, "right axis deviation"),
     (r"stemi[- ]equivalent|sgarbossa|posterior (mi|infarct|stemi|isch)|left main",
      {"s:stemi_eq"}, "STEMI-equivalent pattern"),
+    (r"pathologic(?:al)? q|\bq[- ]waves?\b|\bqs (?:complex|pattern)", {"s:q_inferior",
+     "s:q_lateral", "s:q_anterior"}, "pathological Q waves"),
+    (r"early repolari[sz]ation|\bj[- ]waves?\b", {"s:er"}, "early repolarization pattern"),
     (r"right ventricular hypertroph|\brvh\b", {"s:rvh"}, "right ventricular hypertrophy"),
     (r"strain pattern|lvh with (strain|repolari)", {"s:lv_strain"},
      "LVH with repolarisation abnormality"),
@@ -154,9 +157,13 @@ def _needs(ids: set[str], report: dict) -> str:
         return "the PR interval is not measurable in this recording"
     if ids & {"s:lqt"} and (m.get("qtc_ms") or {}).get("value") is None:
         return "the QT interval is not measurable in this recording"
-    if ids & {"s:lvh", "s:lqrsv", "s:ste_inferior", "s:std_inferior", "s:tinv"} and \
-            any("normalised" in n for n in report.get("notes", [])):
+    if ids & {"s:lvh", "s:lqrsv", "s:ste_inferior", "s:std_inferior", "s:tinv", "s:rae",
+              "s:er"} and any("normalised" in n for n in report.get("notes", [])):
         return "amplitudes in this file look normalised, so voltage criteria are not assessed"
+    if ids & {"s:er"}:
+        # tools.conduction.end_qrs_notch finds the notched form only
+        return ("only the notched form of early repolarization is detected; a slurred one "
+                "cannot be excluded")
     return ""
 
 

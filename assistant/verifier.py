@@ -84,7 +84,7 @@ _CONCEPTS: list[tuple[str, str, set[str]]] = [
     ("left atrial enlargement", r"left atrial (?:enlargement|abnormality)|\bLAE\b",
      {"s:lae"}),
     ("right atrial enlargement",
-     r"right atrial (?:enlargement|abnormality)|\bRAE\b|P pulmonale", {"s:rae"}),
+     r"right atrial (?:enlargement|abnormality|overload)|\bRAE\b|P pulmonale", {"s:rae"}),
     ("Brugada pattern", r"Brugada (?:type 1 |type I )?(?:pattern|sign|ECG)", {"s:brugada"}),
     ("flat or low T waves", r"flat(?:tened)? T[- ]waves?|low(?:[- ]amplitude)? T[- ]waves?",
      {"s:tab"}),
@@ -121,15 +121,19 @@ _CONCEPTS: list[tuple[str, str, set[str]]] = [
                          r"ischa?emia)|left main|multivessel", {"s:stemi_eq"}),
     ("ST elevation", r"ST[- ]segment elevation|ST[- ]elevation|\bSTEMI\b(?![- ]equivalent)",
      {"s:ste_*", "s:stemi_eq"}),
+    ("pathological Q waves", r"pathologic(?:al)? Q[- ]waves?|QS complex(?:es)?|"
+                             r"Q[- ]waves? (?:of|suggesting|consistent with) (?:an? )?"
+                             r"(?:old |prior |previous )?infarct", {"s:q_*"}),
     # diagnoses the engine does not state by name, which an impression might add: only an
-    # ST-elevation or STEMI-equivalent statement supports infarction, and only a stated ST-T
-    # abnormality supports ischaemia; the others are never supported
+    # ST-elevation, STEMI-equivalent or Q-wave statement supports infarction, and only a
+    # stated ST-T abnormality supports ischaemia; the others are never supported
     ("myocardial infarction", r"(?:myocardial )?infarct(?:ion)?s?|\bN?STEMI\b|\bMI\b|"
-                              r"Q[- ]wave infarct|heart attack", {"s:ste_*", "s:stemi_eq"}),
+                              r"Q[- ]wave infarct|heart attack",
+     {"s:ste_*", "s:stemi_eq", "s:q_*"}),
     ("myocardial ischaemia", r"isch(?:a)?emi(?:a|c)", {"s:ste_*", "s:stemi_eq", "s:std_*",
                                                        "s:tinv", "s:lv_strain"}),
     ("pericarditis", r"pericarditis", set()),
-    ("early repolarisation", r"early repolari[sz]ation", set()),
+    ("early repolarisation", r"early repolari[sz]ation", {"s:er"}),
     ("electrolyte disorder", r"hyperkal(?:a)?emi(?:a|c)|hypokal(?:a)?emi(?:a|c)|"
                              r"hypercal(?:c)?(?:a)?emi(?:a|c)|hypocal(?:c)?(?:a)?emi(?:a|c)",
      set()),
@@ -171,7 +175,8 @@ _ABNORMAL = {"s:af", "s:afl", "s:avb1", "s:rbbb", "s:irbbb", "s:lbbb", "s:lafb",
              "s:vt", "s:wct", "s:nsvt", "s:svt", "s:junctional", "s:ectopic_atrial",
              "s:avb2", "s:avb3", "s:brady", "s:ilbbb", "s:lpfb", "s:ivcd", "s:lae", "s:rae",
              "s:tab", "s:brugada", "s:lqrsv_prec", "s:stemi_eq", "s:rvh", "s:lv_strain",
-             "s:sqt", "s:tachy", "s:no_qrs"}
+             "s:sqt", "s:tachy", "s:no_qrs", "s:q_inferior", "s:q_lateral", "s:q_anterior",
+             "s:er"}
 
 
 def _supported(ids: set[str], stated: set[str]) -> bool:

@@ -93,3 +93,18 @@ def test_an_answer_affirming_a_true_claim_stands(sb):
                       _ScriptedLLM("Yes, the QRS duration is normal.", ["m:qrs_ms"]),
                       report=sb).ask(f"Is the QRS duration {qrs:.0f} ms?")
     assert not out["grounding"]["fallback"], out
+
+
+def test_q_wave_and_early_repolarization_questions():
+    from assistant.qa import NO, YES, decide
+
+    path = LUDB / "55.hea"
+    if not path.exists():
+        pytest.fail(f"{str(path)!r} missing: ../shared/data must sit beside the checkout")
+    scar = analyze(load_record(path)).to_dict()           # QS in V1-V3: anterior Q waves
+    ans, ids, _ = decide("Are there pathological Q waves?", scar)
+    assert ans == YES and ids == ["s:q_anterior"]
+    plain = analyze(load_record(CINC)).to_dict()           # E07500: no Q-wave statement
+    assert decide("Are there Q waves?", plain)[0] == NO
+    # early repolarization: yes only when stated; the slurred form is never excluded
+    assert decide("Is there early repolarization?", plain)[0] == CANNOT

@@ -194,3 +194,32 @@ def test_the_impression_quotes_no_number_and_puts_an_urgent_statement_first(repo
         Finding(text="Sinus bradycardia.", evidence_ids=["s:sb"])]})
     assert any("urgent statement (s:sb)" in p for p in _v(urgent, buried))
     assert _v(urgent, ok) == []
+
+
+def test_a_quoted_q_wave_duration_is_checked_against_its_measurement():
+    # LUDB 55 (cardiologists: septal and anterior scar): QS complexes in V1-V3
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "shared" / "data" / "ludb" / "data" / "55.hea"
+    if not path.exists():
+        pytest.fail(f"{str(path)!r} missing: ../shared/data must sit beside the checkout")
+    rep = analyze(load_record(path)).to_dict()
+    q = [s for s in rep["statements"] if s["id"] == "s:q_anterior"]
+    assert q and all(e[2:] in rep["measurements"] for e in q[0]["evidence_ids"] if e[:2] == "m:")
+    v2 = rep["measurements"]["q_wave.V2"]["value"]
+    ok = _draft((f"QS complex in V2 lasting {v2:.0f} ms: anterior infarction of undetermined "
+                 "age possible.", ["s:q_anterior", "m:q_wave.V2"]), summary="Q waves.")
+    assert _v(rep, ok) == []
+    wrong = _draft((f"QS complex in V2 lasting {v2 + 30:.0f} ms.",
+                    ["s:q_anterior", "m:q_wave.V2"]), summary="Q waves.")
+    assert any(f"{v2 + 30:.0f} ms" in p for p in _v(rep, wrong))
+
+
+def test_q_waves_infarction_and_right_atrial_abnormality_need_their_statements(report):
+    # LUDB 1 states none of them: each claim is refused
+    for text, concept in (("Pathological Q waves in the inferior leads.", "pathological Q waves"),
+                          ("Old inferior myocardial infarction.", "myocardial infarction"),
+                          ("Right atrial enlargement (P pulmonale).", "right atrial enlargement"),
+                          ("Early repolarization pattern.", "early repolarisation")):
+        problems = _v(report, _draft((text, ["s:sb"])))
+        assert any(f"asserts {concept}" in p for p in problems), (text, problems)

@@ -608,6 +608,18 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
                      # Q depth and R height are in the file's own scale when its amplitudes
                      # are normalised per lead (their ratio still holds), else in mV
                      "amplitude_unit": "normalised" if normalised else "mV"})
+        if sh["q_ms"] > 0:
+            # the initial Q (or QS) duration as a value of its own, so that a sentence
+            # quoting it can be checked against the evidence (tools.morphology Q waves)
+            meas[f"q_wave.{lead}"] = M._m(
+                f"q_wave.{lead}", sh["q_ms"], "ms",
+                "median dominant beat: duration of the initial negative wave (Q, or the whole "
+                "QS), from 10 % of its depth to its return through zero; details: its depth "
+                "and the largest R wave (mV, or the file's scale when normalised)",
+                leads=[lead], beats=[b.index for b in M.dominant(beats)],
+                details={"qs": sh["lobes"] == "-", "q_depth": round(sh["q_depth"], 3),
+                         "r_height": round(sh["r_height"], 3),
+                         "amplitude_unit": "normalised" if normalised else "mV"})
     from tools.conduction import end_qrs_notch, median_qrs_end
 
     ends, end_idx = median_qrs_end(sig, usable, beats, fs)

@@ -329,7 +329,7 @@ def q_wave_statements(f: Features, stated: set[str]) -> list[Statement]:
             label=f"Pathological Q waves, {terr} leads: myocardial infarction of "
                   "undetermined age possible",
             snomed="164917005", criterion=crit, source=f"{UDMI}; {MINNESOTA}",
-            evidence_ids=[f"m:qrs_shape.{x}" for x in ls]
+            evidence_ids=[f"m:q_wave.{x}" for x in ls] + [f"m:qrs_shape.{x}" for x in ls]
             + (["m:qrs_shape.V1"] if v1_qs and {"V2", "V3"} & set(ls) else []) + ["m:qrs_ms"],
             confidence=round(max(0.05, _conf(min(margins), 8.0, f.quality_factor) * 0.8), 2),
             leads=ls, knowledge_id="k:q_waves"))
