@@ -594,6 +594,10 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
 
     shp = qrs_shapes(sig, usable, beats, fs)
     for lead, sh in shp.items():
+        # Q depth and R height are in the file's own scale when its amplitudes are
+        # normalised per lead (their ratio still holds), else in mV
+        q_amps = {"q_depth": round(sh["q_depth"], 3), "r_height": round(sh["r_height"], 3),
+                  "amplitude_unit": "normalised" if normalised else "mV"}
         meas[f"qrs_shape.{lead}"] = M._m(
             f"qrs_shape.{lead}", sh["r_peak_time_ms"], "ms",
             "median dominant beat: QRS onset to the peak of the last R wave (R-peak time); "
@@ -603,11 +607,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
             reason=None if sh["r_peak_time_ms"] is not None else "no R wave in this lead",
             details={"waves": sh["lobes"], "r_ms": round(sh["r_ms"], 1),
                      "s_ms": round(sh["s_ms"], 1), "initial_q": sh["q"],
-                     "q_ms": round(sh["q_ms"], 1), "q_depth": round(sh["q_depth"], 3),
-                     "r_height": round(sh["r_height"], 3),
-                     # Q depth and R height are in the file's own scale when its amplitudes
-                     # are normalised per lead (their ratio still holds), else in mV
-                     "amplitude_unit": "normalised" if normalised else "mV"})
+                     "q_ms": round(sh["q_ms"], 1)} | q_amps)
         if sh["q_ms"] > 0:
             # the initial Q (or QS) duration as a value of its own, so that a sentence
             # quoting it can be checked against the evidence (tools.morphology Q waves)
@@ -617,9 +617,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
                 "QS), from 10 % of its depth to its return through zero; details: its depth "
                 "and the largest R wave (mV, or the file's scale when normalised)",
                 leads=[lead], beats=[b.index for b in M.dominant(beats)],
-                details={"qs": sh["lobes"] == "-", "q_depth": round(sh["q_depth"], 3),
-                         "r_height": round(sh["r_height"], 3),
-                         "amplitude_unit": "normalised" if normalised else "mV"})
+                details={"qs": sh["lobes"] == "-"} | q_amps)
     from tools.conduction import end_qrs_notch, median_qrs_end
 
     ends, end_idx = median_qrs_end(sig, usable, beats, fs)
