@@ -603,7 +603,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
             "median dominant beat: QRS onset to the peak of the last R wave (R-peak time); "
             "details: wave sequence inside the QRS (+ R, - Q/S; waves >= 10 % of the lead's QRS "
             "range), largest R and terminal S durations, initial q",
-            leads=[lead], beats=[b.index for b in M.dominant(beats)],
+            leads=[lead], beats=dom_idx,
             reason=None if sh["r_peak_time_ms"] is not None else "no R wave in this lead",
             details={"waves": sh["lobes"], "r_ms": round(sh["r_ms"], 1),
                      "s_ms": round(sh["s_ms"], 1), "initial_q": sh["q"],
@@ -616,7 +616,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
                 "median dominant beat: duration of the initial negative wave (Q, or the whole "
                 "QS), from 10 % of its depth to its return through zero; details: its depth "
                 "and the largest R wave (mV, or the file's scale when normalised)",
-                leads=[lead], beats=[b.index for b in M.dominant(beats)],
+                leads=[lead], beats=dom_idx,
                 details={"qs": sh["lobes"] == "-"} | q_amps)
     from tools.conduction import end_qrs_notch, median_qrs_end
 
@@ -630,7 +630,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
             f"j_wave.{lead}", None if jw is None else round(jw["jp_mv"], 3), "mV",
             "median dominant beat: end-QRS notch (J wave) on the downslope of the R wave, "
             "amplitude of the J-wave peak above the PR level (Jp; Macfarlane et al. 2015; the "
-            "slurred form is not detected)", leads=[lead], beats=[b.index for b in M.dominant(beats)],
+            "slurred form is not detected)", leads=[lead], beats=dom_idx,
             reason=(None if jw else "amplitudes normalised per lead (needs millivolts)"
                     if normalised else "no end-QRS notch"),
             details={} if jw is None else {"kind": jw["kind"], "at_ms": round(jw["at_ms"], 1)})
@@ -643,7 +643,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
             "onset to the trimmed latest offset, median over dominant beats): the QRS of the "
             "early repolarization criterion (Macfarlane et al. 2015)",
             leads=[x for x in usable if x not in j_waves],
-            beats=[b.index for b in M.dominant(beats)])
+            beats=dom_idx)
     wct = {}
     if (meas["hr_bpm"].value or 0) > 100:
         wct = wct_discriminators(sig, usable, beats, fs, meas["qrs_axis_deg"].value)
