@@ -112,14 +112,10 @@ def consistency(sig: np.ndarray, fs: float, beats) -> float | None:
     0.95 on the 150 shared records, 1st percentile 0.57); the 'P waves' a learned delineator
     puts into the noise before every QRS do not (0.26-0.45 on most rebuilt complete heart
     blocks, benchmarks.av_block_bench). None with fewer than 3."""
-    spans = _beat_p_spans(beats)
-    if len(spans) < 3:
+    pw = _p_windows(sig, fs, beats)
+    if pw is None:
         return None
-    m = int(0.020 * fs)
-    length = int(np.median([off - on for on, off in spans])) + 2 * m
-    segs = _windows(sig, [on for on, _ in spans], length, m)
-    if len(segs) < 3:
-        return None
+    segs, length, _ = pw
     w = _detrended(segs, length).reshape(len(segs), -1)
     t = np.median(w, axis=0)
     c = (w @ t) / (np.linalg.norm(w, axis=1) * np.linalg.norm(t) + 1e-12)
@@ -131,17 +127,27 @@ def _beat_p_spans(beats) -> list[tuple[int, int]]:
             and b.kind != "ventricular" and b.p_off > b.p_on]
 
 
-def _template_match(sig: np.ndarray, fs: float, beats, min_p: int = 3):
-    """Correlation and gain of the record's median conducted P wave at every start sample
-    (windows and template detrended, all leads together), with the window length and the
-    20-ms margin; None without ``min_p`` conducted P waves."""
+def _p_windows(sig: np.ndarray, fs: float, beats, min_p: int = 3):
+    """The beats' P waves as windows of the median P length with 20-ms margins, with that
+    length and margin; None with fewer than ``min_p`` complete windows."""
     spans = _beat_p_spans(beats)
     if len(spans) < min_p:
         return None
     m = int(0.020 * fs)
     length = int(np.median([off - on for on, off in spans])) + 2 * m
     segs = _windows(sig, [on for on, _ in spans], length, m)
-    if len(segs) < min_p or length < 8 or length >= sig.shape[0]:
+    return (segs, length, m) if len(segs) >= min_p else None
+
+
+def _template_match(sig: np.ndarray, fs: float, beats, min_p: int = 3):
+    """Correlation and gain of the record's median conducted P wave at every start sample
+    (windows and template detrended, all leads together), with the window length and the
+    20-ms margin; None without ``min_p`` conducted P waves."""
+    pw = _p_windows(sig, fs, beats, min_p)
+    if pw is None:
+        return None
+    segs, length, m = pw
+    if length < 8 or length >= sig.shape[0]:
         return None
     cg = _correlate(sig, segs, length)
     return None if cg is None else (*cg, length, m)
@@ -301,8 +307,7 @@ def fill_p_waves(sig: np.ndarray, fs: float, beats, alike: float | None) -> list
     (benchmarks.long_pr_bench: P waves moved 120 ms earlier at <= 100 bpm). Not for a
     tachycardia (the engine does not call it there): in a monomorphic VT every complex is
     alike, and so is whatever precedes it."""
-    spans = _beat_p_spans(beats)
-    if len(spans) < 3 or alike is None or alike < P_CONSISTENCY:
+    if alike is None or alike < P_CONSISTENCY:
         return []
     tm = _template_match(sig, fs, beats)
     if tm is None:
@@ -310,7 +315,7 @@ def fill_p_waves(sig: np.ndarray, fs: float, beats, alike: float | None) -> list
     corr, gain, length, m = tm
     con = [b for b in beats if b.kind != "ventricular" and b.p_on is not None]
     pr = float(np.median([b.qrs_on - b.p_on for b in con]))
-    p_len = int(np.median([off - on for on, off in spans]))
+    p_len = length - 2 * m
     tol = int(PR_SEARCH_MS * fs / 1000.0)
     ok = (corr >= TEMPLATE_CORR) & (gain >= TEMPLATE_GAIN[0]) & (gain <= TEMPLATE_GAIN[1])
     changed = []
