@@ -530,9 +530,8 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     # the P template: the beats' own P waves or, where they hold too few alike ones, the
     # delineator's atrial events; its shape-aligned positions come first (they scatter
     # less than the delineator's onsets) and delineator events it cannot vouch for are
-    # left out
-    # a template that finds fewer P waves than half the beats carry (a noisy record, or
-    # 'P waves' the delineator invented) vouches for nothing
+    # left out. A template that finds fewer P waves than half the beats carry (a noisy
+    # record, or 'P waves' the delineator invented) vouches for nothing.
     if p_alike is None:
         p_alike = consistency(sig_r, fs, beats)
     n_p = sum(b.p_on is not None for b in beats)
@@ -618,7 +617,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
                 "and the largest R wave (mV, or the file's scale when normalised)",
                 leads=[lead], beats=dom_idx,
                 details={"qs": sh["lobes"] == "-"} | q_amps)
-    from tools.conduction import end_qrs_notch, median_qrs_end
+    from tools.conduction import end_qrs_notch, median_qrs_end, qrs_ms_without
 
     ends, end_idx = median_qrs_end(sig, usable, beats, fs)
     j_waves = {}
@@ -635,8 +634,6 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
                     if normalised else "no end-QRS notch"),
             details={} if jw is None else {"kind": jw["kind"], "at_ms": round(jw["at_ms"], 1)})
     if j_waves:
-        from tools.conduction import qrs_ms_without
-
         meas["qrs_without_j_ms"] = M._m(
             "qrs_without_j_ms", qrs_ms_without(dels, beats, fs, set(j_waves)), "ms",
             "QRS duration over the leads without an end-QRS notch (learned delineator, global "
