@@ -354,6 +354,32 @@ def test_a_clearly_wide_qrs_is_a_wct_even_when_the_combined_estimate_is_narrower
     assert "s:vt" in out and "Wellens 1978" in out["s:vt"].criterion
 
 
+def test_a_narrow_learned_qrs_outvoted_by_both_other_estimates_is_a_wct():
+    """Issue 11's held-out VT measured 112 ms: when the lead-combined and the classic
+    estimates both find the QRS >= 120 ms, two of three decide and a regular tachycardia
+    without P waves is not stated as a (narrow-complex) SVT. One dissenting estimate alone
+    does not make it wide."""
+    from tools.statements import Features, derive_statements
+
+    m = {"hr_bpm": 150.0, "qrs_ms": 112.0, "qrs_combined_ms": 136.0, "qrs_classic_ms": 188.0,
+         "rr_cv": 0.02, "nrmssd": 0.01, "nmasd": 0.01, "qtc_ms": 420.0}
+
+    def ids(**over):
+        f = Features(m=m | over, amp={}, terminal={}, usable=["I", "II", "V1"], p_ratio=0.0,
+                     n_beats=25)
+        return {s.id: s for s in derive_statements(f)}
+
+    out = ids()
+    flag = out.get("s:vt") or out.get("s:wct")
+    assert flag is not None and "s:svt" not in out
+    assert "136 ms by the lead-combined and 188 ms by the classic" in flag.criterion
+    assert "112 ms is outvoted" in flag.criterion
+    for over in ({"qrs_classic_ms": None}, {"qrs_classic_ms": 110.0},
+                 {"qrs_combined_ms": 104.0}):
+        out = ids(**over)
+        assert "s:svt" in out and not {"s:vt", "s:wct"} & set(out), over
+
+
 def test_t_wave_inversion_is_named_by_territory():
     from tools.statements import st_t_statements
 

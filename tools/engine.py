@@ -437,6 +437,9 @@ def _apply_cross_check(meas: dict[str, Measurement], f: Features, cross: dict) -
         elif cross.get("run_because"):
             cc["run_because"] = cross["run_because"]
         meas[name].details["cross_check"] = cc
+    # the classic QRS width is the third estimate the wide-complex rule may need
+    # (tools.arrhythmia.ventricular_statements)
+    f.m["qrs_classic_ms"] = cross.get("qrs_ms")
     if cross.get("error"):
         f.notes.append(f"classic cross-check (ECGdeli) did not run: {cross['error']}")
     bad = [n for n in _CROSS_TOL_MS if n in meas
