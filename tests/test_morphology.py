@@ -378,6 +378,9 @@ def test_a_narrow_learned_qrs_outvoted_by_both_other_estimates_is_a_wct():
                  {"qrs_combined_ms": 104.0}):
         out = ids(**over)
         assert "s:svt" in out and not {"s:vt", "s:wct"} & set(out), over
+        # the SVT says so where the lead-combined estimate alone found the QRS wide
+        doubt = "136 ms by the lead-combined estimate: a wide-complex tachycardia"
+        assert (doubt in out["s:svt"].criterion) == ("qrs_combined_ms" not in over), over
 
 
 def test_t_wave_inversion_is_named_by_territory():

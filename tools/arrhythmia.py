@@ -203,10 +203,16 @@ def supraventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
         # other (noise, or P waves too small to trust): rate and 'not determined' only
         return out
     if hr > 100:
-        out.append(_stmt("svt", "Supraventricular tachycardia", "426761007",
-                         f"regular (RR CV < 0.08) narrow-complex (QRS < 120 ms) tachycardia "
-                         f"at {hr:.0f} bpm without P waves before the QRS (< 30 % of beats), "
-                         + (_two_to_one_flutter(f) or "not atrial flutter"), SVT_SRC,
+        crit = (f"regular (RR CV < 0.08) narrow-complex (QRS < 120 ms) tachycardia at "
+                f"{hr:.0f} bpm without P waves before the QRS (< 30 % of beats), "
+                + (_two_to_one_flutter(f) or "not atrial flutter"))
+        combined = m.get("qrs_combined_ms")
+        if combined is not None and combined >= 120:
+            # one of the two other QRS estimates finds it wide (two would have made it a WCT,
+            # ventricular_statements): the width that separates SVT from VT is in doubt
+            crit += (f"; QRS {qrs:.0f} ms, but {combined:.0f} ms by the lead-combined estimate: "
+                     "a wide-complex tachycardia (ventricular tachycardia) is not excluded")
+        out.append(_stmt("svt", "Supraventricular tachycardia", "426761007", crit, SVT_SRC,
                          ids + ["m:atrial_rate_bpm"], 0.65 * q))
     elif hr >= 40:
         kind = "Junctional escape rhythm" if hr < 60 else "Accelerated junctional rhythm"
