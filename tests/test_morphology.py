@@ -85,6 +85,11 @@ def test_fast_af_with_a_bizarre_wide_qrs_is_an_irregular_wct():
     # and a narrow fast AF is no WCT
     f = Features(m=wide_m | {"qrs_ms": 100.0}, amp={}, terminal={}, usable=[], shapes=bizarre)
     assert ventricular_statements(f, {"s:af"}) == []
+    # unless the classic estimate joins the lead-combined one: two of three are >= 120 ms
+    f = Features(m=wide_m | {"qrs_ms": 100.0, "qrs_classic_ms": 150.0}, amp={}, terminal={},
+                 usable=[], shapes=bizarre)
+    out = ventricular_statements(f, {"s:af"})
+    assert [s.id for s in out] == ["s:wct"] and "100 ms is outvoted" in out[0].criterion
 
 
 def test_coved_right_precordial_st_elevation_is_brugada_type_1():

@@ -158,16 +158,25 @@ def _irregular_wct(f, rhythm_ids: set[str]) -> Statement | None:
 
     m = f.m
     hr, qrs, combined = m.get("hr_bpm"), m.get("qrs_ms"), m.get("qrs_combined_ms")
+    classic = m.get("qrs_classic_ms")
     if not rhythm_ids & {"s:af", "s:afl"} or hr is None or hr <= 100 or qrs is None:
         return None
-    if qrs < 120 or (combined is not None and combined < 120):
+    both = qrs >= 120 and (combined is None or combined >= 120)
+    # two of three, as in ventricular_statements: a narrow learned QRS is outvoted when the
+    # lead-combined and the classic estimates both find >= 120 ms
+    outvoted = (qrs < 120 and combined is not None and combined >= 120
+                and classic is not None and classic >= 120)
+    if not (both or outvoted):
         return None
     if rbbb_pattern(f.shapes)[0] or lbbb_pattern(f.shapes, complete=True)[0]:
         return None
+    width = (f"QRS {combined:.0f} ms by the lead-combined and {classic:.0f} ms by the classic "
+             f"estimate (the learned delineator's {qrs:.0f} ms is outvoted)" if outvoted else
+             f"QRS {qrs:.0f} ms >= 120 ms (both QRS estimates)")
     return _stmt("wct", "Irregular wide-complex tachycardia: AF with aberrant conduction, "
                  "pre-excited AF or polymorphic VT not excluded", "",
-                 f"atrial fibrillation or flutter at {hr:.0f} bpm > 100 with QRS {qrs:.0f} ms "
-                 ">= 120 ms (both QRS estimates) without a typical RBBB or LBBB pattern",
+                 f"atrial fibrillation or flutter at {hr:.0f} bpm > 100 with {width} without a "
+                 "typical RBBB or LBBB pattern",
                  VA_SRC, ["m:hr_bpm", "m:qrs_ms", "m:rr_cv"], 0.55 * f.quality_factor)
 
 
