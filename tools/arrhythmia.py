@@ -106,9 +106,9 @@ def ventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
     # 1978), not a borderline width: there the combined estimate has no veto (rebuilt wide
     # complexes at 120 /min flagged 0.81 -> 0.87, narrow controls unchanged,
     # benchmarks.wct_bench). The classic (ECGdeli) estimate has no vote for a wide learned
-    # QRS against a narrow combined one (it runs into the ST as the learned one does): with one, rebuilt
-    # WCTs were flagged 87/77/81 % instead of 81/71/58 % at 120/150/180 /min, but narrow
-    # ones too (7/4/1 of 33 instead of 2/1/0), and a real sinus tachycardia with IVCD
+    # QRS against a narrow combined one (it runs into the ST as the learned one does): with
+    # one, rebuilt WCTs were flagged 87/77/81 % instead of 81/71/58 % at 120/150/180 /min,
+    # but narrow ones too (7/4/1 of 33 instead of 2/1/0), and a real sinus tachycardia with IVCD
     # (CinC JS20016) became VT.
     combined = m.get("qrs_combined_ms")
     wide = qrs is not None and qrs >= 120 and (combined is None or combined >= 120
