@@ -524,6 +524,25 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
                 "limb-lead amplitudes are normalised and their gains could not be restored"
                 if normalised and not gains else "fewer than 3 usable limb leads with this wave"))
 
+    # a second, independent axis estimate: the net QRS amplitude (R + Q + S, Q and S
+    # negative) per limb lead, the bedside method (net deflection in I and aVF). Where the
+    # two straddle a category boundary the axis is borderline and no deviation is stated
+    # (tools.statements); in a bundle branch block the wide terminal forces pull the area
+    # axis and not the peaks (Surawicz & Knilans, Chou's Electrocardiography, 6th ed., 2008)
+    net = {lead: amp[lead]["r_mv"] + amp[lead]["q_mv"] + amp[lead]["s_mv"]
+           for lead in limb_ok if lead in amp}
+    if gains:
+        net = {lead: v * gains[lead] for lead, v in net.items()}
+    ax_net = M.frontal_axis(net) if (gains or not normalised) else None
+    meas["qrs_axis_amplitude_deg"] = M._m(
+        "qrs_axis_amplitude_deg", ax_net, "deg",
+        f"least-squares frontal vector from the net QRS amplitude (R + Q + S) over {len(net)} "
+        "limb leads (hexaxial angles, aV leads scaled sqrt(3)/2): a cross-check of the "
+        "area axis", leads=sorted(net), beats=[b.index for b in M.dominant(beats)],
+        reason=None if ax_net is not None else (
+            "limb-lead amplitudes are normalised and their gains could not be restored"
+            if normalised and not gains else "fewer than 3 usable limb leads"))
+
     from tools.atrial import (atrial_events, av_relationship, confirmed, merge_events,
                               seed_template_events, template_events)
     from tools.wide import wct_discriminators

@@ -225,6 +225,18 @@ def rhythm_statements(f: Features) -> list[Statement]:
     return out
 
 
+def _axis_deviation(axis: float | None) -> str | None:
+    """'lad' (-30..-90 deg), 'rad' (+90..+180), 'extreme' (-90..-180) or None (normal or not
+    measured); AHA/ACCF/HRS 2009 part III."""
+    if axis is None:
+        return None
+    if -90 <= axis < -30:
+        return "lad"
+    if axis < -90:
+        return "extreme"
+    return "rad" if axis > 90 else None
+
+
 def conduction_statements(f: Features, sinus: bool) -> list[Statement]:
     m, q, out = f.m, f.quality_factor, []
     pr, qrs, axis = m.get("pr_ms"), m.get("qrs_ms"), m.get("qrs_axis_deg")
@@ -253,15 +265,23 @@ def conduction_statements(f: Features, sinus: bool) -> list[Statement]:
                              _conf(120 - pr, 8, q)))
     if qrs is not None:
         out += _bundle_branch(f, qrs)
+    deviation = _axis_deviation(axis)
+    axis_net = m.get("qrs_axis_amplitude_deg")
+    if deviation and axis_net is not None and _axis_deviation(axis_net) != deviation:
+        # two estimates on either side of a boundary: borderline, an honest "cannot tell"
+        f.notes.append(f"QRS axis borderline: {axis:.0f} deg by net area, {axis_net:.0f} deg by "
+                       "net amplitude (m:qrs_axis_deg, m:qrs_axis_amplitude_deg); axis "
+                       "deviation not stated")
+        deviation = None
     if axis is not None:
-        ids = ["m:qrs_axis_deg"]
-        if -90 <= axis < -30:
+        ids = ["m:qrs_axis_deg"] + (["m:qrs_axis_amplitude_deg"] if axis_net is not None else [])
+        if deviation == "lad":
             out.append(_stmt("lad", "Left axis deviation", "39732003",
                              "frontal QRS axis between -30 and -90 deg", AHA_III, ids,
                              _conf(-30 - axis, 6, q)))
-        elif axis < -90:
+        elif deviation == "extreme":
             f.notes.append(f"QRS axis {axis:.0f} deg: right superior (extreme) axis")
-        elif axis > 90:
+        elif deviation == "rad":
             out.append(_stmt("rad", "Right axis deviation", "47665007",
                              "frontal QRS axis between +90 and +180 deg", AHA_III, ids,
                              _conf(axis - 90, 6, q)))
@@ -275,6 +295,13 @@ def conduction_statements(f: Features, sinus: bool) -> list[Statement]:
                 continue
             met, why = fascicular_pattern(f.shapes, axis, kind)
             if not met:
+                continue
+            if axis_net is not None and not (-90 <= axis_net <= -45 if kind == "lafb"
+                                             else 90 <= axis_net <= 180):
+                f.notes.append(f"{label}: QRS axis {axis:.0f} deg by net area but "
+                               f"{axis_net:.0f} deg by net amplitude, outside "
+                               f"{'-45..-90' if kind == 'lafb' else '+90..+180'} deg: "
+                               "borderline, not stated")
                 continue
             rng = (-45 - axis) if kind == "lafb" else (axis - 90)
             crit = (f"QRS axis {axis:.0f} deg ({'-45..-90' if kind == 'lafb' else '+90..+180'}); "

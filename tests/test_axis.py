@@ -1,0 +1,55 @@
+"""Axis deviation is stated only where the net-area and net-amplitude axes agree on it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools.engine import analyze
+from tools.record import load_record
+from tools.statements import Features, conduction_statements
+
+CINC = Path(__file__).resolve().parents[2] / "shared" / "data" / "cinc2021"
+
+
+def _ids(area, net):
+    m = {"qrs_ms": 96.0, "qrs_axis_deg": area}
+    if net is not None:
+        m["qrs_axis_amplitude_deg"] = net
+    f = Features(m=m, amp={}, terminal={}, usable=["I", "II", "III"])
+    return {s.id for s in conduction_statements(f, True)}, f.notes
+
+
+@pytest.mark.parametrize("area, net, stated", [
+    (-55.0, -48.0, "s:lad"), (-55.0, None, "s:lad"), (120.0, 105.0, "s:rad"),
+    (120.0, None, "s:rad")])
+def test_deviation_stated_where_both_estimates_agree(area, net, stated):
+    ids, notes = _ids(area, net)
+    assert stated in ids
+    assert not any("borderline" in n for n in notes)
+
+
+@pytest.mark.parametrize("area, net", [(-33.0, -6.0), (-55.0, -21.0), (104.0, 72.0),
+                                       (92.0, 88.0)])
+def test_straddling_estimates_are_borderline_not_a_deviation(area, net):
+    ids, notes = _ids(area, net)
+    assert not ids & {"s:lad", "s:rad"}
+    assert any("borderline" in n and f"{net:.0f} deg by net amplitude" in n for n in notes)
+
+
+def test_extreme_axis_note_needs_both_estimates():
+    _, notes = _ids(-120.0, -110.0)
+    assert any("extreme" in n for n in notes)
+    ids, notes = _ids(-95.0, -80.0)
+    assert "s:lad" not in ids and any("borderline" in n for n in notes)
+
+
+def test_rbbb_terminal_forces_do_not_make_right_axis_deviation():
+    # Georgia E07509, labelled RBBB and sinus bradycardia (no axis deviation): the wide
+    # terminal S in I pulls the area axis past +90 deg; the net amplitude axis stays normal
+    a = analyze(load_record(CINC / "E07509.hea"))
+    area = a.measurements["qrs_axis_deg"].value
+    net = a.measurements["qrs_axis_amplitude_deg"].value
+    assert area > 90 and -30 <= net <= 90
+    ids = {s.id for s in a.statements}
+    assert "s:rbbb" in ids and "s:rad" not in ids
