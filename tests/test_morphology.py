@@ -200,6 +200,12 @@ def test_rvh_needs_right_axis_and_right_voltage_in_adults():
     assert rvh(_feat(tall_v1, {"qrs_axis_deg": 60.0}), set()) == []
     assert rvh(_feat(tall_v1, {"qrs_axis_deg": 120.0, "qrs_ms": 130.0}), set()) == []
     assert rvh(_feat(tall_v1, {"qrs_axis_deg": 120.0}, age=12.0), set()) == []
+    # a borderline axis (the net-amplitude axis normal) is no right axis deviation
+    assert rvh(_feat(tall_v1, {"qrs_axis_deg": 95.0, "qrs_axis_amplitude_deg": 80.0}),
+               set()) == []
+    both = rvh(_feat(tall_v1, {"qrs_axis_deg": 120.0, "qrs_axis_amplitude_deg": 110.0}), set())
+    assert [s.id for s in both] == ["s:rvh"]
+    assert "m:qrs_axis_amplitude_deg" in both[0].evidence_ids
     # R(V1) 0.5 + S(V5) 0.7 = 1.2 > 1.05 mV
     sok = {"V1": {"r_mv": 0.5}, "V5": {"s_mv": -0.7}}
     out = rvh(_feat(sok, {"qrs_axis_deg": 110.0}), set())

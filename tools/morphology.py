@@ -133,12 +133,16 @@ def rvh(f: Features, stated: set[str]) -> list[Statement]:
     if (axis is None or not v1 or (f.m.get("qrs_ms") or 0) >= 120
             or (f.age is not None and f.age < 18)):
         return []
-    a = (axis + 180.0) % 360.0 - 180.0
-    if not 90.0 < a <= 180.0:
+    # the right axis deviation must hold by both axis estimates (as for the axis statement
+    # itself, tools.statements: a borderline axis is no deviation)
+    net = f.m.get("qrs_axis_amplitude_deg")
+    if not all(90.0 < (x + 180.0) % 360.0 - 180.0 <= 180.0
+               for x in (axis, net) if x is not None):
         return []
     r1 = v1.get("r_mv", np.nan)
     s56 = max((-f.amp[x].get("s_mv", 0.0) for x in ("V5", "V6") if x in f.amp), default=np.nan)
-    hits, ids = [], ["m:qrs_axis_deg", "m:amp.V1.r_mv"]
+    hits, ids = [], ["m:qrs_axis_deg", "m:amp.V1.r_mv"] + (
+        ["m:qrs_axis_amplitude_deg"] if net is not None else [])
     if np.isfinite(r1) and r1 >= 0.7:
         hits.append("R(V1) >= 0.7 mV")
     if _finite(r1, s56) and r1 + s56 > 1.05:
