@@ -478,6 +478,15 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     irregular = (meas["rr_cv"].value or 0) > 0.08 and (nrmssd or 0) > 0.08 \
         and (meas["rr_nmasd"].value or 0) > 0.10 and atrial["p_ratio"] < 0.5
     M.mark_ectopy(beats, fs, irregular, sig.shape[0])
+    # the dominant rhythm's P waves: premature beats hide theirs in the preceding T wave,
+    # and with frequent ones the share over all beats fell below half in sinus rhythm
+    dom_c = [b for b in beats if b.kind not in ("ventricular", "supraventricular")]
+    p_dom = sum(b.p_on is not None for b in dom_c) / len(dom_c) if dom_c else None
+    meas["p_wave_ratio_dominant"] = M._m(
+        "p_wave_ratio_dominant", p_dom, "ratio",
+        "share of the beats that are neither premature nor ventricular with a P wave",
+        beats=[b.index for b in dom_c],
+        reason=None if dom_c else "every beat is premature or ventricular")
     add(M.interval_measurements(beats, fs, rr))
     add(atrial["measurements"])
     if qrs_info:
@@ -677,7 +686,8 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     rev = quality.limb_lead_reversal
     f = Features(
         m=m, amp=amp, terminal=terminal, usable=usable, sex=record.sex, age=record.age,
-        p_ratio=atrial["p_ratio"], pr_sd_ms=atrial["pr_sd_ms"], afib_rule=atrial["afib_rule"],
+        p_ratio=atrial["p_ratio"], p_ratio_dominant=meas["p_wave_ratio_dominant"].value,
+        pr_sd_ms=atrial["pr_sd_ms"], afib_rule=atrial["afib_rule"],
         p_set_aside=p_set_aside,
         paced=atrial["paced"], flutter_atrial_rate=atrial["flutter_rate"],
         flutter_harmonic_rate=atrial["flutter_harmonic"],

@@ -47,12 +47,44 @@ def _window(beats: list[GlobalBeat], idx: list[int], fs: float) -> tuple[float, 
 P_ROOM_S, T_ROOM_S = 0.300, 0.450
 
 
+PREMATURE = 0.85      # a premature beat comes before 85 % of the prevailing cycle
+SINUS_PR_SD_MS = 20.0  # P waves "with a constant PR" (as tools.statements calls them organised)
+
+
+def sinus_cycle(beats: list[GlobalBeat], fs: float) -> float | None:
+    """The sinus cycle (samples): the median RR between consecutive beats that both have a P
+    wave, when there are >= 2 such intervals, the P waves keep a constant PR (SD <
+    ``SINUS_PR_SD_MS``) and every such interval lies within the prematurity margin of the
+    median (none < 85 %, none > 1/0.85 of it). None otherwise (atrial fibrillation, scarce
+    P waves, or P-to-P intervals that are not one regular cycle)."""
+    with_p = [b for b in beats if b.p_on is not None and b.kind != "ventricular"]
+    if len(with_p) < 3:
+        return None
+    pr = np.array([b.qrs_on - b.p_on for b in with_p], float) * 1000.0 / fs
+    if float(np.std(pr)) >= SINUS_PR_SD_MS:
+        return None
+    cyc = np.array([b.r_time - a.r_time for a, b in zip(beats, beats[1:])
+                    if a.p_on is not None and b.p_on is not None
+                    and a.kind != "ventricular" and b.kind != "ventricular"], float)
+    if cyc.size < 2:
+        return None
+    med = float(np.median(cyc))
+    if cyc.min() < PREMATURE * med or cyc.max() > med / PREMATURE:
+        return None
+    return med
+
+
 def mark_ectopy(beats: list[GlobalBeat], fs: float, irregular: bool, n_samples: int) -> None:
     """Label premature beats (in place): RR shorter than 85 % of the median RR and followed by
-    a longer RR. Ventricular when the codec typed the beat ventricular, or its QRS is >= 40 ms
-    wider than the median QRS (wide, no preceding P) with room for its P wave and its ST-T
-    inside the record (``n_samples`` long); supraventricular otherwise. Skipped in an
-    irregularly irregular rhythm, where prematurity is undefined."""
+    a longer RR; or, where the P waves give a regular sinus cycle (:func:`sinus_cycle`), a beat
+    without a P wave whose RR is shorter than 85 % of that cycle (frequent premature beats,
+    in pairs or every other beat, shorten the median RR itself and hide their P waves in the
+    preceding T wave: sinus rhythm was then lost, P before < 50 % of beats, and the premature
+    beats not counted). Ventricular when the codec typed the beat ventricular, or its QRS is
+    >= 40 ms wider than the median QRS (wide, no preceding P) with room for its P wave and its
+    ST-T inside the record (``n_samples`` long); supraventricular otherwise. The median-RR
+    rule is skipped in an irregularly irregular rhythm, where prematurity is undefined; the
+    sinus-cycle one needs the regular P-to-P cycle that fibrillation does not have."""
     if len(beats) < 4:
         return
     r = np.array([b.r_time for b in beats], float)
@@ -64,10 +96,16 @@ def mark_ectopy(beats: list[GlobalBeat], fs: float, irregular: bool, n_samples: 
         wide = whole and (b.qrs_off - b.qrs_on) - med_qrs >= 0.040 * fs
         if b.kind == "ventricular" or (wide and b.p_on is None):
             b.kind = "ventricular"
+    cycle = sinus_cycle(beats, fs)
+    for i, b in enumerate(beats):
+        if b.kind == "ventricular" or i == 0:
             continue
-        if irregular or i == 0:
+        if cycle is not None and b.p_on is None and rr[i - 1] < PREMATURE * cycle:
+            b.kind = "supraventricular"
             continue
-        premature = rr[i - 1] < 0.85 * med_rr
+        if irregular:
+            continue
+        premature = rr[i - 1] < PREMATURE * med_rr
         pause = i < len(rr) and rr[i] > rr[i - 1] * 1.1
         if premature and (pause or i == len(rr)):
             b.kind = "supraventricular"
@@ -145,6 +183,16 @@ def interval_measurements(beats: list[GlobalBeat], fs: float, rr_ms: float | Non
         if key == "qt":
             qt = (value, kept, leads)
     value, kept, leads = qt
+    rr_how = "mean RR"
+    if kept and any(b.kind in ("ventricular", "supraventricular") for b in beats):
+        # with premature beats the QT comes from the other beats, and a QT follows the cycle
+        # that precedes it (AHA/ACCF/HRS 2009 part IV): the RR before the measured beats,
+        # not the mean RR that the premature cycles shorten
+        pos = {b.index: i for i, b in enumerate(beats)}
+        prev = [(beats[pos[k]].r_time - beats[pos[k] - 1].r_time) * 1000.0 / fs
+                for k in kept if pos.get(k, 0) > 0]
+        if prev:
+            rr_ms, rr_how = float(np.median(prev)), "median RR preceding the measured beats"
     rr_s = rr_ms / 1000.0 if rr_ms else None
     ok = value is not None and rr_s is not None
     reason = None if ok else "QT or RR not measurable"
@@ -154,7 +202,7 @@ def interval_measurements(beats: list[GlobalBeat], fs: float, rr_ms: float | Non
     out += [
         # Fridericia is the default: Bazett over-corrects at high and under-corrects at low
         # heart rates (AHA/ACCF/HRS 2009 part IV, Rautaharju et al., Circulation 119:e241).
-        _m("qtc_ms", fri, "ms", "Fridericia QT / RR^(1/3), RR = mean RR", **common),
+        _m("qtc_ms", fri, "ms", f"Fridericia QT / RR^(1/3), RR = {rr_how}", **common),
         _m("qtc_fridericia_ms", fri, "ms", "Fridericia QT / RR^(1/3)", **common),
         _m("qtc_bazett_ms", baz, "ms", "Bazett QT / RR^(1/2)", **common),
     ]

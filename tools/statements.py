@@ -53,6 +53,7 @@ class Features:
     sex: str | None = None
     age: float | None = None
     p_ratio: float = 0.0                              # share of beats with a P wave
+    p_ratio_dominant: float | None = None             # the same, premature beats left out
     # the delineator's 'P waves' were set aside as not alike (m:p_wave_consistency): their
     # absence is not known, only that none was trusted
     p_set_aside: bool = False
@@ -168,7 +169,11 @@ def rhythm_statements(f: Features) -> list[Statement]:
         return out
     # Sinus: a P wave with a constant PR before most conducted beats (ventricular ectopics,
     # which have none, are left out of the P-wave ratio).
-    sinus = f.p_ratio >= 0.5 and f.pr_sd_ms is not None and f.pr_sd_ms < 40
+    # Premature beats are a finding of their own: the dominant rhythm is judged on the other
+    # beats (frequent premature beats hide their P waves in the preceding T wave).
+    by_dominant = f.p_ratio < 0.5 and f.n_supraventricular > 0 and \
+        (f.p_ratio_dominant or 0.0) >= 0.5
+    sinus = (f.p_ratio >= 0.5 or by_dominant) and f.pr_sd_ms is not None and f.pr_sd_ms < 40
     p_axis = m.get("p_axis_deg")
     # Sinus P axis is 0..+75 deg (Chou's Electrocardiography, 2008); -30..+120 allows for the
     # error of a P-wave area axis. Not checked when limb leads look reversed.
@@ -191,6 +196,8 @@ def rhythm_statements(f: Features) -> list[Statement]:
                            "P waves: rhythm not classified")
         return out
     ids = ["m:hr_bpm", "m:p_wave_ratio", "m:pr_ms", "m:p_axis_deg"]
+    if by_dominant:
+        ids[1:2] = ["m:p_wave_ratio_dominant", "m:n_supraventricular_beats"]
     src = "AHA/ACCF/HRS 2009 recommendations, part I (Kligfield et al., Circulation 2007)"
     if f.av.get("pattern") and f.av.get("atrial_rate_bpm"):
         # with P waves blocked the sinus rate is the atrial (P-P) rate, not the QRS rate
@@ -205,8 +212,9 @@ def rhythm_statements(f: Features) -> list[Statement]:
                          _conf(hr - 100, 3, q)))
     else:
         out.append(_stmt("sr", "Sinus rhythm", "426783006",
-                         "P wave with constant PR before >= 50 % of conducted beats, P axis "
-                         "-30..+120 deg, heart rate 60-100 bpm",
+                         "P wave with constant PR before >= 50 % of conducted beats"
+                         + (" (premature beats left out)" if by_dominant else "") +
+                         ", P axis -30..+120 deg, heart rate 60-100 bpm",
                          src, ids, _conf(min(hr - 60, 100 - hr), 3, q)))
     rng, rr = m.get("rr_range_ms"), m.get("rr_ms")
     # P-P variation > 0.16 s (Surawicz & Knilans, Chou's Electrocardiography in Clinical
@@ -590,7 +598,8 @@ def ectopy_statements(f: Features) -> list[Statement]:
                          ["m:n_ventricular_beats"], min(0.9, 0.6 + 0.1 * f.n_ventricular) * q))
     if f.n_supraventricular:
         out.append(_stmt("pac", "Premature atrial complexes", "284470004",
-                         "narrow beats with RR < 85 % of the median RR followed by a longer RR",
+                         "narrow beats with RR < 85 % of the median RR followed by a longer RR, "
+                         "or without a P wave and RR < 85 % of the sinus (P-to-P) cycle",
                          RHYTHM_SRC, ["m:n_supraventricular_beats"],
                          min(0.85, 0.55 + 0.1 * f.n_supraventricular) * q))
     return out
