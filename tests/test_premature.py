@@ -112,3 +112,19 @@ def test_frequent_pacs_read_alike_at_500_and_1000_hz():
     assert {"s:sr", "s:pac"} <= native
     assert {"s:sr", "s:pac"} <= {s.id for s in fast.statements}
     assert fast.measurements["n_supraventricular_beats"].value >= 5
+
+
+def test_atrial_bigeminy_typed_where_the_rhythm_looks_irregular():
+    # every other beat premature (560 ms, no P wave), the others after the pause with a P
+    rr = [560.0, 1150.0] * 5
+    beats = _beats(rr, [True] + [False, True] * 5)
+    M.mark_ectopy(beats, FS, irregular=True, n_samples=int(20 * FS), bigeminal=True)
+    assert [b.index for b in beats if b.kind == "supraventricular"] == [1, 3, 5, 7, 9]
+    # not without the bigeminal pattern, nor where the P waves wander (no constant PR)
+    for bigeminal, wander in ((False, 0), (True, 60)):
+        beats = _beats(rr, [True] + [False, True] * 5)
+        for k, b in enumerate(beats):
+            if b.p_on is not None:
+                b.p_on -= int((k % 3) * wander * FS / 1000.0)
+        M.mark_ectopy(beats, FS, irregular=True, n_samples=int(20 * FS), bigeminal=bigeminal)
+        assert not any(b.kind == "supraventricular" for b in beats)

@@ -477,7 +477,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     nrmssd = (meas["rmssd_ms"].value / rr) if rr and meas["rmssd_ms"].value is not None else None
     irregular = (meas["rr_cv"].value or 0) > 0.08 and (nrmssd or 0) > 0.08 \
         and (meas["rr_nmasd"].value or 0) > 0.10 and atrial["p_ratio"] < 0.5
-    M.mark_ectopy(beats, fs, irregular, sig.shape[0])
+    M.mark_ectopy(beats, fs, irregular, sig.shape[0], bigeminal=_bigeminal(beats, fs))
     # the dominant rhythm's P waves: premature beats hide theirs in the preceding T wave,
     # and with frequent ones the share over all beats fell below half in sinus rhythm
     dom_c = [b for b in beats if b.kind not in ("ventricular", "supraventricular")]

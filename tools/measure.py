@@ -51,17 +51,23 @@ PREMATURE = 0.85      # a premature beat comes before 85 % of the prevailing cyc
 SINUS_PR_SD_MS = 20.0  # P waves "with a constant PR" (as tools.statements calls them organised)
 
 
+def constant_pr(beats: list[GlobalBeat], fs: float) -> bool:
+    """Whether >= 3 conducted beats have a P wave and those P waves keep a constant PR (SD <
+    ``SINUS_PR_SD_MS``)."""
+    with_p = [b for b in beats if b.p_on is not None and b.kind != "ventricular"]
+    if len(with_p) < 3:
+        return False
+    pr = np.array([b.qrs_on - b.p_on for b in with_p], float) * 1000.0 / fs
+    return float(np.std(pr)) < SINUS_PR_SD_MS
+
+
 def sinus_cycle(beats: list[GlobalBeat], fs: float) -> float | None:
     """The sinus cycle (samples): the median RR between consecutive beats that both have a P
     wave, when there are >= 2 such intervals, the P waves keep a constant PR (SD <
     ``SINUS_PR_SD_MS``) and every such interval lies within the prematurity margin of the
     median (none < 85 %, none > 1/0.85 of it). None otherwise (atrial fibrillation, scarce
     P waves, or P-to-P intervals that are not one regular cycle)."""
-    with_p = [b for b in beats if b.p_on is not None and b.kind != "ventricular"]
-    if len(with_p) < 3:
-        return None
-    pr = np.array([b.qrs_on - b.p_on for b in with_p], float) * 1000.0 / fs
-    if float(np.std(pr)) >= SINUS_PR_SD_MS:
+    if not constant_pr(beats, fs):
         return None
     cyc = np.array([b.r_time - a.r_time for a, b in zip(beats, beats[1:])
                     if a.p_on is not None and b.p_on is not None
@@ -74,7 +80,8 @@ def sinus_cycle(beats: list[GlobalBeat], fs: float) -> float | None:
     return med
 
 
-def mark_ectopy(beats: list[GlobalBeat], fs: float, irregular: bool, n_samples: int) -> None:
+def mark_ectopy(beats: list[GlobalBeat], fs: float, irregular: bool, n_samples: int,
+                bigeminal: bool = False) -> None:
     """Label premature beats (in place): RR shorter than 85 % of the median RR and followed by
     a longer RR; or, where the P waves give a regular sinus cycle (:func:`sinus_cycle`), a beat
     without a P wave whose RR is shorter than 85 % of that cycle (frequent premature beats,
@@ -83,8 +90,11 @@ def mark_ectopy(beats: list[GlobalBeat], fs: float, irregular: bool, n_samples: 
     beats not counted). Ventricular when the codec typed the beat ventricular, or its QRS is
     >= 40 ms wider than the median QRS (wide, no preceding P) with room for its P wave and its
     ST-T inside the record (``n_samples`` long); supraventricular otherwise. The median-RR
-    rule is skipped in an irregularly irregular rhythm, where prematurity is undefined; the
-    sinus-cycle one needs the regular P-to-P cycle that fibrillation does not have."""
+    rule is skipped in an irregularly irregular rhythm, where prematurity is undefined, except
+    in a ``bigeminal`` one (RR alternating short-long) for the beats without a P wave where
+    the other beats' P waves keep a constant PR: every other beat premature, as in atrial
+    bigeminy, is regular in its own way. The sinus-cycle rule needs the regular P-to-P cycle
+    that fibrillation does not have."""
     if len(beats) < 4:
         return
     r = np.array([b.r_time for b in beats], float)
@@ -97,13 +107,14 @@ def mark_ectopy(beats: list[GlobalBeat], fs: float, irregular: bool, n_samples: 
         if b.kind == "ventricular" or (wide and b.p_on is None):
             b.kind = "ventricular"
     cycle = sinus_cycle(beats, fs)
+    paired = bigeminal and constant_pr(beats, fs)
     for i, b in enumerate(beats):
         if b.kind == "ventricular" or i == 0:
             continue
         if cycle is not None and b.p_on is None and rr[i - 1] < PREMATURE * cycle:
             b.kind = "supraventricular"
             continue
-        if irregular:
+        if irregular and not (paired and b.p_on is None):
             continue
         premature = rr[i - 1] < PREMATURE * med_rr
         pause = i < len(rr) and rr[i] > rr[i - 1] * 1.1
