@@ -128,3 +128,16 @@ def test_atrial_bigeminy_typed_where_the_rhythm_looks_irregular():
                 b.p_on -= int((k % 3) * wander * FS / 1000.0)
         M.mark_ectopy(beats, FS, irregular=True, n_samples=int(20 * FS), bigeminal=bigeminal)
         assert not any(b.kind == "supraventricular" for b in beats)
+
+
+def test_bigeminy_named_only_where_every_other_beat_is_premature():
+    from tools.statements import ectopy_statements
+
+    def label(**kw):
+        f = Features(m={}, amp={}, terminal={}, usable=["II"], n_beats=11, **kw)
+        return {s.id: s.label for s in ectopy_statements(f)}
+
+    assert label(bigeminal=True, n_supraventricular=5)["s:pac"].endswith("atrial bigeminy")
+    assert label(bigeminal=True, n_ventricular=5)["s:pvc"].endswith("ventricular bigeminy")
+    assert label(bigeminal=False, n_supraventricular=5)["s:pac"] == "Premature atrial complexes"
+    assert label(bigeminal=True, n_supraventricular=2)["s:pac"] == "Premature atrial complexes"

@@ -589,17 +589,33 @@ def flat_t_statements(f: Features, stated: set[str]) -> list[Statement]:
     return out
 
 
+def _bigeminy(f: Features, n: int) -> bool:
+    """Every other beat of this kind: the RR alternates short-long and ``n`` premature beats
+    make up half of the beats after the first (Surawicz & Knilans, Chou's Electrocardiography
+    in Clinical Practice, 6th ed., 2008: bigeminy, each sinus beat followed by a premature
+    one)."""
+    return f.bigeminal and f.n_beats >= 6 and n >= (f.n_beats - 1) // 2
+
+
 def ectopy_statements(f: Features) -> list[Statement]:
     out, q = [], f.quality_factor
     if f.n_ventricular:
-        out.append(_stmt("pvc", "Premature ventricular complexes", "427172004",
+        big = _bigeminy(f, f.n_ventricular)
+        out.append(_stmt("pvc", "Premature ventricular complexes"
+                         + (", ventricular bigeminy" if big else ""), "427172004",
                          "beats typed ventricular by the openecg beat head or >= 40 ms wider than "
-                         "the dominant QRS without a preceding P wave", RHYTHM_SRC,
-                         ["m:n_ventricular_beats"], min(0.9, 0.6 + 0.1 * f.n_ventricular) * q))
+                         "the dominant QRS without a preceding P wave"
+                         + ("; every other beat (RR alternating short-long)" if big else ""),
+                         RHYTHM_SRC, ["m:n_ventricular_beats"],
+                         min(0.9, 0.6 + 0.1 * f.n_ventricular) * q))
     if f.n_supraventricular:
-        out.append(_stmt("pac", "Premature atrial complexes", "284470004",
+        big = _bigeminy(f, f.n_supraventricular)
+        out.append(_stmt("pac", "Premature atrial complexes"
+                         + (", atrial bigeminy" if big else ""), "284470004",
                          "narrow beats with RR < 85 % of the median RR followed by a longer RR, "
-                         "or without a P wave and RR < 85 % of the sinus (P-to-P) cycle",
+                         "or without a P wave and RR < 85 % of the sinus (P-to-P) cycle, or "
+                         "without a P wave every other beat where the RR alternates short-long"
+                         + ("; every other beat" if big else ""),
                          RHYTHM_SRC, ["m:n_supraventricular_beats"],
                          min(0.85, 0.55 + 0.1 * f.n_supraventricular) * q))
     return out
