@@ -283,15 +283,16 @@ def conduction_statements(f: Features, sinus: bool) -> list[Statement]:
         deviation = None
     if axis is not None:
         ids = ["m:qrs_axis_deg"] + (["m:qrs_axis_amplitude_deg"] if axis_net is not None else [])
+        both = " (net area; the net-amplitude axis agrees)" if axis_net is not None else ""
         if deviation == "lad":
             out.append(_stmt("lad", "Left axis deviation", "39732003",
-                             "frontal QRS axis between -30 and -90 deg", AHA_III, ids,
+                             "frontal QRS axis between -30 and -90 deg" + both, AHA_III, ids,
                              _conf(-30 - axis, 6, q)))
         elif deviation == "extreme":
             f.notes.append(f"QRS axis {axis:.0f} deg: right superior (extreme) axis")
         elif deviation == "rad":
             out.append(_stmt("rad", "Right axis deviation", "47665007",
-                             "frontal QRS axis between +90 and +180 deg", AHA_III, ids,
+                             "frontal QRS axis between +90 and +180 deg" + both, AHA_III, ids,
                              _conf(axis - 90, 6, q)))
         from tools.conduction import fascicular_pattern
 
