@@ -30,3 +30,23 @@ def test_a_per_lead_normalised_file_stays_normalised():
 def test_sources_named_as_in_the_other_benchmarks():
     assert [source_of(n) for n in ("HR06000", "E07500", "JS20000", "101")] == \
         ["PTB-XL", "Georgia", "Chapman/Ningbo", "LUDB"]
+
+
+def test_wide_qrs_below_500_hz_says_pacing_is_not_excluded():
+    from dataclasses import replace
+    from pathlib import Path
+
+    from tools.engine import analyze
+    from tools.record import load_record
+
+    ludb = Path(__file__).resolve().parents[2] / "shared" / "data" / "ludb" / "data"
+    paced = load_record(ludb / "45.hea")  # paced, QRS about 250 ms; its spikes go at 257 Hz
+    native = analyze(paced)
+    assert "s:paced" in {s.id for s in native.statements}
+    assert not any("pacemaker spikes may not survive" in n for n in native.notes)
+    low = analyze(replace(paced, signal=resampled(paced.signal, paced.fs, 257.0), fs=257.0))
+    assert "s:paced" not in {s.id for s in low.statements}
+    assert any("257 Hz" in n and "paced rhythm is not excluded" in n for n in low.notes)
+    narrow = load_record(ludb / "1.hea")  # sinus, narrow QRS: no such note at 250 Hz
+    low_n = analyze(replace(narrow, signal=resampled(narrow.signal, narrow.fs, 250.0), fs=250.0))
+    assert not any("pacemaker spikes may not survive" in n for n in low_n.notes)

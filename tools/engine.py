@@ -312,6 +312,9 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
             feats.notes.append("PR: " + p_info["reason"])
     statements = derive_statements(feats)
     _withdraw(meas, statements, feats)
+    spikes_note = _low_rate_pacing_note(fs, feats, statements)
+    if spikes_note:
+        feats.notes.append(spikes_note)
     if measured.digitized:
         _digitisation_uncertainty(meas, measured.digitized, bool(win))
     timings["total_s"] = time.perf_counter() - t0
@@ -787,6 +790,25 @@ def _limb_gain_correction(sig: np.ndarray, usable: list[str],
     gains = limb_gains(sig, usable)
     after = einthoven_residual(sig, usable, gains) if gains else None
     return gains if after is not None and after < 0.15 and after < 0.5 * before else None
+
+
+PACING_MIN_FS = 500.0   # AHA 2007 part I (Kligfield et al.): at least 500 samples/s
+
+
+def _low_rate_pacing_note(fs: float, f: Features, statements) -> str | None:
+    """A 'cannot tell' for a wide-QRS record sampled below ``PACING_MIN_FS``: pacemaker
+    spikes last under 2 ms and go with the band above such a record's Nyquist frequency
+    (AHA/ACCF/HRS 2007 part I asks 500 samples/s at least). At 250-257 Hz paced rhythm was
+    lost on all 4 paced LUDB records and their paced complexes read as IVCD or premature
+    beats (``benchmarks.fs_bench``): the reader is told that pacing is not excluded."""
+    if fs >= PACING_MIN_FS or f.paced or any(s.id == "s:paced" for s in statements):
+        return None
+    qrs = f.m.get("qrs_ms")
+    if qrs is None or qrs < 120:
+        return None
+    return (f"sampled at {fs:g} Hz (< {PACING_MIN_FS:g}): pacemaker spikes may not survive at "
+            f"this rate, so a paced rhythm is not excluded for this wide QRS ({qrs:.0f} ms, "
+            "m:qrs_ms); check the device history")
 
 
 def _bigeminal(beats: list[GlobalBeat], fs: float) -> bool:
