@@ -30,13 +30,10 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import common
-from benchmarks.noise_bench import _summary, summarise
+from benchmarks.noise_bench import _summary, print_summary, summarise
+from benchmarks.wct_bench import source_of
 
 RATES = (250.0, 257.0, 1000.0)
-
-
-def source_of(name: str) -> str:
-    return {"HR": "PTB-XL", "E0": "Georgia", "JS": "Chapman/Ningbo"}.get(name[:2], "LUDB")
 
 
 def resampled(x: np.ndarray, fs: float, rate: float) -> np.ndarray:
@@ -77,25 +74,13 @@ def main(argv=None) -> dict:
         for i, r in enumerate(pool.map(_one, jobs), 1):
             common.progress("fs", i, len(paths), Path(paths[i - 1]).stem)
             rows.append(r)
-    for r in rows:
-        r["clean"] = r["native"]  # noise_bench.summarise compares against "clean"
     sources = sorted({source_of(r["record"]) for r in rows})
     groups = {"all": rows} | {s: [r for r in rows if source_of(r["record"]) == s]
                               for s in sources}
     kinds = [f"{rate:g}" for rate in args.rates]
-    summary = {g: {k: summarise(rs, k) for k in kinds} for g, rs in groups.items()}
-    for g, by in summary.items():
-        print(f"\n{g} ({len(groups[g])} records)")
-        print(common.table(
-            ["Hz", "same statements", "same rhythm", "abstained", "dangerous appeared",
-             "|dPR|", "|dQRS|", "|dQT|"],
-            [[k, v["same_statements"], v["same_rhythm"], v["abstained"],
-              v["dangerous_appeared"] or "-", *v["median_abs_delta_ms"].values()]
-             for k, v in by.items()], 2))
-        for k, v in by.items():
-            print(f"  {k} Hz: appeared {v['appeared'] or '-'}; lost {v['lost'] or '-'}")
-    for r in rows:
-        del r["clean"]
+    summary = {g: {k: summarise(rs, k, base="native") for k in kinds}
+               for g, rs in groups.items()}
+    print_summary(summary, groups, "Hz", " Hz")
     out = {"summary": summary, "rates": args.rates, "records": rows}
     common.write_json("fs_bench", out)
     return out

@@ -97,12 +97,13 @@ def _one(args: tuple[str, tuple[str, ...], float]) -> dict:
     return out
 
 
-def summarise(rows: list[dict], kind: str) -> dict:
+def summarise(rows: list[dict], kind: str, base: str = "clean") -> dict:
+    """Condition ``kind`` of each row against its ``base`` reading."""
     same = same_rhythm = abstained = 0
     appeared, lost, dangerous = Counter(), Counter(), Counter()
     deltas: dict[str, list[float]] = {k: [] for k in ("pr_ms", "qrs_ms", "qt_ms")}
     for r in rows:
-        c, n = r["clean"], r[kind]
+        c, n = r[base], r[kind]
         if n["abstain"] and not c["abstain"]:
             abstained += 1
             continue
@@ -124,6 +125,20 @@ def summarise(rows: list[dict], kind: str) -> dict:
             "median_abs_delta_ms": {k: (median(v) if v else None) for k, v in deltas.items()}}
 
 
+def print_summary(summary: dict, groups: dict, condition: str, unit: str = "") -> None:
+    """One table per group of records: a row per condition (its name, then ``unit``)."""
+    for g, by in summary.items():
+        print(f"\n{g} ({len(groups[g])} records)")
+        print(common.table(
+            [condition, "same statements", "same rhythm", "abstained", "dangerous appeared",
+             "|dPR|", "|dQRS|", "|dQT|"],
+            [[k, v["same_statements"], v["same_rhythm"], v["abstained"],
+              v["dangerous_appeared"] or "-", *v["median_abs_delta_ms"].values()]
+             for k, v in by.items()], 2))
+        for k, v in by.items():
+            print(f"  {k}{unit}: appeared {v['appeared'] or '-'}; lost {v['lost'] or '-'}")
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
@@ -142,16 +157,7 @@ def main(argv=None) -> dict:
     groups = {"cinc": [r for r in rows if not r["record"].isdigit()],
               "ludb": [r for r in rows if r["record"].isdigit()]}
     summary = {g: {k: summarise(rs, k) for k in args.conditions} for g, rs in groups.items()}
-    for g, by in summary.items():
-        print(f"\n{g} ({len(groups[g])} records)")
-        print(common.table(
-            ["noise", "same statements", "same rhythm", "abstained", "dangerous appeared",
-             "|dPR|", "|dQRS|", "|dQT|"],
-            [[k, v["same_statements"], v["same_rhythm"], v["abstained"],
-              v["dangerous_appeared"] or "-", *v["median_abs_delta_ms"].values()]
-             for k, v in by.items()], 2))
-        for k, v in by.items():
-            print(f"  {k}: appeared {v['appeared'] or '-'}; lost {v['lost'] or '-'}")
+    print_summary(summary, groups, "noise")
     out = {"summary": summary, "mains_mv": args.mains_mv, "records": rows}
     common.write_json(args.out, out)
     return out

@@ -483,13 +483,12 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     M.mark_ectopy(beats, fs, irregular, sig.shape[0], bigeminal=_bigeminal(beats, fs))
     # the dominant rhythm's P waves: premature beats hide theirs in the preceding T wave,
     # and with frequent ones the share over all beats fell below half in sinus rhythm
-    dom_c = [b for b in beats if b.kind not in ("ventricular", "supraventricular")]
-    p_dom = sum(b.p_on is not None for b in dom_c) / len(dom_c) if dom_c else None
+    dom_c = M.dominant(beats)
     meas["p_wave_ratio_dominant"] = M._m(
-        "p_wave_ratio_dominant", p_dom, "ratio",
-        "share of the beats that are neither premature nor ventricular with a P wave",
-        beats=[b.index for b in dom_c],
-        reason=None if dom_c else "every beat is premature or ventricular")
+        "p_wave_ratio_dominant", sum(b.p_on is not None for b in dom_c) / len(dom_c)
+        if dom_c else None, "ratio",
+        "share of the dominant beats (neither premature nor ventricular) with a P wave",
+        beats=[b.index for b in dom_c])
     add(M.interval_measurements(beats, fs, rr))
     add(atrial["measurements"])
     if qrs_info:

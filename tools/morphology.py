@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from tools.evidence import Statement
-from tools.statements import AHA_IV, AHA_V, LIMB, UDMI, Features, _conf, _stmt
+from tools.statements import AHA_IV, AHA_V, LIMB, UDMI, Features, _axis_deviation, _conf, _stmt
 
 SMITH_2012 = ("Smith-modified Sgarbossa criteria (Smith et al., Ann Emerg Med 60:766, 2012; "
               "Sgarbossa et al., NEJM 334:481, 1996; ventricular pacing: Dodd et al., "
@@ -136,8 +136,7 @@ def rvh(f: Features, stated: set[str]) -> list[Statement]:
     # the right axis deviation must hold by both axis estimates (as for the axis statement
     # itself, tools.statements: a borderline axis is no deviation)
     net = f.m.get("qrs_axis_amplitude_deg")
-    if not all(90.0 < (x + 180.0) % 360.0 - 180.0 <= 180.0
-               for x in (axis, net) if x is not None):
+    if not all(_axis_deviation(x) == "rad" for x in (axis, net) if x is not None):
         return []
     r1 = v1.get("r_mv", np.nan)
     s56 = max((-f.amp[x].get("s_mv", 0.0) for x in ("V5", "V6") if x in f.amp), default=np.nan)

@@ -305,8 +305,7 @@ def conduction_statements(f: Features, sinus: bool) -> list[Statement]:
             met, why = fascicular_pattern(f.shapes, axis, kind)
             if not met:
                 continue
-            if axis_net is not None and not (-90 <= axis_net <= -45 if kind == "lafb"
-                                             else 90 <= axis_net <= 180):
+            if axis_net is not None and not fascicular_pattern(f.shapes, axis_net, kind)[0]:
                 f.notes.append(f"{label}: QRS axis {axis:.0f} deg by net area but "
                                f"{axis_net:.0f} deg by net amplitude, outside "
                                f"{'-45..-90' if kind == 'lafb' else '+90..+180'} deg: "
