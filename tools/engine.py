@@ -797,9 +797,11 @@ PACING_MIN_FS = 500.0   # AHA 2007 part I (Kligfield et al.): at least 500 sampl
 def _low_rate_pacing_note(fs: float, f: Features, statements) -> str | None:
     """A 'cannot tell' for a wide-QRS record sampled below ``PACING_MIN_FS``: pacemaker
     spikes last under 2 ms and go with the band above such a record's Nyquist frequency
-    (AHA/ACCF/HRS 2007 part I asks 500 samples/s at least). At 250-257 Hz paced rhythm was
-    lost on all 4 paced LUDB records and their paced complexes read as IVCD or premature
-    beats (``benchmarks.fs_bench``): the reader is told that pacing is not excluded."""
+    (AHA/ACCF/HRS 2007 part I asks 500 samples/s at least). At 250 Hz paced rhythm is lost
+    on 2 of the 4 paced LUDB records even with the joint step detector
+    (:func:`tools.rhythm.coherent_spikes`; on all 4 at 250-257 Hz before it), and their paced
+    complexes read as IVCD or premature beats (``benchmarks.fs_bench``): the reader is told
+    that pacing is not excluded."""
     if fs >= PACING_MIN_FS or f.paced or any(s.id == "s:paced" for s in statements):
         return None
     qrs = f.m.get("qrs_ms")

@@ -114,7 +114,7 @@ def rhythm_statements(f: Features) -> list[Statement]:
     rr_ids = ["m:hr_bpm", "m:rr_cv", "m:rmssd_ms", "m:rr_nmasd", "m:p_wave_ratio"]
     if f.paced:
         out.append(_stmt("paced", "Paced rhythm", "10370003",
-                         "pacemaker spikes (coinciding in >= 2 of II, V1, V5) on >= 50 % of beats",
+                         "pacemaker spikes (coinciding across leads) before >= 50 % of beats",
                          "openecg pacer detector (center-surround spike score)",
                          ["m:pacing_spikes", "m:hr_bpm"], 0.9 * q))
         return out
