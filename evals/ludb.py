@@ -318,6 +318,10 @@ def _other_codes(raw: dict[str, list[str]]) -> set[str]:
             codes.add("ludb:stemi")
         elif low.startswith("scar"):
             codes.add("ludb:scar")
+            # the wall, for the scar-by-wall table (evals.suites.statements)
+            wall = low.split(":", 1)[1].replace("wall", "").strip() if ":" in low else ""
+            if wall:
+                codes.add(f"ludb:scar@{wall}")
         elif low.startswith("undefined ischemia"):
             codes.add("ludb:isch_scar")
         elif low.startswith("ischemia"):

@@ -149,3 +149,21 @@ def test_rhythm_and_axis_categories():
         "normal", "left", "normal", "right", "extreme"]
     assert axis_category(-10.0) == "normal" and axis_category(-10.0, left_below_deg=0.0) == "left"
     assert axis_category(None, {"39732003"}) == "left" and axis_category(None, ()) is None
+
+
+def test_ludb_scar_walls_scored_against_q_territories(ludb_labels):
+    from evals.suites.statements import _scar_by_wall
+
+    walls = {r: sorted(c for c in lab.snomed if c.startswith("ludb:scar@"))
+             for r, lab in ludb_labels.items()}
+    assert walls[55] == ["ludb:scar@anterior", "ludb:scar@septal"]
+    assert walls[13] == ["ludb:scar@apical", "ludb:scar@inferior"]
+    rows = [{"truth": ["ludb:scar", "ludb:scar@inferior"], "predicted": ["s:q_inferior"]},
+            {"truth": ["ludb:scar", "ludb:scar@inferior"], "predicted": ["s:q_lateral"]},
+            {"truth": ["ludb:scar", "ludb:scar@posterior"], "predicted": ["s:sr"]},
+            {"truth": ["ludb:scar", "ludb:scar@septal"], "predicted": ["s:q_anterior"]}]
+    got = _scar_by_wall(rows)
+    assert got["inferior"] == {"records": 2, "found": 1, "other_territory": 1, "none": 0,
+                               "territories": ["s:q_inferior"]}
+    assert got["posterior"]["found"] == 0 and got["posterior"]["none"] == 1
+    assert got["septal"]["found"] == 1 and "lateral" not in got

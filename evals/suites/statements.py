@@ -55,12 +55,42 @@ def _vt_flags(rows: list[dict]) -> dict:
             "false_flag_records": [r["record"] for r in neg if flagged(r)]}
 
 
+#: the Q-wave territories (tools.statements.TERRITORIES) that can show a scar of each LUDB
+#: wall, after Bayes de Luna et al., Circulation 114:1755, 2006 (walls by cardiac MRI): septal
+#: Q in V1-V2; anterior (mid-anterior) Q in aVL/I, sometimes V2-V3; apical Q in V1-V2 up to
+#: V4-V6; lateral Q in I, aVL, V5-V6; inferior Q in II, III, aVF; posterior (inferobasal)
+#: gives no Q wave in the 12 leads (a tall R in V1), so no Q statement can find it.
+SCAR_WALL_TERRITORIES = {
+    "septal": ("s:q_anterior",), "anterior": ("s:q_anterior", "s:q_lateral"),
+    "apical": ("s:q_anterior", "s:q_lateral"), "lateral": ("s:q_lateral",),
+    "inferior": ("s:q_inferior",), "posterior": (),
+}
+
+
+def _scar_by_wall(rows: list[dict]) -> dict:
+    """Per LUDB scar wall: records labelled, found (a Q-wave statement of a territory that
+    can show that wall), Q waves stated only in other territories, none stated."""
+    out = {}
+    for wall, ids in SCAR_WALL_TERRITORIES.items():
+        pos = [r for r in rows if f"ludb:scar@{wall}" in r["truth"]]
+        if not pos:
+            continue
+        q = [{p for p in r["predicted"] if p.startswith("s:q_")} for r in pos]
+        found = sum(bool(s & set(ids)) for s in q)
+        other = sum(bool(s) and not s & set(ids) for s in q)
+        out[wall] = {"records": len(pos), "found": found, "other_territory": other,
+                     "none": len(pos) - found - other, "territories": list(ids)}
+    return out
+
+
 def summarize(rows: list[dict], fmt: str, config: dict) -> dict:
     scores, macro, macro_all = _scores(rows, fmt)
     out = {"format": fmt, "n_records": len(rows), "classes": scores, "macro": macro,
            "macro_all_supported": macro_all, "vt_flag": _vt_flags(rows),
            "failures": {r["record"]: r["error"] for r in rows if r.get("error")},
            "config": config}
+    if fmt == "ludb":
+        out["scar_by_wall"] = _scar_by_wall(rows)
     if fmt in ("cinc", "files"):
         # The Challenge metric (official weights) overall and per source database, with the
         # per-source macro F1, so that a rule that only fits one source shows.
@@ -152,6 +182,15 @@ def report(summary: dict, figures: list[Path]) -> str:
         lines += [f"VT flagged (VT, wide-complex tachycardia or ventricular run): "
                   f"{vt['flagged']}/{vt['vt_records']} VT records; false flags "
                   f"{vt['false_flags']}/{vt['other_records']} others", ""]
+    if summary.get("scar_by_wall"):
+        lines += ["Infarct scar by wall (LUDB) against the Q-wave territory that can show it "
+                  "(Bayes de Luna 2006; a posterior scar gives no Q wave):", "",
+                  common.md_table(
+                      ["wall", "records", "found", "Q waves elsewhere only", "none",
+                       "territories"],
+                      [[w, v["records"], v["found"], v["other_territory"], v["none"],
+                        ", ".join(v["territories"]) or "-"]
+                       for w, v in summary["scar_by_wall"].items()], 0), ""]
     if summary["failures"]:
         lines += [f"Failures: {summary['failures']}", ""]
     lines += [f"![{p.stem}]({p.name})" for p in figures]
