@@ -133,9 +133,10 @@ def coherent_spikes(sig: np.ndarray, fs: float, usable: list[str]) -> np.ndarray
       limb leads are derived from two recorded ones, so a kink seen in all of them is one
       observation, not six).
 
-    Chosen on LUDB's paced records (the only paced ones here); on the 146 others, clean
-    and with noise added, it found at most 2 spikes before a QRS a record (the pacing rule
-    needs 3 and one per two beats)."""
+    Chosen on LUDB's paced records (the only paced ones here); on the 146 others it found
+    no spike before a QRS as recorded, and no paced rhythm appeared on them with noise added
+    (benchmarks.noise_bench; at most 2 such spikes a record while the rule was tuned) or
+    resampled to 250-1000 Hz (benchmarks.fs_bench)."""
     limb = np.array([lead in _LIMB_LEADS for lead in usable])
     if not limb.any() or (~limb).sum() < 2 or sig.shape[0] < 3:
         return np.empty(0, dtype=np.int64)

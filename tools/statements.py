@@ -115,7 +115,8 @@ def rhythm_statements(f: Features) -> list[Statement]:
     if f.paced:
         out.append(_stmt("paced", "Paced rhythm", "10370003",
                          "pacemaker spikes (coinciding across leads) before >= 50 % of beats",
-                         "openecg pacer detector (center-surround spike score)",
+                         "openecg pacer detector (center-surround spike score) and a joint "
+                         "one-sample-step detector over all leads (robust to muscle noise)",
                          ["m:pacing_spikes", "m:hr_bpm"], 0.9 * q))
         return out
     # Irregularly irregular: RR varies overall (CV, normalised RMSSD: Dash et al. 2009) AND most
