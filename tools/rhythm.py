@@ -14,6 +14,7 @@ import numpy as np
 from tools.beats import GlobalBeat
 from tools.delineate import LeadDelineation
 from tools.evidence import Measurement
+from tools.record import LIMB_LEADS
 
 _FLUTTER_LEADS = ("II", "III", "aVF", "V1")
 
@@ -109,9 +110,6 @@ def _afib_rule(sig: np.ndarray, fs: float, usable: list[str]) -> bool:
         return False
 
 
-_LIMB_LEADS = ("I", "II", "III", "aVR", "aVL", "aVF")
-
-
 def coherent_spikes(sig: np.ndarray, fs: float, usable: list[str]) -> np.ndarray:
     """Sample indices of pacemaker-like spikes found jointly over the leads: a second
     detector beside openecg's, for muscle noise.
@@ -137,7 +135,7 @@ def coherent_spikes(sig: np.ndarray, fs: float, usable: list[str]) -> np.ndarray
     no spike before a QRS as recorded, and no paced rhythm appeared on them with noise added
     (benchmarks.noise_bench; at most 2 such spikes a record while the rule was tuned) or
     resampled to 250-1000 Hz (benchmarks.fs_bench)."""
-    limb = np.array([lead in _LIMB_LEADS for lead in usable])
+    limb = np.array([lead in LIMB_LEADS for lead in usable])
     if not limb.any() or (~limb).sum() < 2 or sig.shape[0] < 3:
         return np.empty(0, dtype=np.int64)
     x = np.asarray(sig, float)
