@@ -82,19 +82,23 @@ def _one(args: tuple[str, tuple[str, ...], float]) -> dict:
     path, conditions, mains_mv = args
     rec = common.load(path)
     out = {"record": Path(path).stem, "clean": _summary(analyze(rec))}
-    x = np.asarray(rec.signal, float)
-    seed = zlib.crc32(Path(path).stem.encode())
-    span = np.ptp(x, axis=0)
-    normalised = bool(np.allclose(span, span[0], rtol=1e-3))
     for kind in conditions:
-        i = CONDITIONS.index(kind)
-        noisy = x + noise(kind, x.shape[0], x.shape[1], float(rec.fs), seed + i, mains_mv)
-        if normalised:
-            # an export normalised per lead (LUDB here) normalises what was recorded, noise
-            # included: each noisy lead is scaled back to the record's common span
-            noisy = (noisy - noisy.min(axis=0)) / np.ptp(noisy, axis=0) * span + x.min(axis=0)
-        out[kind] = _summary(analyze(replace(rec, signal=noisy)))
+        out[kind] = _summary(analyze(with_noise(rec, Path(path).stem, kind, mains_mv)))
     return out
+
+
+def with_noise(rec, stem: str, kind: str, mains_mv: float = 0.05):
+    """``rec`` with the noise of condition ``kind`` added, seeded by the record's name
+    ``stem`` and the condition (the benchmark's own draw, for tests to reuse)."""
+    x = np.asarray(rec.signal, float)
+    seed = zlib.crc32(stem.encode()) + CONDITIONS.index(kind)
+    noisy = x + noise(kind, x.shape[0], x.shape[1], float(rec.fs), seed, mains_mv)
+    span = np.ptp(x, axis=0)
+    if np.allclose(span, span[0], rtol=1e-3):
+        # an export normalised per lead (LUDB here) normalises what was recorded, noise
+        # included: each noisy lead is scaled back to the record's common span
+        noisy = (noisy - noisy.min(axis=0)) / np.ptp(noisy, axis=0) * span + x.min(axis=0)
+    return replace(rec, signal=noisy)
 
 
 def summarise(rows: list[dict], kind: str, base: str = "clean") -> dict:

@@ -7,14 +7,12 @@ include LUDB 17 and 39, whose fragmented QRS (jagged slopes, kinks seen in all s
 leads) were taken for spikes before the quiet-baseline and limb-plus-precordial rules."""
 from __future__ import annotations
 
-import zlib
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from benchmarks.noise_bench import CONDITIONS, noise
+from benchmarks.noise_bench import with_noise
 from tools.engine import analyze
 from tools.record import load_record
 from tools.rhythm import coherent_spikes
@@ -32,15 +30,7 @@ def _load(rel: str):
 
 def _with_emg(rec):
     """The record with noise_bench's muscle noise, as that benchmark adds it."""
-    x = np.asarray(rec.signal, float)
-    stem = Path(rec.source).stem if getattr(rec, "source", None) else "x"
-    n = noise("emg", x.shape[0], x.shape[1], float(rec.fs),
-              zlib.crc32(stem.encode()) + CONDITIONS.index("emg"))
-    y = x + n
-    span = np.ptp(x, axis=0)
-    if np.allclose(span, span[0], rtol=1e-3):  # LUDB: each lead normalised again
-        y = (y - y.min(axis=0)) / np.ptp(y, axis=0) * span + x.min(axis=0)
-    return replace(rec, signal=y)
+    return with_noise(rec, Path(rec.source).stem, "emg")
 
 
 def _steps(n: int, fs: float, at: list[int], leads: list[str], seed: int = 0) -> np.ndarray:
