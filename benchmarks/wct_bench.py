@@ -151,7 +151,9 @@ def _one(args: tuple[str, tuple[float, ...], bool]) -> dict | None:
         rows.append({"rate": rate, "ids": ids, "hr_bpm": t.measurements["hr_bpm"].value,
                      "qrs_ms": t.measurements["qrs_ms"].value,
                      "beats_found": round(len(t.beats) / expected, 2),
-                     "av_dissociation_cited": bool(vt and "AV dissociation" in vt.criterion)})
+                     "av_dissociation_cited": bool(vt and "AV dissociation" in vt.criterion),
+                     "av_dissociation_noted": any("dissociat" in s.criterion
+                                                  for s in t.statements)})
     return {"record": name, "source": source_of(name), "kind": kind,
             "source_qrs_ms": round((beat.qrs_off - beat.qrs_on) * 1000.0 / a.record.fs),
             "typed": beat.kind, "rows": rows}
@@ -195,6 +197,9 @@ def summarise(results: list[dict], rates: tuple[float, ...]) -> dict:
                 "false_flag_records": [r["record"] for r, row in narrow
                                        if FLAGS & set(row["ids"])],
                 "flutter": sum("s:afl" in row["ids"] for _, row in narrow),
+                # a narrow complex with dissociated P waves: junctional tachycardia or VT
+                "av_dissociation_noted": sum(row.get("av_dissociation_noted", False)
+                                             for _, row in narrow),
                 "rhythm": dict(Counter(i for _, row in narrow for i in row["ids"]
                                        if i in RHYTHM_IDS)),
             },
@@ -231,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     for key, s in summary.items():
         print(key, "wide per source:", s["wide"]["per_source"], "instead:", s["wide"]["instead"],
               "AV dissociation cited:", s["wide"]["av_dissociation_cited"], "AV block stated:",
-              s["wide"]["av_block_stated"], "sinus stated:", s["wide"]["sinus_stated"])
+              s["wide"]["av_block_stated"], "sinus stated:", s["wide"]["sinus_stated"],
+              "narrow: AV dissociation noted:", s["narrow"]["av_dissociation_noted"])
     path = common.write_json(out_name, {"summary": summary, "records": results,
                                         "dissociation": args.dissociation})
     print(f"wrote {path}")

@@ -213,9 +213,37 @@ def test_dissociated_p_waves_do_not_make_a_vt_sinus_or_av_block(name, rate):
     rec = add_dissociated_p(rebuild_tachycardia(a0.record, beat, 60000.0 / rate,
                                                 a0.measurements["rr_ms"].value), a0)
     assert rec is not None
-    ids = _ids(analyze(rec))
+    a = analyze(rec)
+    ids = _ids(a)
     assert ids & {"s:vt", "s:wct"}
     assert not ids & {"s:sr", "s:st", "s:sb", "s:sa", "s:avb2", "s:avb3", "s:af", "s:afl"}
+    # the P waves on the QRS-T are found by cancelling the median beat, at their own rate,
+    # and the VT statement cites the dissociation with its evidence
+    unlocked = a.measurements["unlocked_p_waves"]
+    assert unlocked.details["av_dissociation"] is True
+    assert unlocked.details["atrial_rate_bpm"] == pytest.approx(80, abs=4)
+    vt = next(s for s in a.statements if s.id == "s:vt")
+    assert "AV dissociation" in vt.criterion and "m:unlocked_p_waves" in vt.evidence_ids
+    _evidence_exists(a)
+
+
+@pytest.mark.parametrize("name", ["JS20012", "E07501"])
+def test_no_dissociation_without_dissociated_p_waves(name):
+    # the control: the same rebuilt VT without P waves, and a real sinus tachycardia whose
+    # conducted P waves cancel with the median beat (E07501 leaves 5 events at 33 /min,
+    # the most of the 150 shared records): no AV dissociation is claimed
+    from benchmarks.wct_bench import pick_complex, rebuild_tachycardia
+
+    a0 = analyze(_rec(name))
+    a = a0
+    if name == "JS20012":
+        _, beat = pick_complex(a0)
+        a = analyze(rebuild_tachycardia(a0.record, beat, 400.0, a0.measurements["rr_ms"].value))
+        assert _ids(a) & {"s:vt", "s:wct"}
+    unlocked = a.measurements["unlocked_p_waves"]
+    assert unlocked.value is not None  # assessed: a regular rhythm > 100 /min
+    assert unlocked.details["av_dissociation"] is False
+    assert not any("AV dissociation" in s.criterion for s in a.statements)
 
 
 def test_a_tracing_without_beats_says_so_first():

@@ -131,6 +131,8 @@ def ventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
         if mostly_v:
             args.append(f"{f.n_ventricular} of {f.n_beats} beats typed ventricular")
         ids = ["m:hr_bpm", "m:qrs_ms", "m:qrs_axis_deg", "m:p_wave_ratio"]
+        if (f.av or {}).get("dissociation"):
+            ids += ["m:atrial_rate_p_bpm", "m:unlocked_p_waves"]
         leads = (f.wct or {}).get("leads", [])
         width = outvoted or f"QRS {qrs:.0f} ms >= 120 ms"
         base = _with_flutter_caveat(
@@ -225,8 +227,17 @@ def supraventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
             # ventricular_statements): the width that separates SVT from VT is in doubt
             crit += (f"; QRS {qrs:.0f} ms, but {combined:.0f} ms by the lead-combined estimate: "
                      "a wide-complex tachycardia (ventricular tachycardia) is not excluded")
+        conf = 0.65 * q
+        if (f.av or {}).get("dissociation"):
+            # P waves marching through at their own rate: the re-entry circuits of most SVTs
+            # include the atria; junctional ectopic tachycardia (an SVT) and VT do not
+            # (Page et al. 2016; Brugada et al. 1991, step 3)
+            crit += ("; P waves dissociated from the QRS complexes (m:unlocked_p_waves): "
+                     "junctional ectopic tachycardia or ventricular tachycardia not excluded")
+            ids = ids + ["m:atrial_rate_p_bpm", "m:unlocked_p_waves"]
+            conf = 0.5 * q
         out.append(_stmt("svt", "Supraventricular tachycardia", "426761007", crit, SVT_SRC,
-                         ids + ["m:atrial_rate_bpm"], 0.65 * q))
+                         ids + ["m:atrial_rate_bpm"], conf))
     elif hr >= 40:
         kind = "Junctional escape rhythm" if hr < 60 else "Accelerated junctional rhythm"
         out.append(_stmt("junctional", kind, "29320008",

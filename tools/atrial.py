@@ -372,6 +372,111 @@ def confirmed(events: list[tuple[int, int, int]], match: PMatch, beats,
     return out
 
 
+UNLOCKED_MIN_BEATS = 8       # beats a median beat is built from
+UNLOCKED_K = 6.0             # event threshold: robust SDs of the residual activity
+UNLOCKED_MIN_PP_MS = 250.0   # events closer than this are one (atrial rate <= 240 /min)
+UNLOCKED_MIN_REL = 0.05      # event amplitude / median beat peak-to-peak, in some lead
+
+
+def unlocked_events(sig: np.ndarray, fs: float, beats) -> list[tuple[int, int, int]]:
+    """Atrial events that are not locked to the QRS, as (onset, peak, offset) samples, in a
+    regular ventricular rhythm (RR coefficient of variation < 0.10, >= 8 beats).
+
+    Average-beat subtraction (QRST cancellation; Slocum et al., J Electrocardiol 25 suppl:1,
+    1992; Stridh & Sornmo, IEEE Trans Biomed Eng 48:105, 2001): each lead's median beat,
+    R-aligned over one cycle, is subtracted at every beat. What repeats with the QRS (the
+    QRS, the T wave and a conducted P wave) cancels; atrial waves that march at their own
+    rate do not, and stand out of the residual even where they fall on an ST segment or a
+    T wave, where neither the learned delineator nor a P template looks (the P waves of a
+    VT with AV dissociation: benchmarks.wct_bench --dissociation). An event is a peak of
+    the leads' combined residual activity (1-15 Hz, each lead in units of its own robust
+    SD, 40-ms moving RMS) >= ``UNLOCKED_K`` robust SDs above its median, outside the QRS
+    (+-20 ms, where alignment jitter leaves a residual), >= 250 ms from a stronger one."""
+    if len(beats) < UNLOCKED_MIN_BEATS:
+        return []
+    from scipy.signal import butter, find_peaks, sosfiltfilt
+
+    r = np.array([b.r_time for b in beats], int)
+    rr = np.diff(r).astype(float)
+    if rr.size < 2 or np.std(rr) >= 0.10 * np.mean(rr):
+        return []
+    n = sig.shape[0]
+    x = np.nan_to_num(np.asarray(sig, float))
+    x = sosfiltfilt(butter(2, [1.0, 15.0], "bandpass", fs=fs, output="sos"), x, axis=0)
+    # each beat owns the samples from 40 % of the RR before its R to 60 % of the RR after
+    bounds = np.concatenate([[r[0] - 0.4 * rr[0]], r[:-1] + 0.6 * rr, [r[-1] + 0.6 * rr[-1]]])
+    bounds = np.clip(np.round(bounds).astype(int), 0, n)
+    pre, post = int(r[0] - bounds[0]), int(bounds[-1] - r[-1])
+    pre = max(pre, int(np.max(r - bounds[:-1])))
+    post = max(post, int(np.max(bounds[1:] - r)))
+    full = [k for k in range(len(r)) if r[k] - pre >= 0 and r[k] + post <= n]
+    if len(full) < UNLOCKED_MIN_BEATS:
+        return []
+    template = np.median(np.stack([x[r[k] - pre:r[k] + post] for k in full]), axis=0)
+    resid = np.zeros_like(x)
+    for k in range(len(r)):
+        lo, hi = bounds[k], bounds[k + 1]
+        t_lo, t_hi = lo - (r[k] - pre), hi - (r[k] - pre)
+        if t_lo < 0 or t_hi > template.shape[0]:
+            continue  # a beat at an edge the template does not cover: left out
+        resid[lo:hi] = x[lo:hi] - template[t_lo:t_hi]
+    # outside the beats, and the first and last beat (the filter's edge transients)
+    blank = np.zeros(n, bool)
+    blank[:bounds[1]] = blank[bounds[-2]:] = True
+    margin = int(0.020 * fs)
+    for b in beats:
+        blank[max(0, b.qrs_on - margin):b.qrs_off + margin + 1] = True
+    seen = resid[~blank]
+    if seen.shape[0] < fs:
+        return []
+    scale = 1.4826 * np.median(np.abs(seen - np.median(seen, axis=0)), axis=0) + 1e-9
+    z = (resid / scale) ** 2
+    w = max(1, int(0.040 * fs))
+    act = np.sqrt(np.convolve(z.mean(axis=1), np.ones(w) / w, mode="same"))
+    act[blank] = 0.0
+    a = act[~blank]
+    level = float(np.median(a))
+    spread = 1.4826 * float(np.median(np.abs(a - level))) + 1e-9
+    peaks, _ = find_peaks(act, height=level + UNLOCKED_K * spread,
+                          distance=int(UNLOCKED_MIN_PP_MS * fs / 1000.0))
+    half = int(0.050 * fs)
+    # a P wave, not the jitter that exact copies of one complex leave (< 3 % of the QRS
+    # in the rebuilt tachycardias): >= 5 % of the median beat's peak-to-peak in some lead
+    ptp = np.ptp(template, axis=0) + 1e-12
+    peaks = [p for p in peaks
+             if float(np.max(np.abs(resid[max(0, p - half):p + half]) / ptp)) >= UNLOCKED_MIN_REL]
+    return [(int(p) - half, int(p), int(p) + half) for p in peaks]
+
+
+UNLOCKED_MIN_EVENTS = 6      # unlocked events a dissociation is judged on
+UNLOCKED_COVERAGE = 0.6      # ... and the share of the atrial cycles in their span found
+
+
+def unlocked_dissociation(sig: np.ndarray, fs: float, beats) -> dict:
+    """AV dissociation from the :func:`unlocked_events` (P waves that cancellation of the
+    median beat leaves): {"n_events", "dissociation", and when it holds "atrial_rate_bpm",
+    "pp_nmad", "events" (peak samples)}. It holds with >= ``UNLOCKED_MIN_EVENTS`` events,
+    regular (:func:`av_relationship`), found in >= 60 % of the atrial cycles their span holds
+    (a P wave inside a QRS stays hidden), at a rate that differs from the ventricular rate
+    by > 10 % with a P-to-QRS delay varying > 120 ms. On the 150 shared records, whose P
+    waves are conducted, the residual holds at most 5 such events (E07501, a sinus
+    tachycardia, 5 at 33 /min); P waves added at 80 /min to complexes repeated at 120-180
+    /min leave 12-16 (benchmarks.wct_bench --dissociation)."""
+    events = unlocked_events(sig, fs, beats)
+    out: dict = {"n_events": len(events), "dissociation": False}
+    if len(events) < UNLOCKED_MIN_EVENTS:
+        return out
+    av = av_relationship(events, beats, fs)
+    if not av["dissociation"] or not av["atrial_rate_bpm"]:
+        return out
+    span_ms = (events[-1][0] - events[0][0]) * 1000.0 / fs
+    cycles = span_ms * av["atrial_rate_bpm"] / 60000.0 + 1
+    if len(events) < UNLOCKED_COVERAGE * cycles:
+        return out
+    return out | {"dissociation": True, "atrial_rate_bpm": av["atrial_rate_bpm"],
+                  "pp_nmad": av["pp_nmad"], "events": [e[1] for e in events]}
+
+
 def merge_events(*groups: list[tuple[int, int, int]], fs: float) -> list[tuple[int, int, int]]:
     """One list of atrial events from several detectors: events whose onsets lie within
     80 ms are the same event (the first group's position is kept)."""

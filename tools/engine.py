@@ -579,6 +579,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
         match.events, confirmed(found, match, beats, fs), fs=fs)
     av = av_relationship(events, beats, fs)
     add(_av_measurements(av, beats))
+    meas["unlocked_p_waves"] = _unlocked_measurement(sig_r, fs, beats, av)
 
     meas["p_wave_consistency"] = M._m(
         "p_wave_consistency", p_alike, "ratio",
@@ -753,6 +754,39 @@ def _av_measurements(av: dict, beats: list[GlobalBeat]) -> list[Measurement]:
              "P waves on time (>= 85 % of the median P-P) with no QRS 80-450 ms after their "
              "onset", details={"premature_blocked": av.get("blocked_premature", 0)}),
     ]
+
+
+def _unlocked_measurement(sig: np.ndarray, fs: float, beats: list[GlobalBeat],
+                          av: dict) -> Measurement:
+    """P waves left by cancelling the median beat, in a regular tachycardia whose atrial
+    events showed no AV dissociation: there the P waves of a VT fall on its QRS-T, where
+    neither the delineator nor the P template looks (``tools.atrial.unlocked_dissociation``).
+    A dissociation found this way is added to ``av`` (in place), as Brugada's step 3."""
+    from tools.atrial import unlocked_dissociation
+
+    method = ("P waves left by subtracting each lead's median beat (QRST cancellation, "
+              "Slocum 1992) in a regular tachycardia: >= 6 regular events, >= 60 % of their "
+              "atrial cycles, rate differing > 10 % from the ventricular rate, P-to-QRS delay "
+              "varying > 120 ms")
+    r = np.array([b.r_time for b in beats], float)
+    rr = np.diff(r)
+    fast_regular = rr.size >= 2 and 60.0 * fs / float(np.mean(rr)) > 100 \
+        and float(np.std(rr)) < 0.10 * float(np.mean(rr))
+    if av.get("dissociation") or not fast_regular:
+        return M._m("unlocked_p_waves", None, "count", method, reason=(
+            "AV dissociation already shown by the atrial events" if av.get("dissociation")
+            else "assessed only in a regular rhythm faster than 100 /min"))
+    found = unlocked_dissociation(sig, fs, beats)
+    if not found["dissociation"]:
+        return M._m("unlocked_p_waves", float(found["n_events"]), "count", method,
+                    details={"av_dissociation": False})
+    av["dissociation"] = True
+    av["dissociation_by"] = "QRST cancellation"
+    return M._m("unlocked_p_waves", float(found["n_events"]), "count", method,
+                details={"av_dissociation": True,
+                         "atrial_rate_bpm": round(found["atrial_rate_bpm"], 1),
+                         "pp_nmad": round(found["pp_nmad"], 3),
+                         "peaks_s": [round(p / fs, 3) for p in found["events"]]})
 
 
 def _wct_measurements(wct: dict, beats: list[GlobalBeat]) -> list[Measurement]:
