@@ -104,6 +104,23 @@ def test_measurements_resume_does_not_recompute(measured, ludb_dir, monkeypatch,
     assert after["qrs_ms"] == before["qrs_ms"]
 
 
+def test_results_of_other_engine_code_are_not_reused(measured, ludb_dir, capsys):
+    # a results folder made by other engine sources (here: its recorded build changed) is
+    # not silently mixed with this engine's results on resume: the run stops and says why
+    cfg = measured / "config.json"
+    saved = cfg.read_text()
+    try:
+        old = json.loads(saved)
+        cfg.write_text(json.dumps({**old, "engine_build": "000000000000"}))
+        capsys.readouterr()
+        rc = main(["eval", "measurements", "--data", str(ludb_dir), "--out", str(measured)])
+        err = capsys.readouterr().err
+        assert rc == 2
+        assert "other engine code" in err and "--no-resume" in err
+    finally:
+        cfg.write_text(saved)
+
+
 def test_measurements_wrong_layout_says_what_was_expected(tmp_path, capsys):
     rc = main(["eval", "measurements", "--data", str(CINC), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err

@@ -88,3 +88,29 @@ def test_fragmented_or_plain_qrs_is_not_paced_clean_or_noisy(rel):
         d = a.measurements["pacing_spikes"].details
         assert d["joint_steps"] < 3, d
         assert "s:paced" not in {s.id for s in a.statements}
+
+
+def test_sinus_p_waves_that_a_ventricular_pacemaker_does_not_track_are_complete_block():
+    # LUDB 111 (labelled sinus rhythm, third-degree AV block, ventricular pacing): P waves
+    # at about 76 /min march through the paced rhythm at 60 /min, mostly on the paced QRS-T
+    # where the delineator finds none; cancelling the median paced beat leaves them
+    a = analyze(_load("ludb/data/111"))
+    ids = {s.id for s in a.statements}
+    assert {"s:paced", "s:avb3"} <= ids
+    unlocked = a.measurements["unlocked_p_waves"]
+    assert unlocked.details["av_dissociation"] is True
+    assert unlocked.details["atrial_rate_bpm"] == pytest.approx(76, abs=6)
+    avb3 = next(s for s in a.statements if s.id == "s:avb3")
+    assert "ventricular pacing" in avb3.label and "m:unlocked_p_waves" in avb3.evidence_ids
+    for e in avb3.evidence_ids:
+        assert e[2:] in a.measurements, e
+
+
+@pytest.mark.parametrize("rel", ["ludb/data/45", "ludb/data/93", "ludb/data/95"])
+def test_paced_rhythms_without_dissociated_p_waves_are_not_av_block(rel):
+    # the other paced records: atrial and ventricular pacing (45), and atrial fibrillation
+    # with ventricular pacing (93, 95): no AV block is claimed
+    a = analyze(_load(rel))
+    ids = {s.id for s in a.statements}
+    assert "s:paced" in ids
+    assert not ids & {"s:avb2", "s:avb3"}

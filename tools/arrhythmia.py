@@ -53,10 +53,23 @@ def av_block_statements(f, rhythm_ids: set[str]) -> list[Statement]:
     """Second- and third-degree AV block from the atrial events (not in AF or flutter,
     where there are no P waves to relate)."""
     av, q = f.av or {}, f.quality_factor
-    if rhythm_ids & {"s:af", "s:afl", "s:paced"} or not av.get("pattern"):
+    if rhythm_ids & {"s:af", "s:afl"} or not av.get("pattern"):
         return []
     ids = ["m:atrial_rate_p_bpm", "m:hr_bpm", "m:blocked_p_waves", "m:pr_ms"]
     a_rate, v_rate = av.get("atrial_rate_bpm"), f.m.get("hr_bpm")
+    if "s:paced" in rhythm_ids:
+        # under ventricular pacing only a complete block is judged: sinus P waves faster
+        # than the paced rate that never conduct (a conducted beat would inhibit or reset
+        # the pacemaker); a pacemaker that tracks the P waves locks them to the QRS
+        if av["pattern"] != "third" or a_rate is None or v_rate is None:
+            return []
+        return [_stmt("avb3", "Third-degree (complete) AV block, ventricular pacing",
+                      "27885002",
+                      f"P waves regular at {a_rate:.0f}/min, faster than the regular paced "
+                      f"ventricular rate {v_rate:.0f}/min, with no fixed P-QRS relationship "
+                      "(AV dissociation" + (", P waves found by QRST cancellation"
+                                            if av.get("dissociation_by") else "") + ")",
+                      AVB_SRC, ids + ["m:unlocked_p_waves", "m:pacing_spikes"], 0.6 * q)]
     if av["pattern"] == "third":
         return [_stmt("avb3", "Third-degree (complete) AV block", "27885002",
                       f"P waves regular at {a_rate:.0f}/min, faster than the regular "
