@@ -396,6 +396,8 @@ def unlocked_events(sig: np.ndarray, fs: float, beats) -> list[tuple[int, int, i
         return []
     from scipy.signal import butter, find_peaks, sosfiltfilt
 
+    from tools.quality import robust_sd
+
     r = np.array([b.r_time for b in beats], int)
     rr = np.diff(r).astype(float)
     if rr.size < 2 or np.std(rr) >= 0.10 * np.mean(rr):
@@ -429,14 +431,14 @@ def unlocked_events(sig: np.ndarray, fs: float, beats) -> list[tuple[int, int, i
     seen = resid[~blank]
     if seen.shape[0] < fs:
         return []
-    scale = 1.4826 * np.median(np.abs(seen - np.median(seen, axis=0)), axis=0) + 1e-9
+    scale = robust_sd(seen) + 1e-9
     z = (resid / scale) ** 2
     w = max(1, int(0.040 * fs))
     act = np.sqrt(np.convolve(z.mean(axis=1), np.ones(w) / w, mode="same"))
     act[blank] = 0.0
     a = act[~blank]
     level = float(np.median(a))
-    spread = 1.4826 * float(np.median(np.abs(a - level))) + 1e-9
+    spread = float(robust_sd(a, axis=None)) + 1e-9
     peaks, _ = find_peaks(act, height=level + UNLOCKED_K * spread,
                           distance=int(UNLOCKED_MIN_PP_MS * fs / 1000.0))
     half = int(0.050 * fs)

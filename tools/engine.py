@@ -595,7 +595,8 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     events = found if match is None else merge_events(
         match.events, confirmed(found, match, beats, fs), fs=fs)
     av = av_relationship(events, beats, fs)
-    meas["unlocked_p_waves"] = _unlocked_measurement(sig_r, fs, beats, av, atrial["paced"])
+    meas["unlocked_p_waves"] = _unlocked_measurement(sig_r, fs, beats, av, atrial["paced"],
+                                                     meas["hr_bpm"].value, meas["rr_cv"].value)
     add(_av_measurements(av, beats))
 
     meas["p_wave_consistency"] = M._m(
@@ -775,8 +776,9 @@ def _av_measurements(av: dict, beats: list[GlobalBeat]) -> list[Measurement]:
     ]
 
 
-def _unlocked_measurement(sig: np.ndarray, fs: float, beats: list[GlobalBeat],
-                          av: dict, paced: bool) -> Measurement:
+def _unlocked_measurement(sig: np.ndarray, fs: float, beats: list[GlobalBeat], av: dict,
+                          paced: bool, v_rate: float | None, rr_cv: float | None
+                          ) -> Measurement:
     """P waves left by cancelling the median beat, in a regular tachycardia or a regular
     paced rhythm whose atrial events showed no AV dissociation: there the P waves of a VT
     fall on its QRS-T, and the sinus P waves that a ventricular pacemaker does not track
@@ -790,11 +792,8 @@ def _unlocked_measurement(sig: np.ndarray, fs: float, beats: list[GlobalBeat],
               "Slocum 1992) in a regular tachycardia or paced rhythm: >= 6 regular events, "
               ">= 60 % of their atrial cycles, rate differing > 10 % from the ventricular "
               "rate, P-to-QRS delay varying > 120 ms")
-    r = np.array([b.r_time for b in beats], float)
-    rr = np.diff(r)
-    regular = rr.size >= 2 and float(np.std(rr)) < 0.10 * float(np.mean(rr))
-    v_rate = 60.0 * fs / float(np.mean(rr)) if rr.size else 0.0
-    if av.get("dissociation") or not regular or not (v_rate > 100 or paced):
+    regular = rr_cv is not None and rr_cv < 0.10
+    if av.get("dissociation") or not regular or not ((v_rate or 0) > 100 or paced):
         return M._m("unlocked_p_waves", None, "count", method, reason=(
             "AV dissociation already shown by the atrial events" if av.get("dissociation")
             else "assessed only in a regular rhythm faster than 100 /min or paced"))

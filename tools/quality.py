@@ -360,13 +360,19 @@ def _odd(v: float) -> int:
     return int(v) // 2 * 2 + 1
 
 
+def robust_sd(x: np.ndarray, axis: int | None = 0) -> np.ndarray | float:
+    """1.4826 x the median absolute deviation: the SD of Gaussian noise, barely moved by the
+    few large samples (QRS complexes, spikes) a signal's noise estimate must ignore."""
+    x = np.asarray(x, float)
+    return 1.4826 * np.median(np.abs(x - np.median(x, axis=axis, keepdims=True)), axis=axis)
+
+
 def _hf_noise(clean: np.ndarray, fs: float) -> np.ndarray | None:
     """Robust SD (mV) of the >40 Hz residual of the mains-notched signal; None below 100 Hz."""
     if fs < 2.5 * HF_CUTOFF_HZ or len(clean) < fs:
         return None
-    y = _filter(clean, fs, "high")
-    # 1.4826 x median absolute deviation: the QRS samples (< 20 % of the record) barely move it.
-    return 1.4826 * np.median(np.abs(y - np.median(y, axis=0)), axis=0)
+    # the QRS samples (< 20 % of the record) barely move the robust SD
+    return robust_sd(_filter(clean, fs, "high"))
 
 
 def _mains_amplitude(x: np.ndarray, fs: float) -> tuple[np.ndarray | None, np.ndarray | None]:

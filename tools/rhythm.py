@@ -14,6 +14,7 @@ import numpy as np
 from tools.beats import GlobalBeat
 from tools.delineate import LeadDelineation
 from tools.evidence import Measurement
+from tools.quality import robust_sd
 from tools.record import LIMB_LEADS
 
 _FLUTTER_LEADS = ("II", "III", "aVF", "V1")
@@ -149,7 +150,7 @@ def coherent_spikes(sig: np.ndarray, fs: float, usable: list[str]) -> np.ndarray
     before = np.zeros_like(d)   # the largest |difference| in the 10 ms before
     for sh in range(1, w + 1):
         before[sh:] = np.maximum(before[sh:], ad[:-sh])
-    sd = 1.4826 * np.median(np.abs(d - np.median(d, axis=0)), axis=0) + 1e-12
+    sd = robust_sd(d) + 1e-12
     span = np.percentile(np.abs(x - np.median(x, axis=0)), 99.5, axis=0) + 1e-12
     step = ad - cont
     hit = (step >= 6.0 * sd) & (step >= 0.10 * span) & (before < 0.5 * ad)
