@@ -10,6 +10,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -32,18 +33,17 @@ from tools.statements import Features, derive_statements
 ENGINE_VERSION = "0.1.0"
 
 
-def _source_fingerprint() -> str:
+@lru_cache(maxsize=1)
+def engine_build() -> str:
     """First 12 hex digits of the SHA-256 of the engine's own sources (``tools/*.py``): two
     results with one fingerprint were made by the same rules (the evaluation suites reuse
-    an earlier run's per-record results only when it matches)."""
+    an earlier run's per-record results only when it matches). Read on first use, not at
+    import (house style: no side effects at import time)."""
     h = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("*.py")):
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:12]
-
-
-ENGINE_BUILD = _source_fingerprint()
 # Cross-check tolerance between the learned and the classic delineator (ms); beyond it the
 # value is flagged and the statements resting on it lose confidence.
 _CROSS_TOL_MS = {"pr_ms": 30.0, "qrs_ms": 25.0, "qt_ms": 40.0}
@@ -70,7 +70,7 @@ class Analysis:
         fs = self.record.fs
         return {
             "record": self.record.summary(),
-            "engine": {"version": ENGINE_VERSION, "build": ENGINE_BUILD,
+            "engine": {"version": ENGINE_VERSION, "build": engine_build(),
                        "delineator": "openecg codec v6 (int8 ONNX)",
                        "cross_check": "ECGdeli (KIT-IBT) via ecgdeli"},
             "quality": self.quality.model_dump(),

@@ -51,27 +51,28 @@ class ResultLog:
     resume : keep and reuse earlier results (False: start a fresh file).
     config : what a result depends on (suite options); with ``resume``, earlier results
         are reused only if they were made with the same config and the same engine sources
-        (``tools.engine.ENGINE_BUILD``), else the run stops with a message instead of
+        (``tools.engine.engine_build``), else the run stops with a message instead of
         mixing results.
     """
 
     def __init__(self, out_dir: Path, *, resume: bool, config: dict):
-        from tools.engine import ENGINE_BUILD
+        from tools.engine import engine_build
 
+        build = engine_build()
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.out_dir / "records.jsonl"
         cfg_path = self.out_dir / "config.json"
         self.rows: dict[str, dict] = {}
-        config = jsonable({**config, "engine_build": ENGINE_BUILD})
+        config = jsonable({**config, "engine_build": build})
         if resume and self.path.exists():
             old = json.loads(cfg_path.read_text()) if cfg_path.exists() else None
-            if old is not None and old.get("engine_build") != ENGINE_BUILD \
+            if old is not None and old.get("engine_build") != build \
                     and {k: v for k, v in old.items() if k != "engine_build"} == \
                     {k: v for k, v in config.items() if k != "engine_build"}:
                 raise LayoutError(
                     f"{str(self.out_dir)!r} holds results made by other engine code (build "
-                    f"{old.get('engine_build')}, this is {ENGINE_BUILD}): its per-record "
+                    f"{old.get('engine_build')}, this is {build}): its per-record "
                     "results would be mixed with this engine's; use --no-resume to start "
                     "again or another --out")
             if old is not None and old != config:
