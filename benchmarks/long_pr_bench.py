@@ -39,21 +39,53 @@ from tools.statements import RHYTHM_IDS, SINUS_IDS
 RHYTHMS = RHYTHM_IDS - SINUS_IDS - {"s:sa", "s:paced"}  # rhythms a moved P wave can bring
 
 
-def move_p_earlier(record, analysis, d_ms: float):
+def move_p_earlier(record, analysis, d_ms: float, beats=None):
     """``record`` with every beat's P wave moved ``d_ms`` earlier (added onto the signal
-    there), its old place filled by the line between its onset and offset levels."""
+    there), its old place filled by the line between its onset and offset levels. A P wave
+    that would start before the record does is only removed: in a real long PR it lies
+    before the recording (left in place, it was a beat with the old PR that no real record
+    has, and its outlying PR alone made the PR look inconstant)."""
     fs = record.fs
     x = np.array(analysis.record.signal, float)
     out = x.copy()
     d = int(round(d_ms * fs / 1000.0))
-    for b in analysis.beats:
-        if b.p_on is None or b.p_off is None or b.p_off <= b.p_on or b.p_on - d < 0:
+    # a conducted beat whose P wave the engine did not delineate (often the first or last
+    # beat) has its P moved too, taken at the record's median P timing: left behind, it
+    # was a beat with the old PR
+    beats = analysis.beats if beats is None else beats
+    timed = [b for b in beats if b.p_on is not None and b.p_off is not None
+             and b.p_off > b.p_on]
+    on = int(np.median([b.qrs_on - b.p_on for b in timed])) if timed else None
+    off = int(np.median([b.qrs_on - b.p_off for b in timed])) if timed else None
+    for b in beats:
+        if b.p_on is not None and b.p_off is not None and b.p_off > b.p_on:
+            p_on, p_off = b.p_on, b.p_off
+        elif on is not None and b.kind != "ventricular" and b.qrs_on - on >= 0:
+            p_on, p_off = b.qrs_on - on, b.qrs_on - off
+        else:
             continue
-        seg = x[b.p_on:b.p_off + 1]
-        base = np.linspace(x[b.p_on], x[b.p_off], seg.shape[0])
-        out[b.p_on:b.p_off + 1] -= seg - base
-        out[b.p_on - d:b.p_off + 1 - d] += seg - base
+        seg = x[p_on:p_off + 1]
+        base = np.linspace(x[p_on], x[p_off], seg.shape[0])
+        out[p_on:p_off + 1] -= seg - base
+        if p_on - d >= 0:
+            out[p_on - d:p_off + 1 - d] += seg - base
     return replace(analysis.record, signal=out)
+
+
+def shifted(rec, a0, d_ms: float):
+    """The analysis of ``rec`` with its P waves moved ``d_ms`` earlier. Complexes the
+    engine left out of the unshifted record's beats (often the first and last) but finds
+    in the shifted one have their P waves (still at the old place) moved too, in a second
+    pass: left behind, each was a beat with the old PR, which no real record has."""
+    from tools.engine import analyze
+
+    a = analyze(move_p_earlier(rec, a0, d_ms))
+    tol = 0.04 * rec.fs
+    extra = [b for b in a.beats
+             if all(abs(b.qrs_on - b0.qrs_on) > tol for b0 in a0.beats)]
+    if not extra:
+        return a
+    return analyze(move_p_earlier(rec, a0, d_ms, beats=list(a0.beats) + extra))
 
 
 def _one(args: tuple[str, list[float]]) -> dict | None:
@@ -68,7 +100,7 @@ def _one(args: tuple[str, list[float]]) -> dict | None:
         return None
     rows = []
     for d in shifts:
-        a = analyze(move_p_earlier(rec, a0, d)) if d else a0
+        a = shifted(rec, a0, d) if d else a0
         ids = {s.id for s in a.statements}
         rows.append({"shift_ms": d, "expected_pr_ms": pr0 + d,
                      "pr_ms": a.measurements["pr_ms"].value,
