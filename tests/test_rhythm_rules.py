@@ -326,6 +326,26 @@ def test_long_pr_with_p_waves_the_delineator_missed_is_first_degree_block(name):
     _evidence_exists(a)
 
 
+@pytest.mark.parametrize("name", ["E07512", "HR06004"])
+def test_a_very_long_pr_is_found_back_to_the_preceding_t_end(name):
+    # sinus rhythm at 58-73 bpm with every P wave moved 200 ms earlier (PR about 330-400 ms;
+    # benchmarks.long_pr_bench): the learned delineator put no P wave, or unlike fragments
+    # just before the QRS, so the rhythm was 'bradycardia, not sinus' or unclassified and
+    # the first-degree AV block was lost; the beats' median T-P window finds the P wave
+    from benchmarks.long_pr_bench import shifted
+
+    rec = _rec(name)
+    a0 = analyze(rec)
+    pr0 = a0.measurements["pr_ms"].value
+    assert pr0 is not None and pr0 < 200 and "s:avb1" not in _ids(a0)
+    a = shifted(rec, a0, 200.0)
+    ids = _ids(a)
+    assert ids & {"s:sr", "s:sb"} and "s:avb1" in ids
+    assert a.measurements["pr_ms"].value == pytest.approx(pr0 + 200.0, abs=30)
+    assert any("found further back" in n for n in a.notes)
+    _evidence_exists(a)
+
+
 @pytest.mark.parametrize("name", ["E07500", "HR06000"])
 def test_rhythm_without_p_waves_is_not_sinus(name):
     # the record's own QRS-T at 50 /min and no P wave at all, in noise (a junctional escape

@@ -20,7 +20,8 @@ from tools.calibration import einthoven_residual, limb_gains, spans_normalised
 from tools.beats import (GlobalBeat, add_beats, drop_beats, interval_ms, reconcile,
                          robust_over_beats)
 from tools.delineate import LeadDelineation, delineate_ecgdeli, delineate_openecg
-from tools.atrial import P_CONSISTENCY, consistency, fill_p_waves, set_aside_unlike_p
+from tools.atrial import (P_CONSISTENCY, consistency, fill_p_waves, p_waves_further_back,
+                          set_aside_unlike_p)
 from tools.evidence import Measurement, Statement
 from tools.mains import remove_mains
 from tools.quality import RecordQuality, assess_quality
@@ -305,6 +306,13 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
             prep_notes.append(
                 f"P wave of {len(filled)} beat(s) found by the record's own P template near "
                 "the median PR (the learned delineator had none, or one at another PR)")
+        back = [] if fast else p_waves_further_back(sig, fs, beats)
+        if back:
+            p_alike, p_set_aside = consistency(sig, fs, beats), False
+            prep_notes.append(
+                f"P wave of {len(back)} beat(s) found further back, between the preceding T "
+                "end and the QRS, by the beats' median T-P window and its template (the "
+                "learned delineator had none or only unlike ones before most beats)")
         p_info = reconcile_p_onset(beats, sig, fs)
     # "auto": the reasons come from the learned and lead-combined estimates; a needed
     # cross-check runs in a thread beside the measurements (which do not depend on it)
