@@ -341,13 +341,13 @@ def fill_p_waves(sig: np.ndarray, fs: float, beats, alike: float | None) -> list
 
 
 BACK_SEARCH = {"min_beats": 4, "share": 0.5, "edge": 0.2, "size": 0.03,
-               "p_ms": (40.0, 180.0), "pr_gap_ms": 30.0, "locked": 0.5, "min_pr_ms": 200.0}
+               "p_ms": (40.0, 180.0), "pr_gap_ms": 30.0, "locked": 0.5, "min_pr_ms": 200.0,
+               "rival_ms": 80.0, "rival_ratio": 2.0}
 
 
 def p_waves_further_back(sig: np.ndarray, fs: float, beats) -> list[int]:
-    """P waves searched back to the preceding T end, for a rhythm <= 100 /min whose beats
-    carry a P wave before fewer than half of them; in place on ``beats``, returns the
-    indices of the beats given one.
+    """P waves searched back to the preceding T end, for a rhythm <= 100 /min; in place on
+    ``beats``, returns the indices of the beats given one.
 
     A long PR (first-degree AV block of 300-400 ms) puts the P wave far from its QRS, where
     the learned delineator, trained on ordinary PRs, labels none (or a fragment just before
@@ -372,13 +372,24 @@ def p_waves_further_back(sig: np.ndarray, fs: float, beats) -> list[int]:
       better than to the previous one (SD ratio <= ``locked``): a P wave is locked to the
       QRS it conducts, a U wave or T-wave tail to the QRS before it.
 
+    Where the beats already carry P waves before at least half of them (the delineator's
+    'P' may be a fragment in the PR segment in front of the real one: the held-out misses
+    measured PR 132-154 ms against a label > 200 ms), the wave found further back replaces
+    them only when it starts >= ``rival_ms`` before their median onset and its peak is >=
+    ``rival_ratio`` x their largest deflection in the same averaged window; their P is then
+    removed from the beats it was not found before.
+
     P-wave detection by template matching: Sornmo & Laguna, Bioelectrical Signal
     Processing in Cardiac and Neurological Applications, 2005, ch. 7."""
     c = BACK_SEARCH
     ms = 1000.0 / fs
     con = [b for b in beats if b.kind != "ventricular"]
-    if len(con) < c["min_beats"] or sum(b.p_on is not None for b in con) >= 0.5 * len(con):
+    if len(con) < c["min_beats"]:
         return []
+    have = [b for b in con if b.p_on is not None and b.p_off is not None and b.p_off > b.p_on]
+    rival = len(have) >= 0.5 * len(con)
+    pr_d = int(np.median([b.qrs_on - b.p_on for b in have])) if rival else 0
+    pd_d = int(np.median([b.p_off - b.p_on for b in have])) if rival else 0
     pairs = [(a, b) for a, b in zip(beats, beats[1:])
              if a.kind != "ventricular" and b.kind != "ventricular"]
     if len(pairs) < c["min_beats"]:
@@ -421,6 +432,14 @@ def p_waves_further_back(sig: np.ndarray, fs: float, beats) -> list[int]:
     lead_in = w - j0                                     # samples from P onset to QRS onset
     if lead_in * ms <= c["min_pr_ms"]:
         return []
+    if rival:
+        # the delineator's P waves stand unless the wave further back starts well before
+        # them and is much the larger (theirs then a fragment in the PR segment)
+        if (lead_in - pr_d) * ms < c["rival_ms"]:
+            return []
+        lo_d, hi_d = max(w - pr_d, 0), min(w - pr_d + pd_d + 1, mag.size)
+        if hi_d > lo_d and peak < c["rival_ratio"] * float(mag[lo_d:hi_d].max()):
+            return []
     m = int(0.020 * fs)
     length = j1 - j0 + 2 * m
     onsets = [b.qrs_on - w + j0 for _, b in use]
@@ -448,8 +467,12 @@ def p_waves_further_back(sig: np.ndarray, fs: float, beats) -> list[int]:
         to_prev = [(on - prev[i].qrs_on) * ms for i, on in found.items() if i in prev]
         if len(to_next) < 3 or np.std(to_next) > c["locked"] * np.std(to_prev):
             return []
-    for i, on in found.items():
-        by_index[i].p_on, by_index[i].p_off = on, on + (j1 - j0)
+    for b in con:
+        if b.index in found:
+            b.p_on, b.p_off = found[b.index], found[b.index] + (j1 - j0)
+        elif rival:
+            b.p_on = b.p_off = None                       # its 'P' was the fragment
+            b.p_leads = []
     return sorted(found)
 
 

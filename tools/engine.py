@@ -312,7 +312,8 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
             prep_notes.append(
                 f"P wave of {len(back)} beat(s) found further back, between the preceding T "
                 "end and the QRS, by the beats' median T-P window and its template (the "
-                "learned delineator had none or only unlike ones before most beats)")
+                "learned delineator had none before most beats, only unlike ones, or a "
+                "smaller wave at an ordinary PR)")
         p_info = reconcile_p_onset(beats, sig, fs)
     # "auto": the reasons come from the learned and lead-combined estimates; a needed
     # cross-check runs in a thread beside the measurements (which do not depend on it)
