@@ -127,3 +127,52 @@ def test_p_template_from_the_delineator_events_finds_the_dissociated_p_waves():
     # and the relationship is complete heart block
     out = av_relationship(sorted(match.events), beats, FS)
     assert out["pattern"] == "third" and 65 < out["atrial_rate_bpm"] < 75
+
+
+def _slow_rhythm(atrial, pr_ms: float = 300.0, rr_ms: float = 800.0, seconds: float = 10.0):
+    """12 synthetic leads: a QRS (30-ms Gaussian) and T wave (60-ms Gaussian at +300 ms)
+    every ``rr_ms``, plus ``atrial(t)`` (t in s, a 1-d array) times per-lead gains, and
+    beats whose QRS onset lies 40 ms before the R peak, with no P wave."""
+    n = int(seconds * FS)
+    t = np.arange(n) / FS
+    gains_q = np.linspace(0.5, 1.5, 12)
+    gains_a = np.linspace(1.2, -0.4, 12)
+    sig = np.outer(atrial(t), gains_a)
+    beats = []
+    for i, r in enumerate(np.arange(0.6, seconds - 0.5, rr_ms / 1000.0)):
+        vent = np.exp(-0.5 * ((t - r) / 0.012) ** 2) + \
+            0.3 * np.exp(-0.5 * ((t - r - 0.30) / 0.04) ** 2)
+        sig += np.outer(vent, gains_q)
+        on = int(round((r - 0.04) * FS))
+        beats.append(GlobalBeat(index=i, qrs_on=on, qrs_off=on + 40, r_time=on + 20,
+                                leads=[], t_off=int(round((r + 0.42) * FS))))
+    return sig, beats
+
+
+def test_a_long_pr_p_wave_is_found_back_to_the_t_end_but_flutter_waves_are_not():
+    from tools.atrial import p_waves_further_back
+
+    rr = 1.0
+    # one P wave (a 0.12-mV hump, about 100 ms long) peaking 260 ms before each QRS onset:
+    # PR about 300 ms, in the T-P segment (T end 420 ms after the R peak)
+    def p_train(t):
+        x = np.zeros_like(t)
+        for r in np.arange(0.6, 9.5, rr):
+            x += 0.12 * np.exp(-0.5 * ((t - (r - 0.04 - 0.26)) / 0.02) ** 2)
+        return x
+
+    sig, beats = _slow_rhythm(p_train, rr_ms=1000.0)
+    found = p_waves_further_back(sig, FS, beats)
+    assert len(found) >= len(beats) - 1
+    pr = [(b.qrs_on - b.p_on) * 1000.0 / FS for b in beats if b.p_on is not None]
+    assert abs(np.median(pr) - 300.0) <= 30.0
+
+    # atrial flutter or tachycardia with 4:1 block (discrete atrial waves at 300 /min, each
+    # like that P wave, locked to the QRS as a conducted P is): they repeat within each T-P
+    # segment, so none is taken for a P wave
+    def flutter(t):
+        return 0.12 * np.exp(-0.5 * (((t % 0.2) - 0.1) / 0.02) ** 2)
+
+    sig, beats = _slow_rhythm(flutter, rr_ms=800.0)
+    assert p_waves_further_back(sig, FS, beats) == []
+    assert all(b.p_on is None for b in beats)
