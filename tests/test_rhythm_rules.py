@@ -27,6 +27,13 @@ def _rec(name: str):
     return load_record(path)
 
 
+def _ludb(name: str):
+    path = CINC.parent / "ludb" / "data" / f"{name}.hea"
+    if not path.exists():
+        pytest.fail(f"{str(path)!r} missing: ../shared/data must sit beside the checkout")
+    return load_record(path)
+
+
 def _ids(a) -> set[str]:
     return {s.id for s in a.statements}
 
@@ -184,10 +191,7 @@ def test_t_wave_harmonics_of_a_regular_rhythm_are_not_flutter():
     # 2:1 flutter it cannot exclude must be said
     from benchmarks.wct_bench import pick_complex, rebuild_tachycardia
 
-    path = CINC.parent / "ludb" / "data" / "1.hea"  # sinus bradycardia, QRS 92 ms (LUDB)
-    if not path.exists():
-        pytest.fail(f"{str(path)!r} missing: ../shared/data must sit beside the checkout")
-    a0 = analyze(load_record(path))
+    a0 = analyze(_ludb("1"))  # sinus bradycardia, QRS 92 ms (LUDB)
     kind, beat = pick_complex(a0)
     assert kind == "narrow"
     a = analyze(rebuild_tachycardia(a0.record, beat, 500.0, a0.measurements["rr_ms"].value))
@@ -252,10 +256,7 @@ def test_a_tracing_without_beats_says_so_first():
     # statement at all) but say that no QRS was found, urgently, and measure nothing
     from benchmarks.wct_bench import pick_complex, rebuild_tachycardia
 
-    path = CINC.parent / "ludb" / "data" / "111.hea"
-    if not path.exists():
-        pytest.fail(f"{str(path)!r} missing: ../shared/data must sit beside the checkout")
-    a0 = analyze(load_record(path))
+    a0 = analyze(_ludb("111"))
     _, beat = pick_complex(a0)
     a = analyze(rebuild_tachycardia(a0.record, beat, 60000.0 / 180.0,
                                     a0.measurements["rr_ms"].value))
@@ -313,10 +314,7 @@ def test_long_pr_with_p_waves_the_delineator_missed_is_first_degree_block(name):
     # others at the median PR
     from benchmarks.long_pr_bench import move_p_earlier
 
-    path = CINC.parent / "ludb" / "data" / f"{name}.hea"
-    if not path.exists():
-        pytest.fail(f"{str(path)!r} missing: ../shared/data must sit beside the checkout")
-    a0 = analyze(load_record(path))
+    a0 = analyze(_ludb(name))
     pr0 = a0.measurements["pr_ms"].value
     a = analyze(move_p_earlier(a0.record, a0, 120.0))
     ids = _ids(a)
@@ -336,13 +334,7 @@ def test_a_very_long_pr_is_found_back_to_the_preceding_t_end(name):
     # without AV block: the held-out signature) in front of the real one
     from benchmarks.long_pr_bench import shifted
 
-    if name.startswith("ludb/"):
-        path = CINC.parent / "ludb" / "data" / f"{name[5:]}.hea"
-        if not path.exists():
-            pytest.fail(f"{str(path)!r} missing: ../shared/data must sit beside the checkout")
-        rec = load_record(path)
-    else:
-        rec = _rec(name)
+    rec = _ludb(name[5:]) if name.startswith("ludb/") else _rec(name)
     a0 = analyze(rec)
     pr0 = a0.measurements["pr_ms"].value
     assert pr0 is not None and pr0 < 200 and "s:avb1" not in _ids(a0)

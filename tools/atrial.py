@@ -200,8 +200,24 @@ class PMatch:
     m: int
 
 
+def _accepted(corr: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """Window starts whose template match is a detection: correlation >= ``TEMPLATE_CORR``
+    at 0.4-2.5 x the template's amplitude."""
+    return (corr >= TEMPLATE_CORR) & (gain >= TEMPLATE_GAIN[0]) & (gain <= TEMPLATE_GAIN[1])
+
+
+def _best_start(corr: np.ndarray, ok: np.ndarray, lo: int, hi: int) -> int | None:
+    """The accepted window start in ``lo..hi`` (clipped to the record) with the highest
+    correlation, or None."""
+    lo, hi = max(lo, 0), min(hi, corr.size - 1)
+    if hi < lo:
+        return None
+    cand = np.flatnonzero(ok[lo:hi + 1])
+    return lo + int(cand[np.argmax(corr[lo:hi + 1][cand])]) if cand.size else None
+
+
 def _events_from(corr, gain, length: int, m: int, beats, fs: float) -> list[tuple[int, int, int]]:
-    ok = (corr >= TEMPLATE_CORR) & (gain >= TEMPLATE_GAIN[0]) & (gain <= TEMPLATE_GAIN[1])
+    ok = _accepted(corr, gain)
     centre = np.arange(corr.size) + length // 2
     # only in the T-P segment: inside the QRS-T the T wave itself can match a P template
     # (on normal CinC records T waves did, and every RR then held a 'blocked P'); a
@@ -317,7 +333,7 @@ def fill_p_waves(sig: np.ndarray, fs: float, beats, alike: float | None) -> list
     pr = float(np.median([b.qrs_on - b.p_on for b in con]))
     p_len = length - 2 * m
     tol = int(PR_SEARCH_MS * fs / 1000.0)
-    ok = (corr >= TEMPLATE_CORR) & (gain >= TEMPLATE_GAIN[0]) & (gain <= TEMPLATE_GAIN[1])
+    ok = _accepted(corr, gain)
     changed = []
     for b in beats:
         if b.kind == "ventricular":
@@ -326,15 +342,10 @@ def fill_p_waves(sig: np.ndarray, fs: float, beats, alike: float | None) -> list
             continue
         # window starts (P onset - m) whose onset is median PR +- tol before the QRS, with
         # the P wave ending before the QRS
-        lo = int(b.qrs_on - pr - tol) - m
-        hi = min(int(b.qrs_on - pr + tol) - m, b.qrs_on - p_len - m)
-        lo, hi = max(lo, 0), min(hi, corr.size - 1)
-        if hi < lo:
+        i = _best_start(corr, ok, int(b.qrs_on - pr - tol) - m,
+                        min(int(b.qrs_on - pr + tol) - m, b.qrs_on - p_len - m))
+        if i is None:
             continue
-        cand = np.flatnonzero(ok[lo:hi + 1])
-        if not cand.size:
-            continue
-        i = lo + int(cand[np.argmax(corr[lo:hi + 1][cand])])
         b.p_on, b.p_off = i + m, i + m + p_len
         changed.append(b.index)
     return changed
@@ -457,17 +468,13 @@ def p_waves_further_back(sig: np.ndarray, fs: float, beats) -> list[int]:
     if cg is None:
         return []
     corr, gain = cg
-    ok = (corr >= TEMPLATE_CORR) & (gain >= TEMPLATE_GAIN[0]) & (gain <= TEMPLATE_GAIN[1])
+    ok = _accepted(corr, gain)
     tol = int(0.020 * fs)
     found: dict[int, int] = {}
     for b in con:
-        lo, hi = max(b.qrs_on - lead_in - tol - m, 0), min(b.qrs_on - lead_in + tol - m,
-                                                            corr.size - 1)
-        if hi < lo:
-            continue
-        cand = np.flatnonzero(ok[lo:hi + 1])
-        if cand.size:
-            found[b.index] = lo + int(cand[np.argmax(corr[lo:hi + 1][cand])]) + m
+        i = _best_start(corr, ok, b.qrs_on - lead_in - tol - m, b.qrs_on - lead_in + tol - m)
+        if i is not None:
+            found[b.index] = i + m
     if len(found) < max(c["min_beats"], c["share"] * len(con)):
         return []
     by_index = {b.index: b for b in beats}

@@ -306,7 +306,7 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
             prep_notes.append(
                 f"P wave of {len(filled)} beat(s) found by the record's own P template near "
                 "the median PR (the learned delineator had none, or one at another PR)")
-        back = [] if fast else p_waves_further_back(sig, fs, beats)
+        back = p_waves_further_back(sig, fs, beats)  # <= 100 /min only: its own check
         if back:
             p_alike, p_set_aside = consistency(sig, fs, beats), False
             prep_notes.append(
