@@ -53,3 +53,19 @@ def test_rbbb_terminal_forces_do_not_make_right_axis_deviation():
     assert area > 90 and -30 <= net <= 90
     ids = {s.id for s in a.statements}
     assert "s:rbbb" in ids and "s:rad" not in ids
+
+
+@pytest.mark.parametrize("sinus, ectopic, pr, stated", [
+    (True, False, 256.0, {"s:avb1"}), (False, True, 256.0, {"s:avb1"}),
+    (False, False, 256.0, set()), (False, True, 100.0, set()), (True, False, 100.0, {"s:spr"})])
+def test_first_degree_block_in_any_conducted_atrial_rhythm_short_pr_in_sinus_only(
+        sinus, ectopic, pr, stated):
+    # AHA/ACCF/HRS 2009 part III: first-degree AV block is PR > 200 ms; a low ectopic atrial
+    # focus shortens the PR without pre-excitation, so a short PR is a sinus-rhythm statement
+    f = Features(m={"qrs_ms": 96.0, "pr_ms": pr}, amp={}, terminal={},
+                 usable=["I", "II", "III"])
+    ids = {s.id for s in conduction_statements(f, sinus, ectopic)}
+    assert ids & {"s:avb1", "s:spr", "s:wpw"} == stated
+    if stated == {"s:avb1"}:
+        crit = next(s.criterion for s in conduction_statements(f, sinus, ectopic))
+        assert ("sinus" if sinus else "ectopic atrial") in crit

@@ -246,7 +246,12 @@ def _axis_deviation(axis: float | None) -> str | None:
     return "rad" if axis > 90 else None
 
 
-def conduction_statements(f: Features, sinus: bool) -> list[Statement]:
+def conduction_statements(f: Features, sinus: bool, ectopic_atrial: bool = False
+                          ) -> list[Statement]:
+    """PR, bundle-branch, axis and fascicular statements. First-degree AV block is a PR
+    > 200 ms of a conducted atrial rhythm, sinus or ectopic atrial (AHA/ACCF/HRS 2009 part
+    III defines it by the PR alone); a short PR is only stated in sinus rhythm (a low atrial
+    focus shortens it without pre-excitation)."""
     m, q, out = f.m, f.quality_factor, []
     pr, qrs, axis = m.get("pr_ms"), m.get("qrs_ms"), m.get("qrs_axis_deg")
     if sinus and pr is not None and pr <= 200 and (f.p_on_t_share or 0) >= 0.5:
@@ -257,12 +262,12 @@ def conduction_statements(f: Features, sinus: bool) -> list[Statement]:
                        f"{f.p_on_t_share:.0%} of beats: its onset and the PR ({pr:.0f} ms) "
                        "may be measured late, so first-degree AV block is not excluded "
                        "(see m:pr_ms)")
+    if (sinus or ectopic_atrial) and pr is not None and pr > 200:
+        out.append(_stmt("avb1", "First-degree AV block", "270492004",
+                         f"PR interval > 200 ms in {'sinus' if sinus else 'ectopic atrial'} "
+                         "rhythm", AHA_III, ["m:pr_ms"], _conf(pr - 200, 8, q)))
     if sinus and pr is not None:
-        if pr > 200:
-            out.append(_stmt("avb1", "First-degree AV block", "270492004",
-                             "PR interval > 200 ms in sinus rhythm", AHA_III,
-                             ["m:pr_ms"], _conf(pr - 200, 8, q)))
-        elif pr < 120:
+        if pr < 120:
             wide = qrs is not None and qrs > 120
             if wide:
                 out.append(_stmt("wpw", "Ventricular pre-excitation pattern", "74390002",
@@ -675,7 +680,7 @@ def derive_statements(f: Features) -> list[Statement]:
         f.notes.append("wide-complex tachycardia: conduction, voltage and ST-T criteria not "
                        "applied (they are defined for supraventricular conduction)")
     else:
-        conduction = conduction_statements(f, sinus)
+        conduction = conduction_statements(f, sinus, "s:ectopic_atrial" in ids)
         if f.reversal[0]:
             axis_ids = ("s:lad", "s:rad", "s:lafb", "s:lpfb")
             dropped = [s.label for s in conduction if s.id in axis_ids]
