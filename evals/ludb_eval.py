@@ -22,6 +22,14 @@ LUDB_CLASSES = ("sr", "sb", "stach", "sa", "af", "afl", "wap", "ear", "junctiona
                 "ilbbb", "lafb", "lpfb", "ivcd", "lad", "rad", "pvc", "pac", "lvh",
                 "lv_strain", "lae", "rae", "rvh", "paced", "stemi", "ischemia", "scar",
                 "isch_scar", "nsrepol", "er")
+#: the LUDB classes whose criteria need no millivolts (rhythm, AV and SA block, bundle branch
+#: and fascicular block, axis, extrasystoles, pacing, left atrial enlargement, infarct scar,
+#: early repolarization: issue 12's list as read here). LUDB as shared is amplitude-normalised
+#: per lead, so voltage, hypertrophy, ST-T and ischaemia classes cannot be judged on it
+LUDB_NO_MV_CLASSES = ("sr", "sb", "stach", "sa", "af", "afl", "wap", "ear", "junctional",
+                      "vt", "aberrant", "iavb", "avb2", "avb3", "sa_block", "rbbb", "irbbb",
+                      "lbbb", "ilbbb", "lafb", "lpfb", "ivcd", "lad", "rad", "pvc", "pac",
+                      "paced", "lae", "scar", "er")
 _SINUS_KEYS = {"sr", "sb", "stach", "sa"}
 
 

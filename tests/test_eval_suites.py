@@ -206,6 +206,13 @@ def test_statements_suite_on_ludb_layout(ludb_dir, tmp_path):
     assert s["format"] == "ludb" and s["n_records"] == 2
     assert "lqt" not in s["classes"]  # LUDB cannot judge prolonged QT: not scored
     assert s["classes"]["sr"]["support"] + s["classes"]["sb"]["support"] >= 1
+    # the no-millivolt macro F1 is the mean F1 of the supported classes of its list, and
+    # leaves out every voltage class (LUDB as shared is amplitude-normalised)
+    nm = s["macro_no_mv"]
+    assert nm["classes"] and not set(nm["classes"]) & {"lvh", "rvh", "stemi", "ischemia"}
+    f1 = [s["classes"][k]["f1"] for k in nm["classes"]]
+    assert nm["macro_f1"] == pytest.approx(sum(f1) / len(f1))
+    assert "need no millivolts" in (out / "report.md").read_text()
 
 
 def _write_ptbxl(root: Path, sources: list[Path], scp: list[str], axis: list[str]) -> Path:

@@ -90,7 +90,10 @@ def summarize(rows: list[dict], fmt: str, config: dict) -> dict:
            "failures": {r["record"]: r["error"] for r in rows if r.get("error")},
            "config": config}
     if fmt == "ludb":
+        from evals.ludb_eval import LUDB_NO_MV_CLASSES
+
         out["scar_by_wall"] = _scar_by_wall(rows)
+        out["macro_no_mv"] = L.macro_f1(scores, LUDB_NO_MV_CLASSES)
     if fmt in ("cinc", "files"):
         # The Challenge metric (official weights) overall and per source database, with the
         # per-source macro F1, so that a rule that only fits one source shows.
@@ -167,6 +170,11 @@ def report(summary: dict, figures: list[Path]) -> str:
              f"(no reference positive, left out: {m['left_out_no_support']}); strict "
              f"(a left-out class stated anyway counts 0): {common.fmt(m['macro_f1_strict'], 3)}.",
              ""]
+    nm = summary.get("macro_no_mv")
+    if nm:
+        lines += [f"Macro F1 over the classes that need no millivolts ({len(nm['classes'])} "
+                  f"with support: {nm['classes']}): {common.fmt(nm['macro_f1'], 3)}; strict: "
+                  f"{common.fmt(nm['macro_f1_strict'], 3)}.", ""]
     if summary.get("challenge_metric") is not None:
         lines += [f"PhysioNet/CinC Challenge 2021 metric (official weights): "
                   f"{common.fmt(summary['challenge_metric'], 3)}", ""]
@@ -213,6 +221,8 @@ def run(args) -> int:
     common.write_outputs(out, summary, rows, report(summary, figs))
     extra = (f"; Challenge metric {common.fmt(summary['challenge_metric'], 3)}"
              if summary.get("challenge_metric") is not None else "")
+    if summary.get("macro_no_mv"):
+        extra += f"; macro F1 without millivolt classes {common.fmt(summary['macro_no_mv']['macro_f1'], 3)}"
     print(f"statements: {len(rows)} {fmt} records; macro F1 "
           f"{common.fmt(summary['macro']['macro_f1'], 3)}{extra}; wrote {out / 'summary.json'}")
     for src, v in (summary.get("per_source") or {}).items():
