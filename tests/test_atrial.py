@@ -3,6 +3,7 @@ definition, and the AV-relationship rules on hand-made event trains."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tools.atrial import _template_match, av_relationship
@@ -176,3 +177,27 @@ def test_a_long_pr_p_wave_is_found_back_to_the_t_end_but_flutter_waves_are_not()
     sig, beats = _slow_rhythm(flutter, rr_ms=800.0)
     assert p_waves_further_back(sig, FS, beats) == []
     assert all(b.p_on is None for b in beats)
+
+
+def _beats_with_pr(prs_ms, fs=500.0):
+    out = []
+    for i, pr in enumerate(prs_ms):
+        q = 1000 + i * 400
+        out.append(GlobalBeat(index=i, qrs_on=q, qrs_off=q + 45, r_time=q + 20, leads=[],
+                              p_on=q - int(round(pr * fs / 1000.0)), p_off=q - 10))
+    return out
+
+
+def test_pr_consistency_sets_aside_one_wrong_p_but_not_a_wenckebach_spread():
+    from tools.rhythm import _pr_sd
+
+    # a long PR with one wrong 'P' (the first beat's own P lay before the record start)
+    one_wrong = [168, 322, 336, 324, 320, 330, 320, 304, 308]
+    assert np.std(one_wrong) > 40 and _pr_sd(_beats_with_pr(one_wrong), 500.0) < 15
+    # Mobitz I (PR resets after each dropped beat): no outlier, the spread stays
+    wenckebach = [190, 256, 280, 186, 270, 184, 252, 268, 180]
+    assert _pr_sd(_beats_with_pr(wenckebach), 500.0) == pytest.approx(np.std(wenckebach),
+                                                                        abs=1.0)
+    # fewer than 5 beats: nothing is set aside
+    few = [150, 152, 300, 151]
+    assert _pr_sd(_beats_with_pr(few), 500.0) == pytest.approx(np.std(few), abs=1.0)

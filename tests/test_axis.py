@@ -69,3 +69,14 @@ def test_first_degree_block_in_any_conducted_atrial_rhythm_short_pr_in_sinus_onl
     if stated == {"s:avb1"}:
         crit = next(s.criterion for s in conduction_statements(f, sinus, ectopic))
         assert ("sinus" if sinus else "ectopic atrial") in crit
+
+
+@pytest.mark.parametrize("pr", [256.0, 100.0])
+def test_pr_not_judged_beside_a_second_or_third_degree_block(pr):
+    # a Wenckebach PR lengthens beat by beat and a complete block's PR means nothing: the
+    # median PR states neither first-degree block nor a short PR there
+    f = Features(m={"qrs_ms": 96.0, "pr_ms": pr}, amp={}, terminal={},
+                 usable=["I", "II", "III"])
+    ids = {s.id for s in conduction_statements(f, True, False, True)}
+    assert not ids & {"s:avb1", "s:spr", "s:wpw"}
+    assert any("not judged" in n and f"{pr:.0f} ms" in n for n in f.notes)

@@ -28,22 +28,28 @@ def _p_ratio(beats: list[GlobalBeat]) -> float:
     return sum(b.p_on is not None for b in conducted) / len(conducted)
 
 
-#: share of the beats with a P wave whose PR may stray from the others without making the
-#: PR inconsistent: the farthest fifth from the median PR is left out of its SD. One wrong
-#: 'P' (the first beat's own P before the record start, a bump in the T-P segment) made a
-#: sinus rhythm with a long PR (SD 5 ms over the other 8 beats) read as no rhythm at all
-#: (benchmarks.long_pr_bench); a Wenckebach or dissociated PR varies on most beats, not a fifth
-PR_SD_TRIM = 0.2
+#: most beats with a P wave whose PR may stray from the others without making the PR
+#: inconsistent (a share), and how far (robust SDs from the median PR) it must stray to be
+#: set aside. One wrong 'P' (the first beat's own P before the record start, a bump in the
+#: T-P segment) made a sinus rhythm with a long PR (SD 5 ms over the other 8 beats) read as
+#: no rhythm at all (benchmarks.long_pr_bench); a Wenckebach PR (190, 256, 280, 186, ...)
+#: spreads over most beats and has no such outlier (a plain 'farthest fifth' trim made
+#: rebuilt Mobitz I read sinus rhythm with first-degree block, benchmarks.av_block_bench)
+PR_OUTLIER_SHARE = 0.2
+PR_OUTLIER_K = 3.0
 
 
 def _pr_sd(beats: list[GlobalBeat], fs: float) -> float | None:
-    """SD of PR (ms) over the beats with a P wave, the farthest ``PR_SD_TRIM`` of them from
-    the median PR left out (none with fewer than 5 beats)."""
+    """SD of PR (ms) over the beats with a P wave, leaving out outliers: PRs more than
+    ``PR_OUTLIER_K`` robust SDs (1.4826 x MAD) from the median, the farthest first, at most
+    ``PR_OUTLIER_SHARE`` of the beats (none with fewer than 5)."""
     pr = np.array([(b.qrs_on - b.p_on) * 1000.0 / fs for b in beats if b.p_on is not None])
     if pr.size < 3:
         return None
-    drop = int(PR_SD_TRIM * pr.size)
-    keep = np.argsort(np.abs(pr - np.median(pr)), kind="stable")[:pr.size - drop]
+    dev = np.abs(pr - np.median(pr))
+    far = int(np.sum(dev > PR_OUTLIER_K * 1.4826 * np.median(dev)))
+    drop = min(far, int(PR_OUTLIER_SHARE * pr.size))
+    keep = np.argsort(dev, kind="stable")[:pr.size - drop]
     return float(np.std(pr[keep]))
 
 
@@ -154,7 +160,12 @@ def coherent_spikes(sig: np.ndarray, fs: float, usable: list[str]) -> np.ndarray
     if not limb.any() or (~limb).sum() < 2 or sig.shape[0] < 3:
         return np.empty(0, dtype=np.int64)
     x = np.asarray(sig, float)
-    d = np.diff(x, axis=0)
+    # below 400 Hz an anti-alias filter spreads the stimulus edge over two samples (a 500-Hz
+    # record decimated to 250 Hz rises -0.02, -0.18, -0.38 mV where it stepped 0.01 to
+    # -0.34; benchmarks.fs_bench lost 2 of 4 paced records there), so the step is taken
+    # over two samples
+    g = 1 if fs >= 400 else 2
+    d = x[g:] - x[:-g]
     ad, sgn = np.abs(d), np.sign(d)
     cont = np.zeros_like(d)     # the largest same-direction difference within 2 samples
     for sh in (1, 2):
@@ -175,7 +186,7 @@ def coherent_spikes(sig: np.ndarray, fs: float, usable: list[str]) -> np.ndarray
     out: list[int] = []
     for k in np.flatnonzero(joint):
         if not out or k + 1 - out[-1] > 0.010 * fs:
-            out.append(int(k) + 1)  # the difference d[k] ends at sample k + 1
+            out.append(int(k) + g)  # the difference d[k] ends at sample k + g
     return np.asarray(out, dtype=np.int64)
 
 
@@ -243,8 +254,8 @@ def atrial_activity(sig: np.ndarray, fs: float, usable: list[str], beats: list[G
                            "before the QRS in at least half of the usable leads", leads=usable),
         Measurement(id="m:pr_sd_ms", name="pr_sd_ms",
                     value=None if pr_sd is None else round(pr_sd, 1), unit="ms", beats=idx,
-                    method="SD of PR over beats with a P wave, the fifth farthest from the "
-                           "median PR left out (none below 5 beats)",
+                    method="SD of PR over beats with a P wave, outliers (> 3 robust SDs from "
+                           "the median PR, at most a fifth of the beats) left out",
                     reason=None if pr_sd is not None else "fewer than 3 beats with a P wave"),
         Measurement(id="m:atrial_rate_bpm", name="atrial_rate_bpm",
                     value=None if flutter is None else round(flutter, 0), unit="/min",

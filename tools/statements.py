@@ -246,14 +246,22 @@ def _axis_deviation(axis: float | None) -> str | None:
     return "rad" if axis > 90 else None
 
 
-def conduction_statements(f: Features, sinus: bool, ectopic_atrial: bool = False
-                          ) -> list[Statement]:
+def conduction_statements(f: Features, sinus: bool, ectopic_atrial: bool = False,
+                          higher_block: bool = False) -> list[Statement]:
     """PR, bundle-branch, axis and fascicular statements. First-degree AV block is a PR
     > 200 ms of a conducted atrial rhythm, sinus or ectopic atrial (AHA/ACCF/HRS 2009 part
     III defines it by the PR alone); a short PR is only stated in sinus rhythm (a low atrial
-    focus shortens it without pre-excitation)."""
+    focus shortens it without pre-excitation). With a second- or third-degree AV block
+    stated (``higher_block``) the PR is not judged: it lengthens beat by beat in Wenckebach
+    block and has no meaning in complete block, so a median PR says neither first-degree
+    block nor pre-excitation."""
     m, q, out = f.m, f.quality_factor, []
     pr, qrs, axis = m.get("pr_ms"), m.get("qrs_ms"), m.get("qrs_axis_deg")
+    if higher_block and pr is not None:
+        f.notes.append(f"median PR {pr:.0f} ms not judged for first-degree AV block or a short "
+                       "PR: a second- or third-degree AV block is stated (see m:pr_ms, "
+                       "m:pr_sd_ms)")
+        pr = None
     if sinus and pr is not None and pr <= 200 and (f.p_on_t_share or 0) >= 0.5:
         # the held-out first-degree AV block misses: a P riding on the T wave was measured
         # from where it leaves the T (benchmarks.long_pr_bench); say so rather than imply a
@@ -680,7 +688,8 @@ def derive_statements(f: Features) -> list[Statement]:
         f.notes.append("wide-complex tachycardia: conduction, voltage and ST-T criteria not "
                        "applied (they are defined for supraventricular conduction)")
     else:
-        conduction = conduction_statements(f, sinus, "s:ectopic_atrial" in ids)
+        conduction = conduction_statements(f, sinus, "s:ectopic_atrial" in ids,
+                                           bool(ids & {"s:avb2", "s:avb3"}))
         if f.reversal[0]:
             axis_ids = ("s:lad", "s:rad", "s:lafb", "s:lpfb")
             dropped = [s.label for s in conduction if s.id in axis_ids]
