@@ -185,7 +185,7 @@ def coherent_spikes(sig: np.ndarray, fs: float, usable: list[str]) -> np.ndarray
     joint = near[:, limb].any(axis=1) & (near[:, ~limb].sum(axis=1) >= 2) & hit.any(axis=1)
     out: list[int] = []
     for k in np.flatnonzero(joint):
-        if not out or k + 1 - out[-1] > 0.010 * fs:
+        if not out or k + g - out[-1] > 0.010 * fs:
             out.append(int(k) + g)  # the difference d[k] ends at sample k + g
     return np.asarray(out, dtype=np.int64)
 

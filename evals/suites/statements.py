@@ -222,7 +222,8 @@ def run(args) -> int:
     extra = (f"; Challenge metric {common.fmt(summary['challenge_metric'], 3)}"
              if summary.get("challenge_metric") is not None else "")
     if summary.get("macro_no_mv"):
-        extra += f"; macro F1 without millivolt classes {common.fmt(summary['macro_no_mv']['macro_f1'], 3)}"
+        extra += ("; macro F1 without millivolt classes "
+                  f"{common.fmt(summary['macro_no_mv']['macro_f1'], 3)}")
     print(f"statements: {len(rows)} {fmt} records; macro F1 "
           f"{common.fmt(summary['macro']['macro_f1'], 3)}{extra}; wrote {out / 'summary.json'}")
     for src, v in (summary.get("per_source") or {}).items():
