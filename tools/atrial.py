@@ -356,6 +356,32 @@ BACK_SEARCH = {"min_beats": 4, "share": 0.5, "edge": 0.2, "size": 0.03,
                "rival_ms": 80.0, "rival_ratio": 2.0, "single": 0.5}
 
 
+def _trough_bounds(mag: np.ndarray, j0: int, k: int, j1: int, peak: float,
+                   fs: float) -> tuple[int, int]:
+    """The wave around ``k`` bounded at its troughs: the first point on each side, within
+    ``j0``..``j1`` (where the magnitude falls below the edge level), that is below half the
+    peak and lower than the next 20 ms outward. With a long PR the atrial repolarisation
+    (Ta) wave, opposite to the P wave and longer than it (Sprague & White, J Clin Invest
+    1925; Debbas et al., J Am Coll Cardiol 1999), fills the long PR segment, and a T-wave
+    tail may precede the P, each above the edge level: the edge crossing lengthened the P
+    to 188-236 ms and the wave was rejected (benchmarks.long_pr_bench: HR06009, LUDB 15 at +200 ms read sinus rhythm
+    with PR 154-182 ms)."""
+    sm = np.convolve(mag, np.ones(max(1, int(0.010 * fs))) / max(1, int(0.010 * fs)), "same")
+    span = max(1, int(0.020 * fs))
+    half = 0.5 * peak
+    new_j1 = j1
+    for i in range(k + 1, j1):
+        if sm[i] < half and sm[i] <= sm[i + 1:i + 1 + span].min(initial=np.inf):
+            new_j1 = i
+            break
+    new_j0 = j0
+    for i in range(k - 1, j0, -1):
+        if sm[i] < half and sm[i] <= sm[max(i - span, 0):i].min(initial=np.inf):
+            new_j0 = i
+            break
+    return new_j0, new_j1
+
+
 def p_waves_further_back(sig: np.ndarray, fs: float, beats) -> list[int]:
     """P waves searched back to the preceding T end, for a rhythm <= 100 /min; in place on
     ``beats``, returns the indices of the beats given one.
@@ -440,6 +466,7 @@ def p_waves_further_back(sig: np.ndarray, fs: float, beats) -> list[int]:
     if j0 * ms < c["p_ms"][0] / 2:
         return []                                       # runs into the T wave
     j1 = k + int(after[0]) - 1 if after.size else w - gap - 1
+    j0, j1 = _trough_bounds(mag, j0, k, j1, peak, fs)
     if not c["p_ms"][0] <= (j1 - j0) * ms <= c["p_ms"][1]:
         return []
     # one atrial wave in the T-P segment: the waves of a flutter or of an atrial
