@@ -201,3 +201,30 @@ def test_pr_consistency_sets_aside_one_wrong_p_but_not_a_wenckebach_spread():
     # fewer than 5 beats: nothing is set aside
     few = [150, 152, 300, 151]
     assert _pr_sd(_beats_with_pr(few), 500.0) == pytest.approx(np.std(few), abs=1.0)
+
+
+def test_a_long_pr_p_wave_is_bounded_at_its_troughs_not_by_the_ta_wave_after_it():
+    from tools.atrial import _trough_bounds
+
+    fs = 500.0
+    t = np.arange(300) / fs
+    # a T-wave tail, the P wave (peak at 0.24 s, 100 ms wide) and a long, low atrial
+    # repolarisation (Ta) wave after it, above 20 % of the P peak until about 0.39 s
+    tail = 0.05 * np.exp(-t / 0.03)
+    p = np.exp(-0.5 * ((t - 0.24) / 0.02) ** 2)
+    ta = 0.35 * np.exp(-0.5 * ((t - 0.33) / 0.06) ** 2)
+    mag = tail + p + ta
+    k = int(np.argmax(mag))
+    edge = 0.2 * mag[k]
+    j0 = int(np.flatnonzero(mag[:k] < edge)[-1]) + 1
+    j1 = k + int(np.flatnonzero(mag[k:] < edge)[0]) - 1
+    assert (j1 - j0) * 1000 / fs > 180                 # the edge crossings take in the Ta wave
+    a, b = _trough_bounds(mag, j0, k, j1, float(mag[k]), fs)
+    assert j0 <= a < k < b < j1
+    assert 80 <= (b - a) * 1000 / fs <= 140            # the P wave alone (about +-2.5 SD)
+    # a single smooth wave keeps its edge crossings
+    alone = np.exp(-0.5 * ((t - 0.24) / 0.02) ** 2)
+    k = int(np.argmax(alone))
+    j0 = int(np.flatnonzero(alone[:k] < 0.2)[-1]) + 1
+    j1 = k + int(np.flatnonzero(alone[k:] < 0.2)[0]) - 1
+    assert _trough_bounds(alone, j0, k, j1, 1.0, fs) == (j0, j1)
