@@ -24,12 +24,11 @@ LUDB_CLASSES = ("sr", "sb", "stach", "sa", "af", "afl", "wap", "ear", "junctiona
                 "isch_scar", "nsrepol", "er")
 #: the LUDB classes whose criteria need no millivolts (rhythm, AV and SA block, bundle branch
 #: and fascicular block, axis, extrasystoles, pacing, left atrial enlargement, infarct scar,
-#: early repolarization: issue 12's list as read here). LUDB as shared is amplitude-normalised
-#: per lead, so voltage, hypertrophy, ST-T and ischaemia classes cannot be judged on it
-LUDB_NO_MV_CLASSES = ("sr", "sb", "stach", "sa", "af", "afl", "wap", "ear", "junctional",
-                      "vt", "aberrant", "iavb", "avb2", "avb3", "sa_block", "rbbb", "irbbb",
-                      "lbbb", "ilbbb", "lafb", "lpfb", "ivcd", "lad", "rad", "pvc", "pac",
-                      "paced", "lae", "scar", "er")
+#: early repolarization: issue 12's list as read here): all but the voltage, hypertrophy,
+#: right-atrial, ST-T and ischaemia classes, which LUDB's per-lead normalised amplitudes
+#: cannot judge
+LUDB_NO_MV_CLASSES = tuple(k for k in LUDB_CLASSES if k not in (
+    "lvh", "lv_strain", "rae", "rvh", "stemi", "ischemia", "isch_scar", "nsrepol"))
 _SINUS_KEYS = {"sr", "sb", "stach", "sa"}
 
 

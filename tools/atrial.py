@@ -364,9 +364,10 @@ def _trough_bounds(mag: np.ndarray, j0: int, k: int, j1: int, peak: float,
     (Ta) wave, opposite to the P wave and longer than it (Sprague & White, J Clin Invest
     1925; Debbas et al., J Am Coll Cardiol 1999), fills the long PR segment, and a T-wave
     tail may precede the P, each above the edge level: the edge crossing lengthened the P
-    to 188-236 ms and the wave was rejected (benchmarks.long_pr_bench: HR06009, LUDB 15 at +200 ms read sinus rhythm
-    with PR 154-182 ms)."""
-    sm = np.convolve(mag, np.ones(max(1, int(0.010 * fs))) / max(1, int(0.010 * fs)), "same")
+    to 188-236 ms and the wave was rejected (benchmarks.long_pr_bench: HR06009, LUDB 15 at
+    +200 ms read sinus rhythm with PR 154-182 ms)."""
+    n = max(1, int(0.010 * fs))
+    sm = np.convolve(mag, np.ones(n) / n, "same")
     span = max(1, int(0.020 * fs))
     half = 0.5 * peak
     new_j1 = j1

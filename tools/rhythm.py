@@ -47,7 +47,7 @@ def _pr_sd(beats: list[GlobalBeat], fs: float) -> float | None:
     if pr.size < 3:
         return None
     dev = np.abs(pr - np.median(pr))
-    far = int(np.sum(dev > PR_OUTLIER_K * 1.4826 * np.median(dev)))
+    far = int(np.sum(dev > PR_OUTLIER_K * robust_sd(pr)))
     drop = min(far, int(PR_OUTLIER_SHARE * pr.size))
     keep = np.argsort(dev, kind="stable")[:pr.size - drop]
     return float(np.std(pr[keep]))
