@@ -320,6 +320,28 @@ def test_a_complete_block_needs_the_lead_combined_qrs_prolonged_too():
     assert "s:lbbb" in run(None)[0]   # no lead-combined estimate (a page printed by lead)
 
 
+def test_a_qrs_not_confirmed_wide_keeps_the_narrow_qrs_st_t_criteria():
+    """CinC JS20017 (label: T-wave inversion): learned QRS 120 ms, lead-combined 108 ms. The
+    engine states no conduction delay there, so the ST-T criteria for a narrow QRS must not be
+    set aside as if the QRS were wide; the QTc stays unassessed (a wide QRS would lengthen
+    it), as before."""
+    from tools.statements import derive_statements
+
+    inv = {lead: {"t_mv": -0.2} for lead in ("V5", "V6")}
+    m = {"qrs_ms": 120.0, "qtc_ms": 490.0}
+
+    def ids(combined):
+        f = _feat(inv, m | {"qrs_combined_ms": combined}, p_ratio=1.0, n_beats=10)
+        return {s.id for s in derive_statements(f)}, f
+
+    narrow, f = ids(108.0)
+    assert "s:tinv" in narrow and "s:lqt" not in narrow
+    assert not f.qrs_wide and "108 ms by the lead-combined" in f.narrow_text
+    wide, f = ids(126.0)
+    assert "s:tinv" not in wide and "s:lqt" not in wide and f.qrs_wide
+    assert "s:tinv" not in ids(None)[0]   # no lead-combined estimate: the learned QRS decides
+
+
 def test_mains_hum_is_subtracted_without_moving_the_measurements():
     from pathlib import Path
 

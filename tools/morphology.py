@@ -54,7 +54,7 @@ def stemi_equivalent(f: Features, stated: set[str]) -> list[Statement]:
     """
     if f.amplitude_normalised or f.reversal[0]:
         return []
-    amp, q, wide = f.amp, f.quality_factor, (f.m.get("qrs_ms") or 0) >= 120
+    amp, q, wide = f.amp, f.quality_factor, f.qrs_wide
     found, ids, leads, margins = [], [], [], []
     if "s:lbbb" in stated or f.paced:
         conc_e, conc_d, disc = [], [], []
@@ -130,7 +130,7 @@ def rvh(f: Features, stated: set[str]) -> list[Statement]:
     branch block raises R' in V1)."""
     axis = f.m.get("qrs_axis_deg")
     v1 = f.amp.get("V1")
-    if (axis is None or not v1 or (f.m.get("qrs_ms") or 0) >= 120
+    if (axis is None or not v1 or f.qrs_wide
             or (f.age is not None and f.age < 18)):
         return []
     # the right axis deviation must hold by both axis estimates (as for the axis statement
@@ -151,7 +151,7 @@ def rvh(f: Features, stated: set[str]) -> list[Statement]:
         return []
     margin = max(r1 - 0.7, (r1 + s56 - 1.05) if np.isfinite(s56) else -1.0)
     return [_stmt("rvh", "Right ventricular hypertrophy by voltage and axis", "89792004",
-                  "QRS axis > +90 deg with " + " or ".join(hits) + " (QRS < 120 ms, adult)",
+                  "QRS axis > +90 deg with " + " or ".join(hits) + f" ({f.narrow_text}, adult)",
                   AHA_V, ids, _conf(margin, 0.15, f.quality_factor) * 0.8,
                   ["V1", "V5", "V6"])]
 

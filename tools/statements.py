@@ -86,6 +86,25 @@ class Features:
     # share of beats whose P wave merges with the preceding T (tools.measure.p_on_preceding_t)
     p_on_t_share: float | None = None
 
+    @property
+    def qrs_wide(self) -> bool:
+        """QRS >= 120 ms, confirmed by the lead-combined estimate (> 110 ms) where there is
+        one: the one rule for 'wide' that the bundle branch blocks and every criterion
+        written for a narrow QRS (ST-T, QTc, RVH, Brugada) share. Where the learned
+        delineator alone finds 120 ms the engine states no conduction delay, so it must not
+        set the narrow-QRS criteria aside either (a missed ST elevation is the worse error)."""
+        qrs, combined = self.m.get("qrs_ms"), self.m.get("qrs_combined_ms")
+        return qrs is not None and qrs >= 120 and (combined is None or combined > 110)
+
+    @property
+    def narrow_text(self) -> str:
+        """'QRS < 120 ms', or why a QRS of 120 ms or more is not taken as wide."""
+        qrs, combined = self.m.get("qrs_ms"), self.m.get("qrs_combined_ms")
+        if qrs is None or qrs < 120 or self.qrs_wide:
+            return "QRS < 120 ms"
+        return (f"QRS {qrs:.0f} ms by the learned delineator but {combined:.0f} ms by the "
+                "lead-combined estimate, not taken as wide")
+
 
 # Every statement that names the rhythm (one declaration for the engine, the evaluation
 # suites and the benchmarks)
@@ -314,7 +333,7 @@ def conduction_statements(f: Features, sinus: bool, ectopic_atrial: bool = False
         for kind, label, code in (("lafb", "Left anterior fascicular block", "445118002"),
                                   ("lpfb", "Left posterior fascicular block", "445211001")):
             # QRS < 120 ms, or with RBBB (bifascicular block, AHA 2009 part III)
-            if qrs is not None and qrs >= 120 and not rbbb:
+            if f.qrs_wide and not rbbb:
                 continue
             met, why = fascicular_pattern(f.shapes, axis, kind)
             if not met:
@@ -328,7 +347,7 @@ def conduction_statements(f: Features, sinus: bool, ectopic_atrial: bool = False
             rng = (-45 - axis) if kind == "lafb" else (axis - 90)
             crit = (f"QRS axis {axis:.0f} deg ({'-45..-90' if kind == 'lafb' else '+90..+180'}); "
                     + "; ".join(why) + ("; with RBBB: bifascicular block" if rbbb else
-                                         "; QRS < 120 ms"))
+                                         "; " + f.narrow_text))
             if kind == "lpfb":
                 crit += " (RVH, lateral infarction and a vertical heart must be excluded)"
             out.append(_stmt(kind, label + (" (bifascicular block with RBBB)" if rbbb else ""),
@@ -358,12 +377,13 @@ def _bundle_branch(f: Features, qrs: float) -> list[Statement]:
     # (> 110 ms, as for the IVCD below): on the shared records every complete BBB statement
     # with a combined QRS <= 110 ms was false (LUDB 129, CinC JS20017) and all true ones had
     # >= 123 ms; with muscle noise a learned QRS of 104 ms became 120 ms (HR06007)
-    complete = qrs >= 120 and (combined is None or combined > 110)
+    complete = f.qrs_wide
     incomplete = 110 <= qrs < 120
     if qrs >= 120 and not complete:
         f.notes.append(f"QRS {qrs:.0f} ms by the learned delineator but {combined:.0f} ms by "
                        "the lead-combined estimate: no bundle branch block or conduction "
-                       "delay is stated")
+                       "delay is stated, and the ST-T criteria for a narrow QRS apply (QTc "
+                       "is not assessed)")
     # (id, label, SNOMED), pattern met and why, QRS range, confidence factor; first match wins
     rb = rbbb_pattern(sh)
     table = [(("rbbb", "Right bundle branch block", "59118001"), rb, complete, 1.0),
@@ -434,8 +454,10 @@ def voltage_statements(f: Features) -> list[Statement]:
                          AHA_V, ["m:qrs_amplitude_max_precordial_mv"],
                          _conf(1.0 - max(prec_pp), 0.05, q)))
     qtc = m.get("qtc_ms")
-    wide = (m.get("qrs_ms") or 0) >= 120
-    if qtc is not None and wide:
+    # a QT is not judged where either QRS estimate is 120 ms or more: a wide QRS lengthens
+    # it, and an unreliable QTc is better not stated (issue 11: false prolonged QT on
+    # held-out records)
+    if qtc is not None and (m.get("qrs_ms") or 0) >= 120:
         f.notes.append("QRS >= 120 ms: QTc not assessed (a wide QRS lengthens QT; "
                        "AHA/ACCF/HRS 2009 part IV advises JT or QRS-adjusted QT); the "
                        "QRS-adjusted QTc (m:qtc_qrs_adjusted_ms) is assessed in left bundle "
@@ -464,7 +486,7 @@ def st_t_statements(f: Features) -> list[Statement]:
     paced, where secondary ST-T changes are expected (AHA 2009 part IV). Limb leads are
     left out when a limb-lead reversal is suspected."""
     out, q = [], f.quality_factor
-    if f.paced or (f.m.get("qrs_ms") or 0) >= 120:
+    if f.paced or f.qrs_wide:
         return out
     # V2-V3 limits by sex and age; with the sex not given, the women's (lowest) limit and,
     # with the age not given, the limit of men >= 40: a missed STEMI pattern is worse than
@@ -545,7 +567,7 @@ def brugada_statements(f: Features) -> list[Statement]:
     Needs millivolts; not with pacing, a ventricular rhythm or QRS >= 120 ms (the criterion
     is for the right precordial ST of supraventricular conduction)."""
     out, q = [], f.quality_factor
-    if f.paced or f.amplitude_normalised or (f.m.get("qrs_ms") or 0) >= 120:
+    if f.paced or f.amplitude_normalised or f.qrs_wide:
         return out
     hits = []
     for lead in ("V1", "V2"):
@@ -578,7 +600,7 @@ def flat_t_statements(f: Features, stated: set[str]) -> list[Statement]:
     statement. Not stated with QRS >= 120 ms or pacing (secondary T changes), nor when the
     T-wave inversion statement already covers the T waves."""
     out, q = [], f.quality_factor
-    if f.paced or (f.m.get("qrs_ms") or 0) >= 120 or "s:tinv" in stated:
+    if f.paced or f.qrs_wide or "s:tinv" in stated:
         return out
     skip = set(LIMB) if f.reversal[0] else set()
     hits = []
