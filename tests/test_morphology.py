@@ -342,6 +342,20 @@ def test_a_qrs_not_confirmed_wide_keeps_the_narrow_qrs_st_t_criteria():
     assert "s:tinv" not in ids(None)[0]   # no lead-combined estimate: the learned QRS decides
 
 
+def test_qt_is_not_judged_in_atrial_fibrillation():
+    """LUDB 109 and 173 (AF): the measured QT ran 49 and 66 ms longer than the
+    cardiologists' and prolonged QT was stated; fibrillatory waves blur the T end."""
+    from tools.statements import derive_statements
+
+    af = {"rr_cv": 0.2, "nrmssd": 0.2, "nmasd": 0.2, "qtc_ms": 490.0}
+    f = _feat(None, af, p_ratio=0.0, n_beats=12, afib_rule=True)
+    ids = {s.id for s in derive_statements(f)}
+    assert "s:af" in ids and "s:lqt" not in ids
+    assert any("QTc 490 ms" in n and "not judged" in n for n in f.notes)
+    sinus = _feat(None, {"qtc_ms": 490.0}, p_ratio=1.0, n_beats=12, pr_sd_ms=4.0)
+    assert "s:lqt" in {s.id for s in derive_statements(sinus)}
+
+
 def test_mains_hum_is_subtracted_without_moving_the_measurements():
     from pathlib import Path
 

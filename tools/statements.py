@@ -657,6 +657,20 @@ def ectopy_statements(f: Features) -> list[Statement]:
     return out
 
 
+#: why QT is not judged in atrial fibrillation or flutter. The fibrillatory or flutter waves
+#: run into the T end: against LUDB's cardiologists the measured QT ran long on 7 of its 8
+#: unpaced AF/flutter records (+27 to +76 ms, median +49; the 8th's reference QT of 736 ms
+#: is no plausible T end; sinus records: median |error| 5 ms; ecg-assistant eval
+#: measurements), and two of them were then stated as prolonged QT. Each QT also follows its
+#: own preceding RR, so no single rate correction holds (QTc estimation in AF is not
+#: recommended: J Electrocardiol 45:556, 2012).
+AF_QT_NOTE = ("atrial fibrillation or flutter: QTc {qtc:.0f} ms (Fridericia) measured but not "
+              "judged, prolonged or short QT not stated: fibrillatory or flutter waves blur "
+              "the T end (the measured QT ran 27-76 ms long on 7 of 8 AF/flutter records with "
+              "reference boundaries) and the QT varies with each preceding RR; measure QT by "
+              "hand, averaged over several beats")
+
+
 def derive_statements(f: Features) -> list[Statement]:
     """All statements for a record; abstains (one 'poor quality' statement) when quality does.
 
@@ -735,6 +749,11 @@ def derive_statements(f: Features) -> list[Statement]:
             out += [s for s in voltage_statements(f) if s.id == "s:lqt"]
         out += MO.q_wave_statements(f, {st.id for st in out})
         out += MO.qt_statements(f, {st.id for st in out})
+    if ids & {"s:af", "s:afl"}:
+        out = [s for s in out if s.id not in ("s:lqt", "s:sqt")]
+        qtc = f.m.get("qtc_ms")
+        if qtc is not None:
+            f.notes.append(AF_QT_NOTE.format(qtc=qtc))
     if not (paced or ventricular or ids & {"s:af", "s:afl"}):
         from tools.chambers import atrial_notes
 
