@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tools.atrial import _template_match, av_relationship
+from tools.atrial import _template_match, av_relationship, regular_train
 from tools.beats import GlobalBeat
 
 FS = 500.0
@@ -57,6 +57,28 @@ def test_two_to_one_block_and_third_degree_and_normal():
     beats = [_beat(i, int(o)) for i, o in enumerate(q)]
     out = av_relationship(_events(p), beats, FS)
     assert out["pattern"] == "third" and out["dissociation"]
+
+
+def test_the_regular_atrial_train_among_invented_p_waves_is_found():
+    # P waves every 857 ms (70 /min), some hidden in the QRS-T; QRS at 40 /min, each with
+    # an invented 'P' 70 ms before it (the rebuilt HR06003 complete block)
+    p = np.arange(68, 4900, 428)                       # samples at 500 Hz: 856 ms cycle
+    hidden = {2, 6, 9}
+    q = np.arange(164, 4900, 750)
+    invented = q[[1, 3, 5]] - 35
+    real = [o for i, o in enumerate(p) if i not in hidden]
+    events = _events(sorted([*real, *invented]))
+    beats = [_beat(i, int(o)) for i, o in enumerate(q)]
+    assert av_relationship(events, beats, FS)["pattern"] is None   # irregular together
+    train = regular_train(events, FS)
+    assert [events[i][0] for i in train] == [int(o) for o in real]
+    out = av_relationship([events[i] for i in train], beats, FS)
+    assert out["pattern"] == "third" and out["atrial_rate_bpm"] == pytest.approx(70, abs=1)
+    # sinus rhythm: every event is on the train; too few events, or no regular train: None
+    assert regular_train(_events(p), FS) == list(range(len(p)))
+    assert regular_train(_events(p[:4]), FS) is None
+    rng = np.random.default_rng(3)
+    assert regular_train(_events(np.cumsum(rng.uniform(150, 700, 8))), FS) is None
 
 
 def test_majority_breaks_no_tie_by_chance():

@@ -676,6 +676,47 @@ def merge_events(*groups: list[tuple[int, int, int]], fs: float) -> list[tuple[i
     return sorted(out)
 
 
+TRAIN = {"min_events": 5, "tol": 0.06, "cycle_ms": (300.0, 2000.0), "max_skip": 3}
+
+
+def regular_train(events: list[tuple[int, int, int]], fs: float) -> list[int] | None:
+    """Indices of the events that form the largest regular train: onsets within ``tol`` of
+    a cycle from one of them, the cycle 300-2000 ms (an atrial rate of 30-200 /min; flutter
+    waves are faster), at least ``min_events`` on it and no gap between neighbours on it
+    longer than ``max_skip`` cycles (P waves hidden in the QRS-T leave gaps); the longest
+    cycle among equally large trains (not a harmonic). None without such a train.
+
+    In complete heart block the learned delineator may put a 'P wave' into the noise before
+    every QRS as well as find the real, dissociated ones: the two sets together were too
+    irregular to be read as an atrial rhythm, and the block was read as sinus bradycardia
+    or a bradycardia of unknown origin (benchmarks.av_block_bench, e.g. HR06003, JS20019,
+    LUDB 133 rebuilt). A train at its own regular rate, independent of the QRS, is atrial
+    activity (waves of ventricular origin keep their distance to the QRS)."""
+    ms = 1000.0 / fs
+    on = np.array([e[0] for e in events], float) * ms
+    n = on.size
+    if n < TRAIN["min_events"]:
+        return None
+    lo, hi = TRAIN["cycle_ms"]
+    best: tuple[int, float, list[int]] | None = None
+    for i in range(n):
+        for j in range(i + 1, n):
+            for k in range(1, TRAIN["max_skip"] + 1):
+                c = (on[j] - on[i]) / k
+                if not lo <= c <= hi:
+                    continue
+                phase = (on - on[i]) / c
+                fit = np.flatnonzero(np.abs(phase - np.round(phase)) * c <= TRAIN["tol"] * c)
+                steps = np.diff(np.round(phase[fit]))
+                if fit.size < TRAIN["min_events"] or np.any(steps < 1) or \
+                        np.any(steps > TRAIN["max_skip"]):
+                    continue
+                key = (fit.size, c)
+                if best is None or key > best[:2]:
+                    best = (fit.size, c, fit.tolist())
+    return best[2] if best else None
+
+
 def av_relationship(events: list[tuple[int, int, int]], beats, fs: float) -> dict:
     """Atrial rate, blocked P waves, PR per conducted beat and the AV-block pattern."""
     ms = 1000.0 / fs

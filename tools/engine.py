@@ -581,7 +581,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
             if normalised and not gains else "fewer than 3 usable limb leads"))
 
     from tools.atrial import (atrial_events, av_relationship, confirmed, merge_events,
-                              seed_template_events, template_events)
+                              regular_train, seed_template_events, template_events)
     from tools.wide import wct_discriminators
 
     found = merge_events(atrial_events(dels, beats, fs),
@@ -604,6 +604,20 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     events = found if match is None else merge_events(
         match.events, confirmed(found, match, beats, fs), fs=fs)
     av = av_relationship(events, beats, fs)
+    av_notes: list[str] = []
+    train = regular_train(events, fs) if av["pattern"] != "third" else None
+    if train is not None and len(train) < len(events):
+        # the events off a regular atrial train (e.g. the delineator's 'P waves' in the
+        # noise before each QRS) hid a complete block: adopted only when the train alone is
+        # dissociated from the QRS at a faster regular rate (the third-degree rule)
+        av_train = av_relationship([events[i] for i in train], beats, fs)
+        if av_train["pattern"] == "third":
+            av_notes.append(
+                f"{len(events) - len(train)} of {len(events)} atrial events lie off the "
+                f"regular atrial train ({av_train['atrial_rate_bpm']:.0f} /min) that the "
+                "others form, independent of the QRS complexes: the AV relationship is read "
+                "from that train")
+            av = av_train
     meas["unlocked_p_waves"] = _unlocked_measurement(sig_r, fs, beats, av, atrial["paced"],
                                                      meas["hr_bpm"].value, meas["rr_cv"].value)
     add(_av_measurements(av, beats))
@@ -729,6 +743,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
         n_beats=len(beats), v_run=(run, run_rate), wct=wct, av=av, shapes=shp, j_waves=j_waves,
         interval_margin_ms=PARTIAL_PAGE_MARGIN_MS if partial else 0.0,
         p_on_t_share=(meas["pr_ms"].details or {}).get("p_on_preceding_t_share"))
+    f.notes.extend(av_notes)
     if partial:
         f.notes.append("a page printed lead by lead (each lead for part of the record): "
                        "beats and rhythm from the full-length strip(s) "
