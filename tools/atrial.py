@@ -559,9 +559,11 @@ UNLOCKED_MIN_PP_MS = 250.0   # events closer than this are one (atrial rate <= 2
 UNLOCKED_MIN_REL = 0.05      # event amplitude / median beat peak-to-peak, in some lead
 
 
-def unlocked_events(sig: np.ndarray, fs: float, beats) -> list[tuple[int, int, int]]:
+def unlocked_events(sig: np.ndarray, fs: float, beats,
+                    min_beats: int = UNLOCKED_MIN_BEATS) -> list[tuple[int, int, int]]:
     """Atrial events that are not locked to the QRS, as (onset, peak, offset) samples, in a
-    regular ventricular rhythm (RR coefficient of variation < 0.10, >= 8 beats).
+    regular ventricular rhythm (RR coefficient of variation < 0.10, >= ``min_beats`` beats:
+    8, or 5 below 60 /min, where a 10-s record holds no more).
 
     Average-beat subtraction (QRST cancellation; Slocum et al., J Electrocardiol 25 suppl:1,
     1992; Stridh & Sornmo, IEEE Trans Biomed Eng 48:105, 2001): each lead's median beat,
@@ -573,7 +575,7 @@ def unlocked_events(sig: np.ndarray, fs: float, beats) -> list[tuple[int, int, i
     the leads' combined residual activity (1-15 Hz, each lead in units of its own robust
     SD, 40-ms moving RMS) >= ``UNLOCKED_K`` robust SDs above its median, outside the QRS
     (+-20 ms, where alignment jitter leaves a residual), >= 250 ms from a stronger one."""
-    if len(beats) < UNLOCKED_MIN_BEATS:
+    if len(beats) < min_beats:
         return []
     from scipy.signal import butter, find_peaks, sosfiltfilt
 
@@ -593,7 +595,7 @@ def unlocked_events(sig: np.ndarray, fs: float, beats) -> list[tuple[int, int, i
     pre = max(pre, int(np.max(r - bounds[:-1])))
     post = max(post, int(np.max(bounds[1:] - r)))
     full = [k for k in range(len(r)) if r[k] - pre >= 0 and r[k] + post <= n]
-    if len(full) < UNLOCKED_MIN_BEATS:
+    if len(full) < min_beats:
         return []
     template = np.median(np.stack([x[r[k] - pre:r[k] + post] for k in full]), axis=0)
     resid = np.zeros_like(x)
@@ -635,7 +637,8 @@ UNLOCKED_MIN_EVENTS = 6      # unlocked events a dissociation is judged on
 UNLOCKED_COVERAGE = 0.6      # ... and the share of the atrial cycles in their span found
 
 
-def unlocked_dissociation(sig: np.ndarray, fs: float, beats) -> dict:
+def unlocked_dissociation(sig: np.ndarray, fs: float, beats,
+                          min_beats: int = UNLOCKED_MIN_BEATS) -> dict:
     """AV dissociation from the :func:`unlocked_events` (P waves that cancellation of the
     median beat leaves): {"n_events", "dissociation", and when it holds "atrial_rate_bpm",
     "pp_nmad", "events" (peak samples)}. It holds with >= ``UNLOCKED_MIN_EVENTS`` events,
@@ -649,7 +652,7 @@ def unlocked_dissociation(sig: np.ndarray, fs: float, beats) -> dict:
     threshold (``UNLOCKED_K``) was lowered from 6 to 4 robust SDs on LUDB 111, whose 8
     visible P waves gave 5 events at 6 (and at 5, resampled to 257 or 1000 Hz); at 4 and 5
     no other shared record shows a dissociation, nor any rebuilt VT without P waves."""
-    events = unlocked_events(sig, fs, beats)
+    events = unlocked_events(sig, fs, beats, min_beats)
     out: dict = {"n_events": len(events), "dissociation": False}
     if len(events) < UNLOCKED_MIN_EVENTS:
         return out

@@ -800,6 +800,9 @@ def _av_measurements(av: dict, beats: list[GlobalBeat]) -> list[Measurement]:
     ]
 
 
+UNLOCKED_MIN_BEATS_SLOW = 5
+
+
 def _unlocked_measurement(sig: np.ndarray, fs: float, beats: list[GlobalBeat], av: dict,
                           paced: bool, v_rate: float | None, rr_cv: float | None
                           ) -> Measurement:
@@ -810,24 +813,39 @@ def _unlocked_measurement(sig: np.ndarray, fs: float, beats: list[GlobalBeat], a
     (``tools.atrial.unlocked_dissociation``). A dissociation found this way is added to
     ``av`` (in place): Brugada's step 3 in a VT; in a paced rhythm with the atrial rate
     faster than the paced one, the pattern of complete AV block (pattern "third")."""
-    from tools.atrial import unlocked_dissociation
+    from tools.atrial import UNLOCKED_MIN_BEATS, unlocked_dissociation
 
     method = ("P waves left by subtracting each lead's median beat (QRST cancellation, "
-              "Slocum 1992) in a regular tachycardia or paced rhythm: >= 6 regular events, "
+              "Slocum 1992) in a regular rhythm > 100 or < 60 /min or a paced one: >= 6 "
+              "regular events, "
               ">= 60 % of their atrial cycles, rate differing > 10 % from the ventricular "
               "rate, P-to-QRS delay varying > 120 ms")
     regular = rr_cv is not None and rr_cv < 0.10
-    if av.get("dissociation") or not regular or not ((v_rate or 0) > 100 or paced):
+    slow = v_rate is not None and v_rate < 60
+    if av.get("dissociation") or not regular or not ((v_rate or 0) > 100 or paced or slow):
         return M._m("unlocked_p_waves", None, "count", method, reason=(
             "AV dissociation already shown by the atrial events" if av.get("dissociation")
-            else "assessed only in a regular rhythm faster than 100 /min or paced"))
-    found = unlocked_dissociation(sig, fs, beats)
-    if not found["dissociation"]:
+            else "assessed only in a regular rhythm faster than 100 /min, slower than 60 /min "
+                 "or paced"))
+    # a 10-s record holds 5-6 beats below 40 /min: the median beat of as few still cancels
+    # the QRS-T, the P waves of a complete block falling on it at different places
+    found = unlocked_dissociation(sig, fs, beats, UNLOCKED_MIN_BEATS_SLOW if slow else
+                                  UNLOCKED_MIN_BEATS)
+    # below 60 /min (not paced) only the pattern of complete block is taken from it: a
+    # regular escape rhythm with regular P waves faster and unrelated to it (the
+    # third-degree rule of tools.atrial.av_relationship), where the delineator found only
+    # the 'P waves' it put before each QRS (benchmarks.av_block_bench)
+    block = slow and not paced and found["dissociation"] and \
+        found["atrial_rate_bpm"] > 1.2 * v_rate
+    if not found["dissociation"] or (slow and not paced and not block):
         return M._m("unlocked_p_waves", float(found["n_events"]), "count", method,
                     details={"av_dissociation": False})
     av["dissociation"] = True
     av["dissociation_by"] = "QRST cancellation"
-    if paced and found["atrial_rate_bpm"] > 1.1 * v_rate:
+    if block:
+        av["pattern"] = "third"
+        av["atrial_rate_bpm"] = found["atrial_rate_bpm"]
+    elif paced and found["atrial_rate_bpm"] > 1.1 * v_rate:
         # the definition of complete block (atrial faster than ventricular, both regular, no
         # fixed P-QRS relationship; Kusumoto et al. 2019), the escape rhythm being the
         # pacemaker's, with the dissociation rule's 10 % margin: av_relationship's 20 % put
