@@ -296,6 +296,25 @@ def test_complete_heart_block_rebuilt_from_a_record_is_stated(name):
     assert _ids(control) & {"s:sr"}
 
 
+def test_complete_heart_block_at_33_per_min_is_found_by_qrst_cancellation():
+    # HR06004 rebuilt: P waves at 72 /min, its own QRS-T at 33 /min (5-6 beats in 10 s, 4
+    # with a whole cycle inside); the delineator found only 'P waves' it put before each
+    # QRS, and the record read "bradycardia, no sinus P waves found"
+    import zlib
+
+    from benchmarks.av_block_bench import pieces, rebuild, timeline
+
+    a0 = analyze(_rec("HR06004"))
+    pc = pieces(a0)
+    a = analyze(rebuild(a0.record, pc, *timeline("avb3_slow", pc["pr_ms"]),
+                        seed=zlib.crc32(b"HR06004")))
+    assert "s:avb3" in _ids(a) and "s:sb" not in _ids(a)
+    unlocked = a.measurements["unlocked_p_waves"]
+    assert unlocked.value >= 6 and unlocked.details["av_dissociation"]
+    assert a.measurements["hr_bpm"].value == pytest.approx(33, abs=2)
+    _evidence_exists(a)
+
+
 def test_mobitz_one_is_not_also_sinus_arrhythmia():
     # the RR of a Wenckebach block varies with the dropped beats, not with the sinus node
     import zlib

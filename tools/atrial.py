@@ -563,7 +563,8 @@ def unlocked_events(sig: np.ndarray, fs: float, beats,
                     min_beats: int = UNLOCKED_MIN_BEATS) -> list[tuple[int, int, int]]:
     """Atrial events that are not locked to the QRS, as (onset, peak, offset) samples, in a
     regular ventricular rhythm (RR coefficient of variation < 0.10, >= ``min_beats`` beats:
-    8, or 5 below 60 /min, where a 10-s record holds no more).
+    8, or 4 below 60 /min, where a 10-s record holds 5-6 and the first and last lack a
+    whole cycle).
 
     Average-beat subtraction (QRST cancellation; Slocum et al., J Electrocardiol 25 suppl:1,
     1992; Stridh & Sornmo, IEEE Trans Biomed Eng 48:105, 2001): each lead's median beat,

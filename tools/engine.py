@@ -800,7 +800,7 @@ def _av_measurements(av: dict, beats: list[GlobalBeat]) -> list[Measurement]:
     ]
 
 
-UNLOCKED_MIN_BEATS_SLOW = 5
+UNLOCKED_MIN_BEATS_SLOW = 4
 
 
 def _unlocked_measurement(sig: np.ndarray, fs: float, beats: list[GlobalBeat], av: dict,
@@ -827,8 +827,9 @@ def _unlocked_measurement(sig: np.ndarray, fs: float, beats: list[GlobalBeat], a
             "AV dissociation already shown by the atrial events" if av.get("dissociation")
             else "assessed only in a regular rhythm faster than 100 /min, slower than 60 /min "
                  "or paced"))
-    # a 10-s record holds 5-6 beats below 40 /min: the median beat of as few still cancels
-    # the QRS-T, the P waves of a complete block falling on it at different places
+    # a 10-s record holds 5-6 beats below 40 /min, 4 with a whole cycle inside: the median
+    # beat of as few still cancels the QRS-T, the P waves of a complete block falling on
+    # it at different places
     found = unlocked_dissociation(sig, fs, beats, UNLOCKED_MIN_BEATS_SLOW if slow else
                                   UNLOCKED_MIN_BEATS)
     # below 60 /min (not paced) only the pattern of complete block is taken from it: a
