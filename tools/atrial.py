@@ -28,6 +28,7 @@ import numpy as np
 P_GAP_MS = 60.0            # P peaks closer than this across leads are one atrial event
 CONDUCT_MS = (80.0, 450.0)  # a QRS onset this long after a P onset may be its conducted beat
 PREMATURE = 0.85           # a P earlier than 85 % of the median PP is premature (a PAC)
+THIRD_RATE_RATIO = 1.2     # complete block: atrial rate above this x the ventricular rate
 
 
 def atrial_events(dels: dict, beats, fs: float) -> list[tuple[int, int, int]]:
@@ -554,6 +555,7 @@ def confirmed(events: list[tuple[int, int, int]], match: PMatch, beats,
 
 
 UNLOCKED_MIN_BEATS = 8       # beats a median beat is built from
+UNLOCKED_MIN_BEATS_SLOW = 4  # ... below 60 /min (a 10-s record holds 5-6, 4 with a whole cycle)
 UNLOCKED_K = 4.0             # event threshold: robust SDs of the residual activity
 UNLOCKED_MIN_PP_MS = 250.0   # events closer than this are one (atrial rate <= 240 /min)
 UNLOCKED_MIN_REL = 0.05      # event amplitude / median beat peak-to-peak, in some lead
@@ -783,7 +785,7 @@ def av_relationship(events: list[tuple[int, int, int]], beats, fs: float) -> dic
     regular_a = out["pp_nmad"] < 0.08
     out["dissociation"] = bool(regular_a and len(lead_in) >= 3 and lead_in_range > 120.0
                                and abs(out["atrial_rate_bpm"] - v_rate) > 0.1 * v_rate)
-    if (regular_a and rr_cv < 0.10 and out["atrial_rate_bpm"] > 1.2 * v_rate
+    if (regular_a and rr_cv < 0.10 and out["atrial_rate_bpm"] > THIRD_RATE_RATIO * v_rate
             and out["dissociation"]):
         out["pattern"] = "third"
     elif out["blocked"] and regular_a:

@@ -800,9 +800,6 @@ def _av_measurements(av: dict, beats: list[GlobalBeat]) -> list[Measurement]:
     ]
 
 
-UNLOCKED_MIN_BEATS_SLOW = 4
-
-
 def _unlocked_measurement(sig: np.ndarray, fs: float, beats: list[GlobalBeat], av: dict,
                           paced: bool, v_rate: float | None, rr_cv: float | None
                           ) -> Measurement:
@@ -812,14 +809,16 @@ def _unlocked_measurement(sig: np.ndarray, fs: float, beats: list[GlobalBeat], a
     fall on the paced QRS-T, where neither the delineator nor the P template looks
     (``tools.atrial.unlocked_dissociation``). A dissociation found this way is added to
     ``av`` (in place): Brugada's step 3 in a VT; in a paced rhythm with the atrial rate
-    faster than the paced one, the pattern of complete AV block (pattern "third")."""
-    from tools.atrial import UNLOCKED_MIN_BEATS, unlocked_dissociation
+    faster than the paced one, the pattern of complete AV block (pattern "third"). Below
+    60 /min (not paced) only that pattern is taken from it, with the atrial rate above
+    ``THIRD_RATE_RATIO`` x the ventricular one."""
+    from tools.atrial import (THIRD_RATE_RATIO, UNLOCKED_MIN_BEATS, UNLOCKED_MIN_BEATS_SLOW,
+                              unlocked_dissociation)
 
     method = ("P waves left by subtracting each lead's median beat (QRST cancellation, "
               "Slocum 1992) in a regular rhythm > 100 or < 60 /min or a paced one: >= 6 "
-              "regular events, "
-              ">= 60 % of their atrial cycles, rate differing > 10 % from the ventricular "
-              "rate, P-to-QRS delay varying > 120 ms")
+              "regular events, >= 60 % of their atrial cycles, rate differing > 10 % from "
+              "the ventricular rate, P-to-QRS delay varying > 120 ms")
     regular = rr_cv is not None and rr_cv < 0.10
     slow = v_rate is not None and v_rate < 60
     if av.get("dissociation") or not regular or not ((v_rate or 0) > 100 or paced or slow):
@@ -837,7 +836,7 @@ def _unlocked_measurement(sig: np.ndarray, fs: float, beats: list[GlobalBeat], a
     # third-degree rule of tools.atrial.av_relationship), where the delineator found only
     # the 'P waves' it put before each QRS (benchmarks.av_block_bench)
     block = slow and not paced and found["dissociation"] and \
-        found["atrial_rate_bpm"] > 1.2 * v_rate
+        found["atrial_rate_bpm"] > THIRD_RATE_RATIO * v_rate
     if not found["dissociation"] or (slow and not paced and not block):
         return M._m("unlocked_p_waves", float(found["n_events"]), "count", method,
                     details={"av_dissociation": False})

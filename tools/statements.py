@@ -89,10 +89,12 @@ class Features:
     @property
     def qrs_wide(self) -> bool:
         """QRS >= 120 ms, confirmed by the lead-combined estimate (> 110 ms) where there is
-        one: the one rule for 'wide' that the bundle branch blocks and every criterion
-        written for a narrow QRS (ST-T, QTc, RVH, Brugada) share. Where the learned
-        delineator alone finds 120 ms the engine states no conduction delay, so it must not
-        set the narrow-QRS criteria aside either (a missed ST elevation is the worse error)."""
+        one: the one rule for 'wide' that the bundle branch blocks and the criteria written
+        for a narrow QRS (ST-T, RVH, Brugada, STEMI equivalents, fascicular blocks) share.
+        Where the learned delineator alone finds 120 ms the engine states no conduction
+        delay, so it must not set the narrow-QRS criteria aside either (a missed ST
+        elevation is the worse error). The QT is judged only where neither estimate
+        reaches 120 ms (a wide QRS lengthens it)."""
         qrs, combined = self.m.get("qrs_ms"), self.m.get("qrs_combined_ms")
         return qrs is not None and qrs >= 120 and (combined is None or combined > 110)
 
