@@ -835,9 +835,10 @@ def _unlocked_measurement(sig: np.ndarray, fs: float, beats: list[GlobalBeat], a
     # regular escape rhythm with regular P waves faster and unrelated to it (the
     # third-degree rule of tools.atrial.av_relationship), where the delineator found only
     # the 'P waves' it put before each QRS (benchmarks.av_block_bench)
-    block = slow and not paced and found["dissociation"] and \
+    only_block = slow and not paced
+    block = only_block and found["dissociation"] and \
         found["atrial_rate_bpm"] > THIRD_RATE_RATIO * v_rate
-    if not found["dissociation"] or (slow and not paced and not block):
+    if not (block if only_block else found["dissociation"]):
         return M._m("unlocked_p_waves", float(found["n_events"]), "count", method,
                     details={"av_dissociation": False})
     av["dissociation"] = True

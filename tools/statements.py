@@ -100,9 +100,10 @@ class Features:
 
     @property
     def narrow_text(self) -> str:
-        """'QRS < 120 ms', or why a QRS of 120 ms or more is not taken as wide."""
+        """For a criterion applied to a QRS that is not wide: 'QRS < 120 ms', or why a
+        learned QRS of 120 ms or more was not taken as wide."""
         qrs, combined = self.m.get("qrs_ms"), self.m.get("qrs_combined_ms")
-        if qrs is None or qrs < 120 or self.qrs_wide:
+        if qrs is None or qrs < 120 or combined is None:
             return "QRS < 120 ms"
         return (f"QRS {qrs:.0f} ms by the learned delineator but {combined:.0f} ms by the "
                 "lead-combined estimate, not taken as wide")
