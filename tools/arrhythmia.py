@@ -136,7 +136,10 @@ def ventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
     # controls 11 -> 13 of 198 (both LUDB 5 at 150 /min, QRS 118 ms learned, 120 combined);
     # none of the 150 shared records changes.
     outvoted = _outvoted(m)
-    wide = wide or outvoted is not None
+    # A width the engine states a bundle branch block or conduction delay on (f.qrs_wide:
+    # the lead-combined estimate > 110 ms) is wide for the rhythm too: a tachycardia read
+    # as 'LBBB' but not as a wide-complex tachycardia was the unsafe side of one rule.
+    wide = wide or outvoted is not None or f.qrs_wide
     if hr > 100 and (wide or mostly_v) and not supraventricular:
         args = vt_arguments(f.wct or {}, (f.av or {}).get("dissociation"))
         if qrs is not None and qrs > WELLENS_QRS_MS:
