@@ -114,3 +114,43 @@ def test_paced_rhythms_without_dissociated_p_waves_are_not_av_block(rel):
     ids = {s.id for s in a.statements}
     assert "s:paced" in ids
     assert not ids & {"s:avb2", "s:avb3"}
+
+
+def _atrially_paced(rec):
+    """``rec`` with a stimulus (the pulse of :func:`_steps`, in every lead) 10 ms before each
+    beat's P onset, as an atrial pacemaker places it: the QRS stays the record's own,
+    conducted one."""
+    from dataclasses import replace
+
+    a = analyze(rec)
+    x = np.array(a.record.signal, float)
+    pulse = 0.4 * np.exp(-np.arange(8) / 2.0)
+    at = [b.p_on - int(0.010 * rec.fs) for b in a.beats if b.p_on is not None]
+    for k in at:
+        if k >= 0:
+            x[k:k + 8, :] += pulse[:, None]
+    return a, replace(a.record, signal=x)
+
+
+def test_atrial_pacing_with_a_narrow_qrs_keeps_the_st_t_criteria():
+    # CinC E07501: sinus tachycardia, narrow QRS, lateral ST depression and T inversion.
+    # Before, any paced rhythm set every QRS and ST-T criterion aside, as is right only for
+    # a ventricular-paced (wide) QRS: an atrially paced patient's ST changes went unsaid.
+    plain, paced_rec = _atrially_paced(_load("cinc2021/E07501"))
+    plain_ids = {s.id for s in plain.statements}
+    assert {"s:std_lateral", "s:tinv"} <= plain_ids and "s:paced" not in plain_ids
+    b = analyze(paced_rec)
+    by_id = {s.id: s for s in b.statements}
+    assert "s:paced" in by_id, "the stimuli before the P waves are not found"
+    assert "narrow QRS" in by_id["s:paced"].label
+    assert {"s:std_lateral", "s:tinv"} <= set(by_id)
+    assert not any("criteria not applied" in n for n in b.notes)
+
+
+def test_ventricular_pacing_still_sets_the_qrs_criteria_aside():
+    a = analyze(_load("ludb/data/111"))
+    by_id = {s.id: s for s in a.statements}
+    assert by_id["s:paced"].label == "Paced rhythm"
+    assert not {"s:lbbb", "s:rbbb", "s:ivcd", "s:lad", "s:rad", "s:tinv"} & set(by_id)
+    assert any("paced rhythm: conduction, axis, voltage and ST-T criteria not applied" in n
+               for n in a.notes)

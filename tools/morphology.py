@@ -56,7 +56,7 @@ def stemi_equivalent(f: Features, stated: set[str]) -> list[Statement]:
         return []
     amp, q, wide = f.amp, f.quality_factor, f.qrs_wide
     found, ids, leads, margins = [], [], [], []
-    if "s:lbbb" in stated or f.paced:
+    if "s:lbbb" in stated or f.paced_qrs:
         conc_e, conc_d, disc = [], [], []
         for lead, a in amp.items():
             j, pol = a.get("st_j_mv", np.nan), _polarity(a)
@@ -72,7 +72,7 @@ def stemi_equivalent(f: Features, stated: set[str]) -> list[Statement]:
             elif pol < 0 and j >= 0.1 and s < 0 and j / s <= -0.25:
                 disc.append(lead)
                 margins.append(min(j - 0.1, (j / -s - 0.25) * 0.4))
-        where = "ventricular pacing" if f.paced else "left bundle branch block"
+        where = "ventricular pacing" if f.paced_qrs else "left bundle branch block"
         for name, hit in (("concordant ST elevation >= 0.1 mV", conc_e),
                           ("concordant ST depression >= 0.1 mV in V1-V3", conc_d),
                           ("excessively discordant ST elevation (ST/S <= -0.25)", disc)):
@@ -189,7 +189,7 @@ def qt_statements(f: Features, stated: set[str]) -> list[Statement]:
     note that QT was not assessed."""
     m, q, out = f.m, f.quality_factor, []
     qtc, qrs, hr = m.get("qtc_ms"), m.get("qrs_ms") or 0, m.get("hr_bpm")
-    if qtc is not None and qrs < 120 and not f.paced and hr is not None and 50 <= hr <= 100 \
+    if qtc is not None and qrs < 120 and not f.paced_qrs and hr is not None and 50 <= hr <= 100 \
             and qtc <= 360:
         out.append(_stmt("sqt", "Short QT interval", "77867006",
                          "QTc (Fridericia) <= 360 ms with QRS < 120 ms at 50-100 bpm; a short "
@@ -197,13 +197,13 @@ def qt_statements(f: Features, stated: set[str]) -> list[Statement]:
                          "genetics)", SQT_SRC, ["m:qtc_ms", "m:qt_ms", "m:hr_bpm"],
                          _conf(360 - qtc, 10, q) * 0.85))
     adj = m.get("qtc_qrs_adjusted_ms")
-    if adj is not None and ("s:lbbb" in stated or f.paced):
+    if adj is not None and ("s:lbbb" in stated or f.paced_qrs):
         lim = 450 if f.sex == "M" else 460
         if adj >= lim:
             out.append(_stmt("lqt", "Prolonged QT interval (QRS-adjusted)", "111975006",
                              f"QRS-adjusted QTc (QT - 0.485 x QRS, Fridericia) >= {lim} ms "
                              f"({'men' if f.sex == 'M' else 'women or sex unknown'}) in "
-                             f"{'ventricular pacing' if f.paced else 'left bundle branch block'}",
+                             f"{'ventricular pacing' if f.paced_qrs else 'left bundle branch block'}",
                              BOGOSSIAN + "; " + AHA_IV,
                              ["m:qtc_qrs_adjusted_ms", "m:qt_ms", "m:qrs_ms", "m:hr_bpm"],
                              _conf(adj - lim, 10, q) * 0.85))

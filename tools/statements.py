@@ -99,6 +99,15 @@ class Features:
         return qrs is not None and qrs >= 120 and (combined is None or combined > 110)
 
     @property
+    def paced_qrs(self) -> bool:
+        """Pacing spikes drive the rhythm *and* the QRS is wide (or not measured): the
+        ventricles are paced, so the paced QRS explains its shape, axis and ST-T (AHA 2009
+        part III) and those criteria are set aside. With a narrow QRS the spikes pace the
+        atria (or the conduction system) and the QRS is conducted: every QRS and ST-T
+        criterion applies, an ST elevation above all."""
+        return self.paced and (self.m.get("qrs_ms") is None or self.qrs_wide)
+
+    @property
     def narrow_text(self) -> str:
         """For a criterion applied to a QRS that is not wide: 'QRS < 120 ms', or why a
         learned QRS of 120 ms or more was not taken as wide."""
@@ -135,8 +144,14 @@ def rhythm_statements(f: Features) -> list[Statement]:
     hr = m.get("hr_bpm")
     rr_ids = ["m:hr_bpm", "m:rr_cv", "m:rmssd_ms", "m:rr_nmasd", "m:p_wave_ratio"]
     if f.paced:
-        out.append(_stmt("paced", "Paced rhythm", "10370003",
-                         "pacemaker spikes (coinciding across leads) before >= 50 % of beats",
+        label = "Paced rhythm"
+        crit = "pacemaker spikes (coinciding across leads) before >= 50 % of beats"
+        if not f.paced_qrs:
+            qrs = m["qrs_ms"]
+            label += " with narrow QRS complexes (atrial or conduction-system pacing)"
+            crit += (f", QRS {qrs:.0f} ms < 120 ms" if qrs < 120 else f", {f.narrow_text}") + \
+                ": conducted, not ventricular-paced, complexes; QRS and ST-T criteria applied"
+        out.append(_stmt("paced", label, "10370003", crit,
                          "openecg pacer detector (center-surround spike score) and a joint "
                          "one-sample-step detector over all leads (robust to muscle noise)",
                          ["m:pacing_spikes", "m:hr_bpm"], 0.9 * q))
@@ -489,7 +504,7 @@ def st_t_statements(f: Features) -> list[Statement]:
     paced, where secondary ST-T changes are expected (AHA 2009 part IV). Limb leads are
     left out when a limb-lead reversal is suspected."""
     out, q = [], f.quality_factor
-    if f.paced or f.qrs_wide:
+    if f.paced_qrs or f.qrs_wide:
         return out
     # V2-V3 limits by sex and age; with the sex not given, the women's (lowest) limit and,
     # with the age not given, the limit of men >= 40: a missed STEMI pattern is worse than
@@ -570,7 +585,7 @@ def brugada_statements(f: Features) -> list[Statement]:
     Needs millivolts; not with pacing, a ventricular rhythm or QRS >= 120 ms (the criterion
     is for the right precordial ST of supraventricular conduction)."""
     out, q = [], f.quality_factor
-    if f.paced or f.amplitude_normalised or f.qrs_wide:
+    if f.paced_qrs or f.amplitude_normalised or f.qrs_wide:
         return out
     hits = []
     for lead in ("V1", "V2"):
@@ -603,7 +618,7 @@ def flat_t_statements(f: Features, stated: set[str]) -> list[Statement]:
     statement. Not stated with QRS >= 120 ms or pacing (secondary T changes), nor when the
     T-wave inversion statement already covers the T waves."""
     out, q = [], f.quality_factor
-    if f.paced or f.qrs_wide or "s:tinv" in stated:
+    if f.paced_qrs or f.qrs_wide or "s:tinv" in stated:
         return out
     skip = set(LIMB) if f.reversal[0] else set()
     hits = []
@@ -677,8 +692,9 @@ AF_QT_NOTE = ("atrial fibrillation or flutter: QTc {qtc:.0f} ms (Fridericia) mea
 def derive_statements(f: Features) -> list[Statement]:
     """All statements for a record; abstains (one 'poor quality' statement) when quality does.
 
-    Gating: a paced rhythm suppresses bundle-branch, fascicular, axis, voltage and ST-T
-    statements (the paced QRS explains them; AHA 2009 part III); a suspected limb-lead
+    Gating: a paced rhythm with a wide QRS (:attr:`Features.paced_qrs`) suppresses
+    bundle-branch, fascicular, axis, voltage and ST-T statements (the paced QRS explains
+    them; AHA 2009 part III); with a narrow QRS they all apply; a suspected limb-lead
     reversal suppresses axis and fascicular statements and limb-lead ST-T; atrial
     fibrillation or flutter suppresses PACs.
     """
@@ -716,7 +732,7 @@ def derive_statements(f: Features) -> list[Statement]:
     ventricular = bool(ids & {"s:vt", "s:wct"})
     from tools import morphology as MO
 
-    if paced:
+    if paced and f.paced_qrs:
         f.notes.append("paced rhythm: conduction, axis, voltage and ST-T criteria not applied "
                        "(the modified Sgarbossa criteria are)")
         out += MO.stemi_equivalent(f, ids)
