@@ -45,6 +45,19 @@ def progress(tag: str, i: int, n: int, what: str = "") -> None:
     print(f"\r[{tag}] {i}/{n} {what}".ljust(60), end=end, file=sys.stderr, flush=True)
 
 
+def map_records(tag: str, one, paths: list[str], extra: tuple, jobs: int) -> list:
+    """``one((path, extra))`` for every path over ``jobs`` processes, in order, with a
+    progress line; the results (None included)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    out = []
+    with ProcessPoolExecutor(jobs) as pool:
+        for i, r in enumerate(pool.map(one, [(p, extra) for p in paths]), 1):
+            progress(tag, i, len(paths), Path(paths[i - 1]).stem)
+            out.append(r)
+    return out
+
+
 def table(headers: list[str], rows: list[list], digits: int = 1) -> str:
     """A plain fixed-width text table."""
     cells = [[fmt(c, digits) for c in r] for r in rows]

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -68,12 +67,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--rates", nargs="+", type=float, default=list(RATES))
     args = ap.parse_args(argv)
     paths = common.shared_record_paths(args.data)
-    rows = []
-    with ProcessPoolExecutor(args.jobs) as pool:
-        jobs = [(p, tuple(args.rates)) for p in paths]
-        for i, r in enumerate(pool.map(_one, jobs), 1):
-            common.progress("fs", i, len(paths), Path(paths[i - 1]).stem)
-            rows.append(r)
+    rows = common.map_records("fs", _one, paths, tuple(args.rates), args.jobs)
     sources = sorted({source_of(r["record"]) for r in rows})
     groups = {"all": rows} | {s: [r for r in rows if source_of(r["record"]) == s]
                               for s in sources}

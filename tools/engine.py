@@ -26,7 +26,7 @@ from tools.evidence import Measurement, Statement
 from tools.mains import remove_mains
 from tools.quality import RecordQuality, assess_quality
 from tools.record import LIMB_LEADS, STANDARD_LEADS, Record
-from tools.rhythm import _p_ratio, atrial_activity
+from tools.rhythm import _p_ratio, atrial_activity, blank_stimuli
 from tools.spatial import (align_to_sv_peaks, missed_beats, reconcile_p_onset, reconcile_qrs,
                            spatial_velocity, weak_beats)
 from tools.statements import Features, derive_statements
@@ -258,6 +258,17 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
                                 "page printed lead by lead: no lead-combined estimate"]
         timings["delineate_both_s"] = time.perf_counter() - t
     beats = reconcile(dels, fs, win)
+    recorded = None  # the signal as recorded, where pacemaker stimuli were blanked
+    if not win:
+        blanked, n_stim = blank_stimuli(sig, fs, usable, beats)
+        if blanked is not None:
+            recorded, sig = sig, blanked
+            sig_m = sig  # no printed windows here: the same samples
+            dels = dict(zip(usable, delineate_openecg(sig, fs)))
+            beats = reconcile(dels, fs, win)
+            prep_notes.append(f"{n_stim} pacemaker-like stimuli outside the QRS complexes "
+                              "blanked before delineation (counted as pacing spikes from the "
+                              "signal as recorded)")
     partial = None
     p_alike, p_set_aside = None, False
     if win:
@@ -323,7 +334,7 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
     with ThreadPoolExecutor(max_workers=1) as pool:
         job = pool.submit(_cross_check, sig, fs, usable, win) if reasons else None
         meas, feats = _measure(record, sig_m, fs, usable, beats, dels, quality, qrs_info,
-                               partial, p_alike, p_set_aside)
+                               partial, p_alike, p_set_aside, recorded)
         if job is not None:
             cross = job.result() | {"run_because": reasons}
             timings["measure_and_classic_s"] = time.perf_counter() - t
@@ -482,12 +493,14 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
              beats: list[GlobalBeat], dels: dict[str, LeadDelineation],
              quality: RecordQuality, qrs_info: dict | None = None,
              partial: dict | None = None, p_alike: float | None = None,
-             p_set_aside: bool = False) -> tuple[dict[str, Measurement], Features]:
+             p_set_aside: bool = False, recorded: np.ndarray | None = None
+             ) -> tuple[dict[str, Measurement], Features]:
     """Measurements and statement features. ``partial`` (a page printed lead by lead):
     ``sig`` is NaN outside each lead's printed window and the atrial analysis uses
     ``partial['sig']`` over ``partial['leads']`` (the full-length leads). ``p_alike``: the
     P-wave consistency measured before the beats' P waves may have been set aside as not
-    alike (``p_set_aside``; :func:`tools.atrial.set_aside_unlike_p`)."""
+    alike (``p_set_aside``; :func:`tools.atrial.set_aside_unlike_p`). ``recorded``: the
+    signal as recorded where pacemaker stimuli were blanked from ``sig``."""
     meas: dict[str, Measurement] = {}
 
     def add(ms):
@@ -499,7 +512,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
         atrial = atrial_activity(sig_r, fs, leads_r, beats, {k: dels[k] for k in leads_r})
     else:
         sig_r = sig
-        atrial = atrial_activity(sig, fs, usable, beats, dels)
+        atrial = atrial_activity(sig, fs, usable, beats, dels, pacing_sig=recorded)
     rhythm = M.rhythm_measurements(beats, fs, usable)
     add(rhythm)
     rr = meas["rr_ms"].value
@@ -733,7 +746,8 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
         p_ratio=atrial["p_ratio"], p_ratio_dominant=meas["p_wave_ratio_dominant"].value,
         pr_sd_ms=atrial["pr_sd_ms"], afib_rule=atrial["afib_rule"],
         p_set_aside=p_set_aside,
-        paced=atrial["paced"], flutter_atrial_rate=atrial["flutter_rate"],
+        paced=atrial["paced"], paced_ventricular=atrial["paced_ventricular"],
+        flutter_atrial_rate=atrial["flutter_rate"],
         flutter_harmonic_rate=atrial["flutter_harmonic"],
         bigeminal=_bigeminal(beats, fs),
         n_ventricular=sum(b.kind == "ventricular" for b in beats),

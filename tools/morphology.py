@@ -203,7 +203,8 @@ def qt_statements(f: Features, stated: set[str]) -> list[Statement]:
             out.append(_stmt("lqt", "Prolonged QT interval (QRS-adjusted)", "111975006",
                              f"QRS-adjusted QTc (QT - 0.485 x QRS, Fridericia) >= {lim} ms "
                              f"({'men' if f.sex == 'M' else 'women or sex unknown'}) in "
-                             f"{'ventricular pacing' if f.paced_qrs else 'left bundle branch block'}",
+                             + ("ventricular pacing" if f.paced_qrs else
+                                "left bundle branch block"),
                              BOGOSSIAN + "; " + AHA_IV,
                              ["m:qtc_qrs_adjusted_ms", "m:qt_ms", "m:qrs_ms", "m:hr_bpm"],
                              _conf(adj - lim, 10, q) * 0.85))
