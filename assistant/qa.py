@@ -183,7 +183,8 @@ def _negative_evidence(ids: set[str], m: dict) -> list[str]:
 # Rhythm statements, most specific first: a paced or atrial rhythm is named before the
 # sinus rate category it may coexist with.
 _RHYTHMS = ("s:no_qrs", "s:paced", "s:vt", "s:wct", "s:af", "s:afl", "s:svt", "s:avb3",
-            "s:junctional", "s:ectopic_atrial", "s:sb", "s:st", "s:sr", "s:brady", "s:tachy")
+            "s:junctional", "s:wide_rhythm", "s:ectopic_atrial", "s:sb", "s:st", "s:sr",
+            "s:brady", "s:tachy")
 _WHICH_RHYTHM = re.compile(r"\b(which|what)\b.*\brhythm\b|\brhythm\b.*\b(is it|is this)\b",
                            re.IGNORECASE)
 

@@ -147,7 +147,7 @@ _CONCEPTS: list[tuple[str, str, set[str]]] = [
     ("arrhythmia", r"\b(?:cardiac )?(?:arrhythmias?|dysrhythmias?)\b",
      {"s:af", "s:afl", "s:pvc", "s:pac", "s:vt", "s:wct", "s:nsvt", "s:svt", "s:junctional",
       "s:ectopic_atrial", "s:avb2", "s:avb3", "s:brady", "s:tachy", "s:sa", "s:sb", "s:st",
-      "s:paced"}),
+      "s:paced", "s:wide_rhythm"}),
     ("right ventricular hypertrophy", r"right ventricular hypertrophy|\bRVH\b", {"s:rvh"}),
     ("LVH strain", r"strain pattern|repolari[sz]ation abnormality", {"s:lv_strain"}),
     ("short QT", r"short(?:ened)? QTc?|QTc? shortening", {"s:sqt"}),
@@ -176,7 +176,7 @@ _ABNORMAL = {"s:af", "s:afl", "s:avb1", "s:rbbb", "s:irbbb", "s:lbbb", "s:lafb",
              "s:avb2", "s:avb3", "s:brady", "s:ilbbb", "s:lpfb", "s:ivcd", "s:lae", "s:rae",
              "s:tab", "s:brugada", "s:lqrsv_prec", "s:stemi_eq", "s:rvh", "s:lv_strain",
              "s:sqt", "s:tachy", "s:no_qrs", "s:q_inferior", "s:q_lateral", "s:q_anterior",
-             "s:er"}
+             "s:er", "s:wide_rhythm"}
 
 
 def _supported(ids: set[str], stated: set[str]) -> bool:

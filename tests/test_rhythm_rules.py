@@ -206,6 +206,27 @@ def test_a_tachycardia_with_a_width_read_as_bundle_branch_block_is_a_wct():
     _evidence_exists(a)
 
 
+def test_a_slow_regular_wide_rhythm_without_p_waves_is_not_read_as_a_conduction_delay():
+    # A PVC of Chapman JS20012 repeated at 75 /min (an accelerated idioventricular rhythm,
+    # as benchmarks.wct_bench builds its complexes) read "nonspecific intraventricular
+    # conduction delay" and nothing else. The record itself (sinus tachycardia with PVCs)
+    # is not such a rhythm.
+    from benchmarks.wct_bench import pick_complex, rebuild_tachycardia
+
+    a0 = analyze(_rec("JS20012"))
+    assert "s:wide_rhythm" not in _ids(a0)
+    kind, beat = pick_complex(a0)
+    assert kind == "wide" and beat.kind == "ventricular"
+    a = analyze(rebuild_tachycardia(a0.record, beat, 800.0, a0.measurements["rr_ms"].value))
+    ids = _ids(a)
+    assert a.measurements["hr_bpm"].value == pytest.approx(75, abs=3)
+    assert "s:wide_rhythm" in ids, ids
+    assert not ids & {"s:sr", "s:vt", "s:wct", "s:svt", "s:junctional"}, ids
+    st = next(s for s in a.statements if s.id == "s:wide_rhythm")
+    assert "75 bpm" in st.criterion and "QRS" in st.criterion
+    _evidence_exists(a)
+
+
 def test_t_wave_harmonics_of_a_regular_rhythm_are_not_flutter():
     # a narrow complex repeated at 120 /min without P waves: its T waves put spectral power
     # at 240 /min, inside the flutter band; that must not be called atrial flutter, but the

@@ -102,17 +102,11 @@ def _outvoted(m) -> str | None:
             f"estimate (>= 120 ms; the learned delineator's {qrs:.0f} ms is outvoted)")
 
 
-def ventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
-    """VT / wide-complex tachycardia and non-sustained VT."""
-    m, q, out = f.m, f.quality_factor, []
-    hr, qrs = m.get("hr_bpm"), m.get("qrs_ms")
-    if "s:paced" in rhythm_ids or hr is None:
-        return out
-    supraventricular = rhythm_ids & {"s:sr", "s:sb", "s:st", "s:sa", "s:af", "s:afl"}
-    mostly_v = f.n_beats > 0 and f.n_ventricular >= 0.8 * f.n_beats
-    irregular_wct = _irregular_wct(f, rhythm_ids)
-    if irregular_wct:
-        return [irregular_wct]
+def wide_qrs(f) -> tuple[bool, str | None]:
+    """Whether the QRS is wide for the rhythm rules, and the words for a learned width the
+    other two estimates outvoted (:func:`_outvoted`), else None."""
+    m = f.m
+    qrs = m.get("qrs_ms")
     # Wide by both estimates, the reconciled QRS and the lead-combined one: a borderline
     # learned width at a fast rate, with the combined estimate narrow, is not a WCT. But a
     # QRS > 140 ms is itself a published argument for VT (Wellens et al., Am J Med 64:27,
@@ -140,6 +134,21 @@ def ventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
     # the lead-combined estimate > 110 ms) is wide for the rhythm too: a tachycardia read
     # as 'LBBB' but not as a wide-complex tachycardia was the unsafe side of one rule.
     wide = wide or outvoted is not None or f.qrs_wide
+    return wide, outvoted
+
+
+def ventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
+    """VT / wide-complex tachycardia and non-sustained VT."""
+    m, q, out = f.m, f.quality_factor, []
+    hr, qrs = m.get("hr_bpm"), m.get("qrs_ms")
+    if "s:paced" in rhythm_ids or hr is None:
+        return out
+    supraventricular = rhythm_ids & {"s:sr", "s:sb", "s:st", "s:sa", "s:af", "s:afl"}
+    mostly_v = f.n_beats > 0 and f.n_ventricular >= 0.8 * f.n_beats
+    irregular_wct = _irregular_wct(f, rhythm_ids)
+    if irregular_wct:
+        return [irregular_wct]
+    wide, outvoted = wide_qrs(f)
     if hr > 100 and (wide or mostly_v) and not supraventricular:
         args = vt_arguments(f.wct or {}, (f.av or {}).get("dissociation"))
         if qrs is not None and qrs > WELLENS_QRS_MS:
@@ -261,6 +270,41 @@ def supraventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
                          f"{hr:.0f} bpm (40-60 escape, 60-100 accelerated) without P waves "
                          "before the QRS (< 30 % of beats)", SVT_SRC, ids, 0.6 * q))
     return out
+
+
+CHOU = "Surawicz & Knilans, Chou's Electrocardiography in Clinical Practice, 6th ed., 2008"
+
+
+def wide_rhythm_statement(f, rhythm_ids: set[str]) -> list[Statement]:
+    """A regular wide-QRS rhythm at <= 100 /min without P waves before the QRS (< 30 % of
+    beats) that no other rhythm rule named: its origin cannot be told from the surface ECG.
+    A ventricular rhythm (an idioventricular escape, or an accelerated idioventricular
+    rhythm, faster than the ventricular escape rate and slower than VT), a junctional
+    rhythm with bundle branch block, and ventricular pacing whose spikes the recording lost
+    look alike; the statement says so instead of leaving a bundle branch block or an IVCD
+    as the whole reading (a PVC of Chapman JS20012 repeated at 75 /min read "nonspecific
+    intraventricular conduction delay" and nothing else). The QRS criteria are kept (an
+    LBBB shape keeps the Sgarbossa criteria)."""
+    m = f.m
+    hr, cv = m.get("hr_bpm"), m.get("rr_cv")
+    named = RHYTHM_IDS - {"s:brady"}
+    if hr is None or hr > 100 or cv is None or cv >= 0.08 or f.p_ratio >= 0.3 or \
+            rhythm_ids & named:
+        return []
+    wide, outvoted = wide_qrs(f)
+    if not wide:
+        return []
+    width = outvoted or f"QRS {m['qrs_ms']:.0f} ms >= 120 ms"
+    crit = (f"regular (RR CV < 0.08) rhythm at {hr:.0f} bpm (<= 100) with {width} and no P "
+            f"waves before the QRS (P before {100 * f.p_ratio:.0f} % of beats, < 30 %)")
+    ids = ["m:hr_bpm", "m:qrs_ms", "m:rr_cv", "m:p_wave_ratio"]
+    if (f.av or {}).get("dissociation"):
+        # atrial waves at their own rate: the complexes do not come from the atria
+        crit += "; P waves dissociated from the QRS complexes (m:unlocked_p_waves)"
+        ids += ["m:atrial_rate_p_bpm", "m:unlocked_p_waves"]
+    return [_stmt("wide_rhythm", "Wide-QRS rhythm without P waves: idioventricular rhythm, "
+                  "junctional rhythm with bundle branch block or ventricular pacing not "
+                  "told apart", "", crit, f"{CHOU}; {VA_SRC}", ids, 0.6 * f.quality_factor)]
 
 
 def bradycardia_statement(f, rhythm_ids: set[str]) -> list[Statement]:

@@ -130,7 +130,8 @@ class Features:
 # suites and the benchmarks)
 RHYTHM_IDS = frozenset({"s:sr", "s:sb", "s:st", "s:sa", "s:af", "s:afl", "s:svt",
                         "s:junctional", "s:ectopic_atrial", "s:brady", "s:tachy", "s:vt",
-                        "s:wct", "s:avb2", "s:avb3", "s:paced", "s:no_qrs"})
+                        "s:wct", "s:avb2", "s:avb3", "s:paced", "s:no_qrs",
+                        "s:wide_rhythm"})
 SINUS_IDS = frozenset({"s:sr", "s:sb", "s:st"})
 
 
@@ -736,6 +737,7 @@ def derive_statements(f: Features) -> list[Statement]:
     ids = {s.id for s in out}
     out += A.supraventricular_statements(f, ids)
     ids = {s.id for s in out}
+    out += A.wide_rhythm_statement(f, ids)
     out += A.bradycardia_statement(f, ids)
     out += A.tachycardia_statement(f, ids)
     ids = {s.id for s in out}
