@@ -227,6 +227,24 @@ def test_a_slow_regular_wide_rhythm_without_p_waves_is_not_read_as_a_conduction_
     _evidence_exists(a)
 
 
+def test_p_waves_dissociated_from_a_slow_wide_rhythm_are_found_on_its_qrs_t():
+    # The PVC of JS20012 at 90 /min with the record's own P wave at 80 /min laid over it
+    # (benchmarks.wct_bench --dissociation): between 60 and 100 /min the QRST cancellation
+    # did not look, so the wide rhythm was stated without its strongest clue.
+    from benchmarks.wct_bench import add_dissociated_p, pick_complex, rebuild_tachycardia
+
+    a0 = analyze(_rec("JS20012"))
+    _, beat = pick_complex(a0)
+    rebuilt = rebuild_tachycardia(a0.record, beat, 60000.0 / 90.0,
+                                  a0.measurements["rr_ms"].value)
+    a = analyze(add_dissociated_p(rebuilt, a0))
+    st = next((s for s in a.statements if s.id == "s:wide_rhythm"), None)
+    assert st is not None, _ids(a)
+    assert "dissociated" in st.criterion and "m:unlocked_p_waves" in st.evidence_ids
+    assert a.measurements["unlocked_p_waves"].details["av_dissociation"] is True
+    assert not _ids(a) & {"s:avb3", "s:sr", "s:vt"}
+
+
 def test_t_wave_harmonics_of_a_regular_rhythm_are_not_flutter():
     # a narrow complex repeated at 120 /min without P waves: its T waves put spectral power
     # at 240 /min, inside the flutter band; that must not be called atrial flutter, but the

@@ -631,8 +631,10 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
                 "others form, independent of the QRS complexes: the AV relationship is read "
                 "from that train")
             av = av_train
+    wide_no_p = (meas["qrs_ms"].value or 0) >= 120 and atrial["p_ratio"] < 0.3
     meas["unlocked_p_waves"] = _unlocked_measurement(sig_r, fs, beats, av, atrial["paced"],
-                                                     meas["hr_bpm"].value, meas["rr_cv"].value)
+                                                     meas["hr_bpm"].value, meas["rr_cv"].value,
+                                                     wide_no_p)
     add(_av_measurements(av, beats))
 
     meas["p_wave_consistency"] = M._m(
@@ -815,8 +817,8 @@ def _av_measurements(av: dict, beats: list[GlobalBeat]) -> list[Measurement]:
 
 
 def _unlocked_measurement(sig: np.ndarray, fs: float, beats: list[GlobalBeat], av: dict,
-                          paced: bool, v_rate: float | None, rr_cv: float | None
-                          ) -> Measurement:
+                          paced: bool, v_rate: float | None, rr_cv: float | None,
+                          wide_no_p: bool = False) -> Measurement:
     """P waves left by cancelling the median beat, in a regular tachycardia or a regular
     paced rhythm whose atrial events showed no AV dissociation: there the P waves of a VT
     fall on its QRS-T, and the sinus P waves that a ventricular pacemaker does not track
@@ -825,21 +827,27 @@ def _unlocked_measurement(sig: np.ndarray, fs: float, beats: list[GlobalBeat], a
     ``av`` (in place): Brugada's step 3 in a VT; in a paced rhythm with the atrial rate
     faster than the paced one, the pattern of complete AV block (pattern "third"). Below
     60 /min (not paced) only that pattern is taken from it, with the atrial rate above
-    ``THIRD_RATE_RATIO`` x the ventricular one."""
+    ``THIRD_RATE_RATIO`` x the ventricular one. At 60-100 /min it is looked for only in a
+    wide-QRS rhythm without P waves before the QRS (``wide_no_p``: QRS >= 120 ms, P before
+    < 30 % of beats; the ``s:wide_rhythm`` case): there dissociated P waves point to a
+    ventricular focus (an accelerated idioventricular rhythm) or, with the atrial rate
+    above that ratio, to complete block with a fast escape."""
     from tools.atrial import (THIRD_RATE_RATIO, UNLOCKED_MIN_BEATS, UNLOCKED_MIN_BEATS_SLOW,
                               unlocked_dissociation)
 
     method = ("P waves left by subtracting each lead's median beat (QRST cancellation, "
-              "Slocum 1992) in a regular rhythm > 100 or < 60 /min or a paced one: >= 6 "
+              "Slocum 1992) in a regular rhythm > 100 or < 60 /min, a paced one or a wide one "
+              "without P waves: >= 6 "
               "regular events, >= 60 % of their atrial cycles, rate differing > 10 % from "
               "the ventricular rate, P-to-QRS delay varying > 120 ms")
     regular = rr_cv is not None and rr_cv < 0.10
     slow = v_rate is not None and v_rate < 60
-    if av.get("dissociation") or not regular or not ((v_rate or 0) > 100 or paced or slow):
+    if av.get("dissociation") or not regular or \
+            not ((v_rate or 0) > 100 or paced or slow or wide_no_p):
         return M._m("unlocked_p_waves", None, "count", method, reason=(
             "AV dissociation already shown by the atrial events" if av.get("dissociation")
-            else "assessed only in a regular rhythm faster than 100 /min, slower than 60 /min "
-                 "or paced"))
+            else "assessed only in a regular rhythm faster than 100 /min, slower than 60 /min, "
+                 "paced, or wide without P waves"))
     # a 10-s record holds 5-6 beats below 40 /min, 4 with a whole cycle inside: the median
     # beat of as few still cancels the QRS-T, the P waves of a complete block falling on
     # it at different places
@@ -850,8 +858,8 @@ def _unlocked_measurement(sig: np.ndarray, fs: float, beats: list[GlobalBeat], a
     # third-degree rule of tools.atrial.av_relationship), where the delineator found only
     # the 'P waves' it put before each QRS (benchmarks.av_block_bench)
     only_block = slow and not paced
-    block = only_block and found["dissociation"] and \
-        found["atrial_rate_bpm"] > THIRD_RATE_RATIO * v_rate
+    block = (only_block or (wide_no_p and not paced and v_rate <= 100)) and \
+        found["dissociation"] and found["atrial_rate_bpm"] > THIRD_RATE_RATIO * v_rate
     if not (block if only_block else found["dissociation"]):
         return M._m("unlocked_p_waves", float(found["n_events"]), "count", method,
                     details={"av_dissociation": False})
