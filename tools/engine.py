@@ -842,6 +842,7 @@ def _unlocked_measurement(sig: np.ndarray, fs: float, beats: list[GlobalBeat], a
               "the ventricular rate, P-to-QRS delay varying > 120 ms")
     regular = rr_cv is not None and rr_cv < 0.10
     slow = v_rate is not None and v_rate < 60
+    wide_no_p = wide_no_p and v_rate is not None and v_rate <= 100
     if av.get("dissociation") or not regular or \
             not ((v_rate or 0) > 100 or paced or slow or wide_no_p):
         return M._m("unlocked_p_waves", None, "count", method, reason=(
@@ -858,7 +859,7 @@ def _unlocked_measurement(sig: np.ndarray, fs: float, beats: list[GlobalBeat], a
     # third-degree rule of tools.atrial.av_relationship), where the delineator found only
     # the 'P waves' it put before each QRS (benchmarks.av_block_bench)
     only_block = slow and not paced
-    block = (only_block or (wide_no_p and not paced and v_rate <= 100)) and \
+    block = (only_block or (wide_no_p and not paced)) and \
         found["dissociation"] and found["atrial_rate_bpm"] > THIRD_RATE_RATIO * v_rate
     if not (block if only_block else found["dissociation"]):
         return M._m("unlocked_p_waves", float(found["n_events"]), "count", method,
