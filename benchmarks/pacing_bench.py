@@ -17,12 +17,19 @@ Reported per stimulus amplitude and per source (PTB-XL, Georgia, Chapman/Ningbo)
 - ``atrial_paced``: share stating "Atrial paced rhythm"; ``paced_any``: any paced rhythm;
 - ``same_reading``: share whose statements, the rhythm's name left aside (sinus labels,
   sinus arrhythmia, short PR, and premature atrial beats, which are not stated under
-  pacing), are those of the record without stimuli (first-degree AV block is judged in
-  sinus and ectopic atrial rhythm only, so it is counted lost under atrial pacing);
+  pacing), are those of the record without stimuli;
 - ``lost`` / ``appeared``: those statements lost and gained, counted;
 - ``dangerous_appeared``: VT, WCT, AF, flutter or an AV block appearing.
 
-Run: ``python -m benchmarks.pacing_bench [--jobs 2] [--amplitudes 0.5 2.0]``;
+First-degree AV block under atrial pacing: in the records at <= 100 /min the P waves are
+moved ``--pr-shift`` ms earlier (:func:`benchmarks.long_pr_bench.move_p_earlier`) and paced
+10 ms before them (the first stimulus amplitude); ``long_pr`` reports, among those whose
+expected PR (unshifted PR + shift) is >= 220 ms, the share stating first-degree AV block
+with the stimuli (``avb1_paced``) and without them (``avb1_unpaced``, the same rebuilt
+record read as sinus: what the stimuli change), and the share of the unshifted paced
+records that state it although their unpaced reading does not (``avb1_false``).
+
+Run: ``python -m benchmarks.pacing_bench [--jobs 2] [--amplitudes 0.5 2.0] [--pr-shift 80]``;
 writes benchmarks/results/pacing_bench.json.
 """
 from __future__ import annotations
@@ -51,14 +58,17 @@ LIMB_GAIN |= {"III": LIMB_GAIN["II"] - LIMB_GAIN["I"],
 PRECORDIAL_GAIN = {"V1": 0.3, "V2": 0.5, "V3": 0.7, "V4": 0.9, "V5": 1.0, "V6": 0.8}
 
 
-def with_atrial_stimuli(analysis, amplitude_mv: float):
-    """The analysed record with a stimulus 10 ms before each beat's P onset (see module
-    docstring), or None when no beat has a P onset."""
-    rec = analysis.record
+def with_atrial_stimuli(analysis, amplitude_mv: float, record=None, earlier_ms: float = 0.0):
+    """The analysed record (or ``record``, the same record with its P waves moved
+    ``earlier_ms`` earlier: :func:`benchmarks.long_pr_bench.move_p_earlier`) with a stimulus
+    10 ms before each beat's P onset (see module docstring), or None when no beat has a P
+    onset."""
+    rec = analysis.record if record is None else record
     fs = rec.fs
     x = np.array(rec.signal, float)
     gains = np.array([(LIMB_GAIN | PRECORDIAL_GAIN).get(lead, 0.0) for lead in rec.sig_name])
-    at = [b.p_on - int(round(0.010 * fs)) for b in analysis.beats if b.p_on is not None]
+    lead_in = int(round((0.010 + earlier_ms / 1000.0) * fs))
+    at = [b.p_on - lead_in for b in analysis.beats if b.p_on is not None]
     at = [t for t in at if 0 <= t < x.shape[0] - PULSE.size]
     if not at:
         return None
@@ -67,10 +77,33 @@ def with_atrial_stimuli(analysis, amplitude_mv: float):
     return replace(rec, signal=x)
 
 
-def _one(args: tuple[str, tuple[float, ...]]) -> dict | None:
+def _long_pr(a, ids0: set[str], amp: float, shift_ms: float) -> dict | None:
+    """The first-degree AV block reading of ``a``'s record with its P waves ``shift_ms``
+    earlier, without and with atrial stimuli (see module docstring); None above 100 /min
+    or without a measured PR."""
+    from benchmarks.long_pr_bench import move_p_earlier
     from tools.engine import analyze
 
-    path, amplitudes = args
+    hr, pr = a.measurements["hr_bpm"].value, a.measurements["pr_ms"].value
+    if hr is None or hr > 100 or pr is None:
+        return None
+    moved = move_p_earlier(a.record, a, shift_ms)
+    unpaced = analyze(moved)
+    rec = with_atrial_stimuli(a, amp, moved, shift_ms)
+    paced = analyze(rec) if rec is not None else None
+    by_id = {s.id: s for s in paced.statements} if paced is not None else {}
+    return {"expected_pr_ms": pr + shift_ms,
+            "avb1_unpaced": "s:avb1" in {s.id for s in unpaced.statements},
+            "avb1_paced": "s:avb1" in by_id,
+            "atrial_paced": bool(by_id.get("s:paced")
+                                 and by_id["s:paced"].label == "Atrial paced rhythm"),
+            "avb1_before": "s:avb1" in ids0}
+
+
+def _one(args: tuple[str, tuple[tuple[float, ...], float]]) -> dict | None:
+    from tools.engine import analyze
+
+    path, (amplitudes, shift_ms) = args
     from tools.calibration import spans_normalised
 
     rec0 = common.load(path)
@@ -94,7 +127,26 @@ def _one(args: tuple[str, tuple[float, ...]]) -> dict | None:
                      "lost": sorted((ids0 - set(by_id)) - RHYTHM_NAME),
                      "appeared": sorted((set(by_id) - ids0) - RHYTHM_NAME)})
     name = Path(path).stem
-    return {"record": name, "source": source_of(name), "ids": sorted(ids0), "rows": rows}
+    return {"record": name, "source": source_of(name), "ids": sorted(ids0), "rows": rows,
+            "long_pr": _long_pr(a, ids0, amplitudes[0], shift_ms) if shift_ms else None}
+
+
+def _share(rows: list[dict], key: str) -> float | None:
+    return round(sum(bool(r[key]) for r in rows) / len(rows), 3) if rows else None
+
+
+def _long_pr_summary(recs: list[dict]) -> dict:
+    """First-degree AV block under atrial pacing (see module docstring)."""
+    long = [r["long_pr"] for r in recs
+            if r.get("long_pr") and r["long_pr"]["expected_pr_ms"] >= 220]
+    first = [(rec["rows"][0], "s:avb1" in rec["ids"]) for rec in recs if rec["rows"]]
+    plain = [row for row, before in first if not before]
+    return {"n_long": len(long), "atrial_paced": _share(long, "atrial_paced"),
+            "avb1_paced": _share(long, "avb1_paced"),
+            "avb1_unpaced": _share(long, "avb1_unpaced"),
+            "n_unshifted": len(plain),
+            "avb1_false": round(sum("s:avb1" in row["ids"] for row in plain) / len(plain), 3)
+            if plain else None}
 
 
 def _summary(recs: list[dict], amp: float) -> dict:
@@ -115,11 +167,15 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--amplitudes", type=float, nargs="+", default=[0.5, 2.0])
+    ap.add_argument("--pr-shift", type=float, default=80.0,
+                    help="ms the P waves are moved earlier for the first-degree block check "
+                         "(0: skipped)")
     ap.add_argument("--data", default=str(common.SHARED_DATA))
     args = ap.parse_args(argv)
     paths = common.shared_record_paths(args.data)
-    recs = [r for r in common.map_records("pacing", _one, paths, tuple(args.amplitudes),
-                                          args.jobs) if r is not None]
+    recs = [r for r in common.map_records("pacing", _one, paths,
+                                          (tuple(args.amplitudes), args.pr_shift), args.jobs)
+            if r is not None]
     sources = sorted({r["source"] for r in recs})
     summary = {f"{amp:g}_mv": {"all": _summary(recs, amp)} | {
         s: _summary([r for r in recs if r["source"] == s], amp) for s in sources}
@@ -129,6 +185,17 @@ def main(argv=None) -> dict:
             for amp, by in summary.items() for src, v in by.items()]
     print(common.table(["stimulus", "source", "n", "atrial paced", "paced", "same reading",
                         "dangerous appeared", "lost", "appeared"], rows, 2))
+    if args.pr_shift:
+        summary["long_pr"] = {"shift_ms": args.pr_shift, "all": _long_pr_summary(recs)} | {
+            s: _long_pr_summary([r for r in recs if r["source"] == s]) for s in sources}
+        print(f"first-degree AV block, P waves {args.pr_shift:g} ms earlier, <= 100 /min, "
+              f"paced at {args.amplitudes[0]:g} mV:")
+        print(common.table(
+            ["source", "n (PR >= 220)", "atrial paced", "AVB1 paced", "AVB1 unpaced",
+             "n unshifted", "AVB1 false"],
+            [[s, v["n_long"], v["atrial_paced"], v["avb1_paced"], v["avb1_unpaced"],
+              v["n_unshifted"], v["avb1_false"]]
+             for s, v in summary["long_pr"].items() if s != "shift_ms"], 2))
     out = {"summary": summary, "records": recs}
     common.write_json("pacing_bench", out)
     return out

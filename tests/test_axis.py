@@ -80,3 +80,19 @@ def test_pr_not_judged_beside_a_second_or_third_degree_block(pr):
     ids = {s.id for s in conduction_statements(f, True, False, True)}
     assert not ids & {"s:avb1", "s:spr", "s:wpw"}
     assert any("not judged" in n and f"{pr:.0f} ms" in n for n in f.notes)
+
+
+@pytest.mark.parametrize("paced_ventricular, pr, stated", [
+    (False, 256.0, {"s:avb1"}), (False, 100.0, set()), (True, 256.0, set())])
+def test_first_degree_block_judged_under_atrial_pacing_not_ventricular(
+        paced_ventricular, pr, stated):
+    # an atrially paced beat is conducted: its PR (from the paced P-wave onset) > 200 ms is
+    # first-degree block (AHA/ACCF/HRS 2009 part III); a pacing site shortens the PR without
+    # pre-excitation, and with ventricular stimuli the AV delay is the pacemaker's
+    f = Features(m={"qrs_ms": 96.0, "pr_ms": pr}, amp={}, terminal={},
+                 usable=["I", "II", "III"], paced=True, paced_ventricular=paced_ventricular)
+    out = conduction_statements(f, False, False, False, not paced_ventricular)
+    assert {s.id for s in out} & {"s:avb1", "s:spr", "s:wpw"} == stated
+    if stated:
+        s = next(s for s in out if s.id == "s:avb1")
+        assert "atrial paced" in s.criterion and "m:pacing_spikes" in s.evidence_ids

@@ -165,3 +165,23 @@ def test_atrial_stimuli_are_blanked_before_delineation(name, kept):
     assert kept <= set(by_id)
     assert any("stimuli outside the QRS complexes blanked" in n for n in b.notes)
     assert b.measurements["pacing_spikes"].details["before_qrs_onset"] < 3
+
+
+def test_first_degree_block_is_judged_under_atrial_pacing():
+    # An atrially paced beat is conducted, so a PR > 200 ms is first-degree AV block there
+    # too (before, it was judged in sinus and ectopic atrial rhythm only). Georgia E07500,
+    # sinus bradycardia with PR 148 ms: paced as it is, no block; its P waves moved 80 ms
+    # earlier (benchmarks.long_pr_bench) and paced 10 ms before them, PR about 228 ms.
+    from benchmarks.long_pr_bench import move_p_earlier
+    from benchmarks.pacing_bench import with_atrial_stimuli
+
+    a = analyze(_load("cinc2021/E07500"))
+    for shift, block in ((0.0, False), (80.0, True)):
+        moved = move_p_earlier(a.record, a, shift) if shift else None
+        b = analyze(with_atrial_stimuli(a, 0.5, moved, shift))
+        by_id = {s.id: s for s in b.statements}
+        assert by_id["s:paced"].label == "Atrial paced rhythm"
+        assert ("s:avb1" in by_id) is block, (shift, b.measurements["pr_ms"].value)
+        if block:
+            assert b.measurements["pr_ms"].value > 200
+            assert "atrial paced rhythm" in by_id["s:avb1"].criterion

@@ -30,3 +30,28 @@ def test_stimuli_sit_10_ms_before_each_p_onset_and_obey_einthoven():
 
 def test_no_p_onset_no_record():
     assert with_atrial_stimuli(_analysis([None, None]), 0.5) is None
+
+
+def test_stimuli_follow_p_waves_moved_earlier():
+    # with the P waves moved 40 ms earlier (the first-degree block check), each stimulus
+    # sits 10 ms before the moved P onset, on the record passed in
+    a = _analysis([300, 1100])
+    moved = with_atrial_stimuli(a, 1.0)  # any record of the same shape
+    out = with_atrial_stimuli(a, 2.0, record=moved, earlier_ms=40.0)
+    ii = np.asarray(out.signal)[:, LEADS.index("II")]
+    assert ii[275] == 2.0 and ii[1075] == 2.0       # 300 - 25 samples at 500 Hz
+    assert ii[295] == 1.0 and ii[1095] == 1.0       # the passed record's own stimuli stay
+
+
+def test_long_pr_summary_counts_only_expected_long_pr():
+    from benchmarks.pacing_bench import _long_pr_summary
+
+    def rec(expected, paced, unpaced, ids, row_ids):
+        return {"ids": ids, "rows": [{"ids": row_ids}],
+                "long_pr": {"expected_pr_ms": expected, "avb1_paced": paced,
+                            "avb1_unpaced": unpaced, "atrial_paced": True}}
+    s = _long_pr_summary([rec(230, True, True, ["s:sr"], ["s:paced"]),
+                          rec(240, False, True, ["s:sr"], ["s:paced", "s:avb1"]),
+                          rec(200, True, True, ["s:sr", "s:avb1"], ["s:paced", "s:avb1"])])
+    assert s["n_long"] == 2 and s["avb1_paced"] == 0.5 and s["avb1_unpaced"] == 1.0
+    assert s["n_unshifted"] == 2 and s["avb1_false"] == 0.5

@@ -297,11 +297,14 @@ def _axis_deviation(axis: float | None) -> str | None:
 
 
 def conduction_statements(f: Features, sinus: bool, ectopic_atrial: bool = False,
-                          higher_block: bool = False) -> list[Statement]:
+                          higher_block: bool = False, atrial_paced: bool = False
+                          ) -> list[Statement]:
     """PR, bundle-branch, axis and fascicular statements. First-degree AV block is a PR
-    > 200 ms of a conducted atrial rhythm, sinus or ectopic atrial (AHA/ACCF/HRS 2009 part
-    III defines it by the PR alone); a short PR is only stated in sinus rhythm (a low atrial
-    focus shortens it without pre-excitation). With a second- or third-degree AV block
+    > 200 ms of a conducted atrial rhythm, sinus, ectopic atrial or atrially paced
+    (AHA/ACCF/HRS 2009 part III defines it by the PR alone; under atrial pacing the PR runs
+    from the onset of the paced P wave, after the stimulus, so the stimulus-to-P latency is
+    not counted); a short PR is only stated in sinus rhythm (a low atrial focus or a
+    pacing site shortens it without pre-excitation). With a second- or third-degree AV block
     stated (``higher_block``) the PR is not judged: it lengthens beat by beat in Wenckebach
     block and has no meaning in complete block, so a median PR says neither first-degree
     block nor pre-excitation."""
@@ -312,7 +315,10 @@ def conduction_statements(f: Features, sinus: bool, ectopic_atrial: bool = False
                        "PR: a second- or third-degree AV block is stated (see m:pr_ms, "
                        "m:pr_sd_ms)")
         pr = None
-    if sinus and pr is not None and pr <= 200 and (f.p_on_t_share or 0) >= 0.5:
+    conducted = sinus or ectopic_atrial or atrial_paced
+    rhythm = "sinus" if sinus else "ectopic atrial" if ectopic_atrial else "atrial paced"
+    if (sinus or atrial_paced) and pr is not None and pr <= 200 and \
+            (f.p_on_t_share or 0) >= 0.5:
         # the held-out first-degree AV block misses: a P riding on the T wave was measured
         # from where it leaves the T (benchmarks.long_pr_bench); say so rather than imply a
         # normal PR
@@ -320,10 +326,12 @@ def conduction_statements(f: Features, sinus: bool, ectopic_atrial: bool = False
                        f"{f.p_on_t_share:.0%} of beats: its onset and the PR ({pr:.0f} ms) "
                        "may be measured late, so first-degree AV block is not excluded "
                        "(see m:pr_ms)")
-    if (sinus or ectopic_atrial) and pr is not None and pr > 200:
+    if conducted and pr is not None and pr > 200:
+        paced_pr = " (from the paced P-wave onset)" if rhythm == "atrial paced" else ""
         out.append(_stmt("avb1", "First-degree AV block", "270492004",
-                         f"PR interval > 200 ms in {'sinus' if sinus else 'ectopic atrial'} "
-                         "rhythm", AHA_III, ["m:pr_ms"], _conf(pr - 200, 8, q)))
+                         f"PR interval{paced_pr} > 200 ms in {rhythm} rhythm", AHA_III,
+                         ["m:pr_ms"] + (["m:pacing_spikes"] if paced_pr else []),
+                         _conf(pr - 200, 8, q)))
     if sinus and pr is not None:
         if pr < 120:
             wide = qrs is not None and qrs > 120
@@ -758,7 +766,8 @@ def derive_statements(f: Features) -> list[Statement]:
                        "applied (they are defined for supraventricular conduction)")
     else:
         conduction = conduction_statements(f, sinus, "s:ectopic_atrial" in ids,
-                                           bool(ids & {"s:avb2", "s:avb3"}))
+                                           bool(ids & {"s:avb2", "s:avb3"}),
+                                           paced and not f.paced_ventricular)
         if f.reversal[0]:
             axis_ids = ("s:lad", "s:rad", "s:lafb", "s:lpfb")
             dropped = [s.label for s in conduction if s.id in axis_ids]
