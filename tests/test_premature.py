@@ -141,3 +141,25 @@ def test_bigeminy_named_only_where_every_other_beat_is_premature():
     assert label(bigeminal=True, n_ventricular=5)["s:pvc"].endswith("ventricular bigeminy")
     assert label(bigeminal=False, n_supraventricular=5)["s:pac"] == "Premature atrial complexes"
     assert label(bigeminal=True, n_supraventricular=2)["s:pac"] == "Premature atrial complexes"
+
+
+@pytest.mark.parametrize("rr_ms, combined_extra_ms, ventricular", [
+    (800.0, None, True), (800.0, 60.0, True), (800.0, 10.0, False), (400.0, 10.0, True)])
+def test_width_alone_types_a_beat_ventricular_only_where_both_estimates_agree(
+        rr_ms, combined_extra_ms, ventricular):
+    # beat 5 measured 60 ms wider than the others by the learned boundaries, without a P
+    # wave. LUDB 103 (atrial flutter): flutter waves on one QRS widened its learned
+    # boundaries to 166 ms against 122 ms, and it was called a PVC; by the lead-combined
+    # (spatial velocity) boundaries it was as wide as the others and looked like them.
+    # Above 100 /min the lead-combined width runs narrow and is not a veto (safety: a run
+    # of wide beats must stay a ventricular run).
+    beats = _beats([rr_ms] * 9, [True] * 10)
+    b5 = beats[5]
+    b5.qrs_off += int(0.060 * FS)
+    b5.p_on = b5.p_off = None
+    combined = None
+    if combined_extra_ms is not None:
+        combined = {b.index: 90.0 for b in beats} | {5: 90.0 + combined_extra_ms}
+    M.mark_ectopy(beats, FS, irregular=False, n_samples=int(20 * FS), combined_ms=combined)
+    assert (b5.kind == "ventricular") is ventricular
+    assert all(b.kind != "ventricular" for b in beats if b.index != 5)

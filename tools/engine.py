@@ -519,7 +519,8 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     nrmssd = (meas["rmssd_ms"].value / rr) if rr and meas["rmssd_ms"].value is not None else None
     irregular = (meas["rr_cv"].value or 0) > 0.08 and (nrmssd or 0) > 0.08 \
         and (meas["rr_nmasd"].value or 0) > 0.10 and atrial["p_ratio"] < 0.5
-    M.mark_ectopy(beats, fs, irregular, sig.shape[0], bigeminal=_bigeminal(beats, fs))
+    M.mark_ectopy(beats, fs, irregular, sig.shape[0], bigeminal=_bigeminal(beats, fs),
+                  combined_ms=(qrs_info or {}).get("beat_widths"))
     # the dominant rhythm's P waves: premature beats hide theirs in the preceding T wave,
     # and with frequent ones the share over all beats fell below half in sinus rhythm
     dom_c = M.dominant(beats)
@@ -533,7 +534,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     if qrs_info:
         meas["qrs_ms"].details["lead_combined"] = {
             k: (round(v, 1) if isinstance(v, float) else v) for k, v in qrs_info.items()
-            if k != "not_qrs"}
+            if k not in ("not_qrs", "beat_widths")}
         if qrs_info.get("used", "").startswith("combined"):
             meas["qrs_ms"] = meas["qrs_ms"].model_copy(update={
                 "method": meas["qrs_ms"].method + "; boundaries from the lead-combined "

@@ -81,7 +81,7 @@ def sinus_cycle(beats: list[GlobalBeat], fs: float) -> float | None:
 
 
 def mark_ectopy(beats: list[GlobalBeat], fs: float, irregular: bool, n_samples: int,
-                bigeminal: bool = False) -> None:
+                bigeminal: bool = False, combined_ms: dict[int, float] | None = None) -> None:
     """Label premature beats (in place): RR shorter than 85 % of the median RR and followed by
     a longer RR; or, where the P waves give a regular sinus cycle (:func:`sinus_cycle`), a beat
     without a P wave whose RR is shorter than 85 % of that cycle (frequent premature beats,
@@ -89,7 +89,11 @@ def mark_ectopy(beats: list[GlobalBeat], fs: float, irregular: bool, n_samples: 
     preceding T wave: sinus rhythm was then lost, P before < 50 % of beats, and the premature
     beats not counted). Ventricular when the codec typed the beat ventricular, or its QRS is
     >= 40 ms wider than the median QRS (wide, no preceding P) with room for its P wave and its
-    ST-T inside the record (``n_samples`` long); supraventricular otherwise. The median-RR
+    ST-T inside the record (``n_samples`` long) and, where the beat has a lead-combined
+    (spatial velocity) width (``combined_ms``, by beat index,
+    :func:`tools.spatial.reconcile_qrs`), that width too >= 40 ms above the beats' median at <= 100 /min: flutter waves or noise on
+    one complex stretched its learned boundaries (LUDB 103, a conducted beat called a PVC),
+    while a ventricular beat is wider by both; supraventricular otherwise. The median-RR
     rule is skipped in an irregularly irregular rhythm, where prematurity is undefined, except
     in a ``bigeminal`` one (RR alternating short-long) for the beats without a P wave where
     the other beats' P waves keep a constant PR: every other beat premature, as in atrial
@@ -101,9 +105,18 @@ def mark_ectopy(beats: list[GlobalBeat], fs: float, irregular: bool, n_samples: 
     rr = np.diff(r)
     med_rr = float(np.median(rr))
     med_qrs = float(np.median([b.qrs_off - b.qrs_on for b in beats]))
+    combined_ms = combined_ms or {}
+    # not above 100 /min: without isoelectric segments the lead-combined threshold rises and
+    # wide complexes come out narrow (tools.spatial), and a run of wide beats must not be
+    # lost there (a rebuilt wide tachycardia at 180 /min lost its ventricular run)
+    med_comb = float(np.median(list(combined_ms.values()))) \
+        if len(combined_ms) >= 3 and med_rr >= 0.6 * fs else None
     for i, b in enumerate(beats):
         whole = b.qrs_on >= P_ROOM_S * fs and b.qrs_off <= n_samples - T_ROOM_S * fs
         wide = whole and (b.qrs_off - b.qrs_on) - med_qrs >= 0.040 * fs
+        if wide and med_comb is not None and b.index in combined_ms:
+            # the lead-combined width must agree that the beat is wider
+            wide = combined_ms[b.index] - med_comb >= 40.0
         if b.kind == "ventricular" or (wide and b.p_on is None):
             b.kind = "ventricular"
     cycle = sinus_cycle(beats, fs)

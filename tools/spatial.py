@@ -245,6 +245,10 @@ def reconcile_qrs(beats, signal: np.ndarray, fs: float, sv: np.ndarray | None = 
                         p_offsets=[b.p_off for b in beats],
                         noise_percentile=(TACHY_NOISE_PERCENTILE if tachycardia_without_p
                                           else NOISE_PERCENTILE))
+    # every beat's own lead-combined width: a second opinion on a beat typed ventricular
+    # for its width alone (tools.measure.mark_ectopy)
+    info["beat_widths"] = {b.index: (bd[1] - bd[0]) * ms for b, bd in zip(beats, bounds)
+                           if bd is not None}
     pairs = [(b, bd) for b, bd in zip(beats, bounds) if bd is not None and b in dom]
     combined = robust_over_beats([(b.index, (bd[1] - bd[0]) * ms) for b, bd in pairs],
                                  16.0)[0]
