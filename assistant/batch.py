@@ -69,6 +69,9 @@ def _warm(onnx_threads: int | None = None) -> None:
 
     if onnx_threads:
         os.environ["ECG_ASSISTANT_ONNX_THREADS"] = str(onnx_threads)
+        # one lead at a time too: a Ray actor is not a multiprocessing child, which
+        # tools.delineate.lead_threads would see by itself
+        os.environ["ECG_ASSISTANT_CODEC_THREADS"] = "1"
     import tools.engine  # noqa: F401
 
 
@@ -112,7 +115,8 @@ def init_ray(jobs: int):
         # the engine's settings travel with the job to every node (a cluster's workers do
         # not inherit this process's environment)
         env = {k: v for k, v in os.environ.items()
-               if k in ("ECG_ASSISTANT_CROSS_CHECK", "ECG_ASSISTANT_ONNX_THREADS")}
+               if k in ("ECG_ASSISTANT_CROSS_CHECK", "ECG_ASSISTANT_ONNX_THREADS",
+                        "ECG_ASSISTANT_CODEC_THREADS")}
         ray.init(num_cpus=None if jobs <= 0 else jobs, include_dashboard=False,
                  log_to_driver=False, runtime_env={"env_vars": env} if env else None)
     return ray

@@ -91,6 +91,29 @@ def _codec_session():
     return sess, sess.get_inputs()[0].name, idx
 
 
+#: most leads delineated at once in one process (threads: onnxruntime releases the GIL)
+MAX_LEAD_THREADS = 4
+
+
+def lead_threads() -> int:
+    """Threads that run the codec over the leads of one record: ``ECG_ASSISTANT_CODEC_THREADS``
+    when set; 1 in a worker process of a pool (its siblings keep the other cores busy, and a
+    thread each would only contend); otherwise the cores this process may use, at most
+    ``MAX_LEAD_THREADS``. The 12 leads are independent, so the labels are the same however
+    many threads run them; one 10-s record took 0.85 s on one core, most of it the 12 codec
+    runs (``benchmarks.speed_bench``)."""
+    import multiprocessing
+    import os
+
+    env = os.environ.get("ECG_ASSISTANT_CODEC_THREADS")
+    if env:
+        return max(1, int(env))
+    if multiprocessing.parent_process() is not None:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(MAX_LEAD_THREADS, cores or 1))
+
+
 def _resample(x: np.ndarray, fs_in: float, fs_out: float) -> np.ndarray:
     if abs(fs_in - fs_out) < 1e-9:
         return x
@@ -202,8 +225,17 @@ def delineate_openecg(signal: np.ndarray, fs: float) -> list[LeadDelineation]:
     scale = fs / _CODEC_FS
     cls_to_wave = {1: "P", 2: "QRS", 3: "T", 4: "QRS"}
     out: list[LeadDelineation] = []
-    for j in range(x500.shape[1]):
-        frame, beat, rhythm = _codec_labels(x500[:, j])
+    columns = [x500[:, j] for j in range(x500.shape[1])]
+    threads = min(lead_threads(), len(columns))
+    if threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _codec_session()  # loaded once here, not by every thread at the same time
+        with ThreadPoolExecutor(threads, thread_name_prefix="codec") as pool:
+            labels = list(pool.map(_codec_labels, columns))
+    else:
+        labels = [_codec_labels(c) for c in columns]
+    for j, (frame, beat, rhythm) in enumerate(labels):
         lead = LeadDelineation()
         lead.codec_afib = bool(np.mean(rhythm == _RHYTHM_AFIB) > 0.5)
         x = signal[:, j]
