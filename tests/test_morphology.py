@@ -650,3 +650,50 @@ def test_a_q_below_the_wave_threshold_before_a_tall_r_is_still_measured():
     assert 30 <= s["q_ms"] <= 42 and s["q_depth"] == pytest.approx(0.15, abs=0.02)
     out = q_wave_statements(_feat(shapes=_q_shapes(V5=tall, V6=tall)), set())
     assert [s.id for s in out] == ["s:q_lateral"]
+
+
+def _with_inferior_st_elevation(a, mv: float):
+    """``a``'s record with an ST elevation of ``mv`` in II, III and aVF, full from each QRS
+    end (the J point) for 200 ms, rising over the last 40 ms of the QRS and falling over
+    40 ms (raised cosine), the other limb leads as Einthoven and Goldberger make them (I 0,
+    aVR and aVL -mv/2: reciprocal)."""
+    from dataclasses import replace
+
+    rec = a.record
+    fs = rec.fs
+    x = np.array(rec.signal, float)
+    gain = {"I": 0.0, "II": 1.0, "III": 1.0, "aVF": 1.0, "aVR": -0.5, "aVL": -0.5}
+    n, edge = int(0.240 * fs), int(0.040 * fs)
+    shape = np.ones(n)
+    ramp = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, edge))
+    shape[:edge], shape[-edge:] = ramp, ramp[::-1]
+    for b in a.beats:
+        lo = b.qrs_off - edge
+        if lo < 0 or lo + n > x.shape[0]:
+            continue
+        for j, lead in enumerate(rec.sig_name):
+            x[lo:lo + n, j] += mv * gain.get(lead, 0.0) * shape
+    return replace(rec, signal=x)
+
+
+def test_st_elevation_is_stated_with_right_bundle_branch_block():
+    # ESC 2012 STEMI guideline: "RBBB usually will not hamper interpretation of ST-segment
+    # elevation". Before, every QRS >= 120 ms set the ST criteria aside, and Georgia E07509
+    # (RBBB) with 0.2 mV inferior ST elevation added read RBBB and nothing urgent.
+    from pathlib import Path
+
+    from tools.engine import analyze
+    from tools.record import load_record
+
+    path = Path(__file__).resolve().parents[2] / "shared" / "data" / "cinc2021" / "E07509.hea"
+    a = analyze(load_record(path))
+    ids = {s.id for s in a.statements}
+    assert "s:rbbb" in ids and not any(i.startswith("s:ste_") for i in ids)
+    b = analyze(_with_inferior_st_elevation(a, 0.2))
+    by_id = {s.id: s for s in b.statements}
+    assert "s:rbbb" in by_id
+    ste = by_id.get("s:ste_inferior")
+    assert ste is not None and ste.urgent and "right bundle branch block" in ste.criterion
+    assert b.statements[0].urgent                       # it heads the report
+    # the block's own secondary ST-T changes are not stated as ischaemia
+    assert not {i for i in by_id if i.startswith("s:std_")} and "s:tinv" not in by_id

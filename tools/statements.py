@@ -519,14 +519,24 @@ def _contiguous_hits(leads: set[str], territory: list[str]) -> list[str]:
     return sorted({lead for pair in pairs for lead in pair}, key=territory.index)
 
 
-def st_t_statements(f: Features) -> list[Statement]:
+ESC_2012_RBBB = ("ESC 2012 STEMI guideline (Steg et al., Eur Heart J 33:2569, 2012): 'RBBB "
+                 "usually will not hamper interpretation of ST-segment elevation'")
+
+
+def st_t_statements(f: Features, rbbb: bool = False) -> list[Statement]:
     """ST elevation / depression at the J point with the UDMI 2018 thresholds, and T-wave
     inversion, in >= 2 contiguous leads of one territory; suppressed when QRS >= 120 ms or
     paced, where secondary ST-T changes are expected (AHA 2009 part IV). Limb leads are
-    left out when a limb-lead reversal is suspected."""
+    left out when a limb-lead reversal is suspected.
+
+    With right bundle branch block (``rbbb``: stated) the ST-elevation criteria still apply
+    (ESC 2012; a missed occlusion is worse than a false alarm): before, every wide QRS set
+    them aside and an RBBB hid an inferior ST elevation of 0.2 mV. Its ST depression and
+    T inversion are not stated there (secondary to the block in V1-V3, AHA 2009 part IV)."""
     out, q = [], f.quality_factor
-    if f.paced_qrs or f.qrs_wide:
+    if f.paced_qrs or (f.qrs_wide and not rbbb):
         return out
+    secondary = f.qrs_wide
     # V2-V3 limits by sex and age; with the sex not given, the women's (lowest) limit and,
     # with the age not given, the limit of men >= 40: a missed STEMI pattern is worse than
     # a false alarm
@@ -555,9 +565,9 @@ def st_t_statements(f: Features) -> list[Statement]:
                  "0.25 mV men < 40 y, 0.15 mV women"
                  + (" or sex not given" if f.sex is None else "") + ") in >= 2 contiguous "
                  "leads"),
-                ("std", dep, "429622005", "horizontal or downsloping ST depression (J point "
-                                          ">= 0.05 mV below baseline, no rise to J + 60 ms) in "
-                                          ">= 2 contiguous leads")):
+                ("std", set() if secondary else dep, "429622005",
+                 "horizontal or downsloping ST depression (J point >= 0.05 mV below baseline, "
+                 "no rise to J + 60 ms) in >= 2 contiguous leads")):
             hit = _contiguous_hits(sel, tl)
             if len(hit) >= 2:
                 margin = max((st[lead] - ste_limit(lead)) if kind == "ste"
@@ -572,13 +582,17 @@ def st_t_statements(f: Features) -> list[Statement]:
                          + (" with reciprocal ST depression" if recip else ""))
                 st_ = _stmt(f"{kind}_{terr}", label, snomed,
                             crit + (f"; reciprocal ST depression >= 0.05 mV in "
-                                    f"{', '.join(recip)}" if recip else ""), UDMI, ids,
+                                    f"{', '.join(recip)}" if recip else "")
+                            + ("; QRS wide with right bundle branch block, where the "
+                               "ST-elevation criteria still apply: " + ESC_2012_RBBB
+                               if secondary else ""), UDMI, ids,
                             min(1.0, _conf(margin, 0.05, q) * (1.0 if recip else 0.9)),
                             hit + recip)
                 out.append(st_.model_copy(update={"urgent": kind == "ste"}))
-    tinv = {lead for lead, a in f.amp.items()
-            if lead not in ("aVR", "V1") and lead not in skip
-            and a.get("t_mv", 0) <= -0.1 and a.get("r_mv", 0) > 0.2}
+    tinv = set() if secondary else {
+        lead for lead, a in f.amp.items()
+        if lead not in ("aVR", "V1") and lead not in skip
+        and a.get("t_mv", 0) <= -0.1 and a.get("r_mv", 0) > 0.2}
     by_terr = {terr: _contiguous_hits(tinv, tl) for terr, tl in TERRITORIES.items()}
     by_terr = {terr: h for terr, h in by_terr.items() if len(h) >= 2}
     hit = sorted({lead for h in by_terr.values() for lead in h})
@@ -777,7 +791,7 @@ def derive_statements(f: Features) -> list[Statement]:
         out += conduction
         if not f.amplitude_normalised:
             out += voltage_statements(f)
-            out += st_t_statements(f)
+            out += st_t_statements(f, rbbb="s:rbbb" in {st.id for st in out})
             out += flat_t_statements(f, {st.id for st in out})
             out += brugada_statements(f)
             stated = {st.id for st in out}
