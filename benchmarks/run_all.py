@@ -10,7 +10,7 @@ import time
 from benchmarks import (api_load_bench, av_block_bench, cinc_bench, encoder_bench, er_bench,
                         format_bench, fs_bench, fuzz_bench, knowledge_bench, long_pr_bench,
                         ludb_bench, noise_bench, pacing_bench, qrs_bench, render_bench,
-                        speed_bench, wct_bench)
+                        speed_bench, stemi_bench, wct_bench)
 
 # agent_bench (the embedded LLM, about 2 minutes per record) is run on its own.
 BENCHMARKS = (("ludb_bench", ludb_bench.main), ("cinc_bench", cinc_bench.main),
@@ -18,7 +18,7 @@ BENCHMARKS = (("ludb_bench", ludb_bench.main), ("cinc_bench", cinc_bench.main),
               ("wct_bench", wct_bench.main), ("av_block_bench", av_block_bench.main),
               ("er_bench", er_bench.main),
               ("noise_bench", noise_bench.main), ("fs_bench", fs_bench.main),
-              ("pacing_bench", pacing_bench.main),
+              ("pacing_bench", pacing_bench.main), ("stemi_bench", stemi_bench.main),
               ("speed_bench", speed_bench.main), ("format_bench", format_bench.main),
               ("render_bench", render_bench.main),
               ("encoder_bench", encoder_bench.main), ("knowledge_bench", knowledge_bench.main),

@@ -652,36 +652,13 @@ def test_a_q_below_the_wave_threshold_before_a_tall_r_is_still_measured():
     assert [s.id for s in out] == ["s:q_lateral"]
 
 
-def _with_inferior_st_elevation(a, mv: float):
-    """``a``'s record with an ST elevation of ``mv`` in II, III and aVF, full from each QRS
-    end (the J point) for 200 ms, rising over the last 40 ms of the QRS and falling over
-    40 ms (raised cosine), the other limb leads as Einthoven and Goldberger make them (I 0,
-    aVR and aVL -mv/2: reciprocal)."""
-    from dataclasses import replace
-
-    rec = a.record
-    fs = rec.fs
-    x = np.array(rec.signal, float)
-    gain = {"I": 0.0, "II": 1.0, "III": 1.0, "aVF": 1.0, "aVR": -0.5, "aVL": -0.5}
-    n, edge = int(0.240 * fs), int(0.040 * fs)
-    shape = np.ones(n)
-    ramp = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, edge))
-    shape[:edge], shape[-edge:] = ramp, ramp[::-1]
-    for b in a.beats:
-        lo = b.qrs_off - edge
-        if lo < 0 or lo + n > x.shape[0]:
-            continue
-        for j, lead in enumerate(rec.sig_name):
-            x[lo:lo + n, j] += mv * gain.get(lead, 0.0) * shape
-    return replace(rec, signal=x)
-
-
 def test_st_elevation_is_stated_with_right_bundle_branch_block():
     # ESC 2012 STEMI guideline: "RBBB usually will not hamper interpretation of ST-segment
     # elevation". Before, every QRS >= 120 ms set the ST criteria aside, and Georgia E07509
     # (RBBB) with 0.2 mV inferior ST elevation added read RBBB and nothing urgent.
     from pathlib import Path
 
+    from benchmarks.stemi_bench import with_st_elevation
     from tools.engine import analyze
     from tools.record import load_record
 
@@ -689,11 +666,48 @@ def test_st_elevation_is_stated_with_right_bundle_branch_block():
     a = analyze(load_record(path))
     ids = {s.id for s in a.statements}
     assert "s:rbbb" in ids and not any(i.startswith("s:ste_") for i in ids)
-    b = analyze(_with_inferior_st_elevation(a, 0.2))
+    b = analyze(with_st_elevation(a, "inferior", 0.2))
     by_id = {s.id: s for s in b.statements}
     assert "s:rbbb" in by_id
     ste = by_id.get("s:ste_inferior")
-    assert ste is not None and ste.urgent and "right bundle branch block" in ste.criterion
+    assert ste is not None and ste.urgent and "QRS >= 120 ms without LBBB" in ste.criterion
     assert b.statements[0].urgent                       # it heads the report
     # the block's own secondary ST-T changes are not stated as ischaemia
     assert not {i for i in by_id if i.startswith("s:std_")} and "s:tinv" not in by_id
+
+
+@pytest.mark.parametrize("stated, ste", [({"s:rbbb"}, True), ({"s:ivcd"}, True), (set(), True),
+                                         ({"s:lbbb"}, False), ({"s:wide_rhythm"}, False),
+                                         ({"s:wpw"}, False)])
+def test_wide_qrs_keeps_st_elevation_but_not_its_secondary_st_t(stated, ste):
+    # UDMI 2018 sets its ST criteria aside only in LVH and LBBB: a wide QRS of RBBB or a
+    # nonspecific delay keeps the (urgent) ST elevation; LBBB, pre-excitation and a wide
+    # rhythm of unknown origin leave it to the modified Sgarbossa criteria. The ST
+    # depression and T inversion a wide QRS brings are secondary and not stated.
+    from tools.statements import st_t_statements
+
+    over = {v: {"st_j_mv": 0.3, "st60_mv": 0.35} for v in ("II", "III", "aVF")}
+    over |= {v: {"st_j_mv": -0.2, "st60_mv": -0.25, "t_mv": -0.3} for v in ("V1", "V2", "V3")}
+    f = _feat(over, {"qrs_ms": 150.0, "qrs_combined_ms": 148.0})
+    assert f.qrs_wide
+    ids = {s.id for s in st_t_statements(f, stated)}
+    assert ("s:ste_inferior" in ids) is ste
+    assert not ids & {"s:std_anterior", "s:tinv"}
+    narrow = {s.id for s in st_t_statements(_feat(over), stated)}
+    assert {"s:ste_inferior", "s:std_anterior", "s:tinv"} <= narrow
+
+
+def test_st_elevation_of_limb_leads_is_stated_with_a_reversal_suspected():
+    # a suspected limb-lead reversal set the limb leads aside, and inferior ST elevation
+    # added to Georgia E07514 made a reversal look likely: the elevation hid itself. It is
+    # stated now, with the caveat; limb-lead ST depression is still not read.
+    from tools.statements import st_t_statements
+
+    reversed_ = (True, "LA/RA", "lead I inverted", 0.8)
+    over = {v: {"st_j_mv": 0.3, "st60_mv": 0.35} for v in ("II", "III", "aVF")}
+    out = {s.id: s for s in st_t_statements(_feat(over, reversal=reversed_))}
+    assert "s:ste_inferior" in out and "reversal suspected" in out["s:ste_inferior"].criterion
+    assert "reversal" not in st_t_statements(_feat(over))[0].criterion
+    dep = {v: {"st_j_mv": -0.2, "st60_mv": -0.25} for v in ("II", "III", "aVF")}
+    assert "s:std_inferior" in {s.id for s in st_t_statements(_feat(dep))}
+    assert "s:std_inferior" not in {s.id for s in st_t_statements(_feat(dep, reversal=reversed_))}

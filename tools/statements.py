@@ -521,20 +521,29 @@ def _contiguous_hits(leads: set[str], territory: list[str]) -> list[str]:
 
 ESC_2012_RBBB = ("ESC 2012 STEMI guideline (Steg et al., Eur Heart J 33:2569, 2012): 'RBBB "
                  "usually will not hamper interpretation of ST-segment elevation'")
+#: wide complexes whose ST segment the plain criteria cannot read: LBBB and ventricular
+#: pacing (the modified Sgarbossa criteria apply: tools.morphology.stemi_equivalent), a
+#: wide rhythm of possibly ventricular origin, pre-excitation
+SECONDARY_ST = frozenset({"s:lbbb", "s:wide_rhythm", "s:wpw"})
 
 
-def st_t_statements(f: Features, rbbb: bool = False) -> list[Statement]:
+def st_t_statements(f: Features, stated: frozenset[str] | set[str] = frozenset()
+                    ) -> list[Statement]:
     """ST elevation / depression at the J point with the UDMI 2018 thresholds, and T-wave
-    inversion, in >= 2 contiguous leads of one territory; suppressed when QRS >= 120 ms or
-    paced, where secondary ST-T changes are expected (AHA 2009 part IV). Limb leads are
-    left out when a limb-lead reversal is suspected.
+    inversion, in >= 2 contiguous leads of one territory. Limb leads are left out when a
+    limb-lead reversal is suspected.
 
-    With right bundle branch block (``rbbb``: stated) the ST-elevation criteria still apply
-    (ESC 2012; a missed occlusion is worse than a false alarm): before, every wide QRS set
-    them aside and an RBBB hid an inferior ST elevation of 0.2 mV. Its ST depression and
-    T inversion are not stated there (secondary to the block in V1-V3, AHA 2009 part IV)."""
+    With QRS >= 120 ms only ST elevation is judged, and not at all with LBBB, ventricular
+    pacing, a wide rhythm of unknown origin or pre-excitation (``stated``,
+    :data:`SECONDARY_ST`), whose secondary ST-T changes the plain criteria misread (AHA
+    2009 part IV). UDMI 2018 sets its criteria aside only in LVH and LBBB, and with RBBB
+    'ST elevation' still reads (ESC 2012): before, every wide QRS set them aside, so RBBB
+    or a nonspecific conduction delay hid an inferior ST elevation of 0.2-0.3 mV, and an
+    ST elevation merging with the end of the QRS, which the delineator then measured
+    >= 120 ms ('IVCD'), hid itself (benchmarks.stemi_bench). The ST depression and T
+    inversion of a wide QRS are not stated: they are expected there (secondary)."""
     out, q = [], f.quality_factor
-    if f.paced_qrs or (f.qrs_wide and not rbbb):
+    if f.paced_qrs or (f.qrs_wide and stated & SECONDARY_ST):
         return out
     secondary = f.qrs_wide
     # V2-V3 limits by sex and age; with the sex not given, the women's (lowest) limit and,
@@ -548,16 +557,19 @@ def st_t_statements(f: Features, rbbb: bool = False) -> list[Statement]:
             return 0.15 if not men else (0.25 if young else 0.2)
         return 0.1
 
+    # with a limb-lead reversal suspected the limb leads' ST depression and T waves are not
+    # read, but their ST elevation is, with a caveat: added inferior ST elevation made a
+    # reversal look likely and so hid itself (benchmarks.stemi_bench, Georgia E07514)
     skip = set(LIMB) if f.reversal[0] else set()
     st = {lead: a["st_j_mv"] for lead, a in f.amp.items()
-          if lead not in skip and np.isfinite(a.get("st_j_mv", np.nan))}
+          if np.isfinite(a.get("st_j_mv", np.nan))}
     elev = {lead for lead, v in st.items() if lead != "aVR" and v >= ste_limit(lead)}
     # UDMI 2018: "new horizontal or downsloping ST depression >= 0.05 mV": the ST must not
     # rise between the J point and J + 60 ms (an upsloping J-point depression, normal at
     # fast rates, is not ischaemic ST depression)
     st60 = {lead: f.amp[lead].get("st60_mv", np.nan) for lead in st}
-    dep = {lead for lead, v in st.items() if lead != "aVR" and v <= -0.05
-           and np.isfinite(st60[lead]) and st60[lead] <= v}
+    dep = {lead for lead, v in st.items() if lead != "aVR" and lead not in skip
+           and v <= -0.05 and np.isfinite(st60[lead]) and st60[lead] <= v}
     for terr, tl in TERRITORIES.items():
         for kind, sel, snomed, crit in (
                 ("ste", elev, "164931005",
@@ -573,7 +585,8 @@ def st_t_statements(f: Features, rbbb: bool = False) -> list[Statement]:
                 margin = max((st[lead] - ste_limit(lead)) if kind == "ste"
                              else (-st[lead] - 0.05) for lead in hit)
                 recip = [lead for lead in RECIPROCAL.get(terr, ()) if lead in st
-                         and st[lead] <= -0.05] if kind == "ste" else []
+                         and lead not in skip and st[lead] <= -0.05] if kind == "ste" else []
+                reversed_limbs = kind == "ste" and bool(skip & set(hit))
                 ids = [f"m:amp.{lead}.st_j_mv" for lead in hit + recip] + \
                     ([f"m:amp.{lead}.st60_mv" for lead in hit] if kind == "std" else [])
                 # reciprocal depression makes an occlusion more likely than pericarditis or
@@ -583,9 +596,14 @@ def st_t_statements(f: Features, rbbb: bool = False) -> list[Statement]:
                 st_ = _stmt(f"{kind}_{terr}", label, snomed,
                             crit + (f"; reciprocal ST depression >= 0.05 mV in "
                                     f"{', '.join(recip)}" if recip else "")
-                            + ("; QRS wide with right bundle branch block, where the "
-                               "ST-elevation criteria still apply: " + ESC_2012_RBBB
-                               if secondary else ""), UDMI, ids,
+                            + ("; QRS >= 120 ms without LBBB or pacing, where the "
+                               "ST-elevation criteria still apply (UDMI 2018 sets them aside "
+                               "only in LVH and LBBB; " + ESC_2012_RBBB + ")"
+                               if secondary else "")
+                            + ("; limb-lead reversal suspected: the limb leads' territory may "
+                               "be misnamed, the elevation is stated all the same (a missed "
+                               "occlusion is worse than a false alarm)"
+                               if reversed_limbs else ""), UDMI, ids,
                             min(1.0, _conf(margin, 0.05, q) * (1.0 if recip else 0.9)),
                             hit + recip)
                 out.append(st_.model_copy(update={"urgent": kind == "ste"}))
@@ -791,7 +809,7 @@ def derive_statements(f: Features) -> list[Statement]:
         out += conduction
         if not f.amplitude_normalised:
             out += voltage_statements(f)
-            out += st_t_statements(f, rbbb="s:rbbb" in {st.id for st in out})
+            out += st_t_statements(f, {st.id for st in out} | ids)
             out += flat_t_statements(f, {st.id for st in out})
             out += brugada_statements(f)
             stated = {st.id for st in out}
