@@ -91,9 +91,10 @@ def mark_ectopy(beats: list[GlobalBeat], fs: float, irregular: bool, n_samples: 
     >= 40 ms wider than the median QRS (wide, no preceding P) with room for its P wave and its
     ST-T inside the record (``n_samples`` long) and, where the beat has a lead-combined
     (spatial velocity) width (``combined_ms``, by beat index,
-    :func:`tools.spatial.reconcile_qrs`), that width too >= 40 ms above the beats' median at <= 100 /min: flutter waves or noise on
-    one complex stretched its learned boundaries (LUDB 103, a conducted beat called a PVC),
-    while a ventricular beat is wider by both; supraventricular otherwise. The median-RR
+    :func:`tools.spatial.reconcile_qrs`), that width too >= 40 ms above the beats' median
+    at <= 100 /min: flutter waves or noise on one complex stretched its learned boundaries
+    (LUDB 103, a conducted beat called a PVC), while a ventricular beat is wider by both;
+    supraventricular otherwise. The median-RR
     rule is skipped in an irregularly irregular rhythm, where prematurity is undefined, except
     in a ``bigeminal`` one (RR alternating short-long) for the beats without a P wave where
     the other beats' P waves keep a constant PR: every other beat premature, as in atrial
