@@ -5,7 +5,8 @@ is the error the product must not make (worse than a false alarm). So for every 
 record with millivolt amplitudes (the CinC ones: LUDB's per-lead normalised leads have no
 millivolts, and the engine rightly applies no ST criterion to them) an ST elevation of
 ``A`` mV is added to one territory at a time, full at the J point (each beat's QRS end) for
-200 ms, rising over the last 40 ms of the QRS and falling over 40 ms (raised cosine):
+up to 200 ms, rising over the last 40 ms of the QRS and falling over 40 ms (raised cosine),
+ending by the T end and 40 ms before the next P wave:
 
 - inferior: a frontal vector towards +90 deg projected on the six limb leads (II, III, aVF
   up; aVL and I down or flat: the reciprocal change comes with it, as Einthoven's and
@@ -64,20 +65,32 @@ def territory_gains(territory: str, leads: list[str]) -> np.ndarray:
 
 
 def with_st_elevation(analysis, territory: str, mv: float):
-    """The analysed record with ``mv`` of ST elevation in ``territory`` at every beat."""
+    """The analysed record with ``mv`` of ST elevation in ``territory`` at every beat: full
+    from the J point (the QRS end) for up to 200 ms, rising over the QRS's last 40 ms and
+    falling over 40 ms, ending by the beat's T end and 40 ms before the next beat's P wave
+    (or QRS) so that a fast rhythm's P waves stay as they were."""
     rec = analysis.record
     fs = rec.fs
     x = np.array(rec.signal, float)
     gains = territory_gains(territory, list(rec.sig_name))
-    n, edge = int(0.280 * fs), int(0.040 * fs)
-    shape = np.ones(n)
+    edge = int(0.040 * fs)
     ramp = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, edge))
-    shape[:edge], shape[-edge:] = ramp, ramp[::-1]
-    for b in analysis.beats:
+    beats = list(analysis.beats)
+    for k, b in enumerate(beats):
         lo = b.qrs_off - edge
-        if lo < 0 or lo + n > x.shape[0]:
+        end = b.qrs_off + int(0.240 * fs)
+        if getattr(b, "t_off", None) is not None:
+            end = min(end, b.t_off)
+        if k + 1 < len(beats):
+            nxt = beats[k + 1]
+            start = getattr(nxt, "p_on", None)
+            end = min(end, (nxt.qrs_on if start is None else start) - edge)
+        end = min(end, x.shape[0])
+        if lo < 0 or end - b.qrs_off < 2 * edge:
             continue
-        x[lo:lo + n] += mv * shape[:, None] * gains[None, :]
+        shape = np.ones(end - lo)
+        shape[:edge], shape[-edge:] = ramp, ramp[::-1]
+        x[lo:end] += mv * shape[:, None] * gains[None, :]
     return replace(rec, signal=x)
 
 
