@@ -530,8 +530,9 @@ SECONDARY_ST = frozenset({"s:lbbb", "s:wide_rhythm", "s:wpw"})
 def st_t_statements(f: Features, stated: frozenset[str] | set[str] = frozenset()
                     ) -> list[Statement]:
     """ST elevation / depression at the J point with the UDMI 2018 thresholds, and T-wave
-    inversion, in >= 2 contiguous leads of one territory. Limb leads are left out when a
-    limb-lead reversal is suspected.
+    inversion, in >= 2 contiguous leads of one territory. With a limb-lead reversal
+    suspected, the limb leads' ST depression and T waves are not read, and their ST
+    elevation is stated with that caveat.
 
     With QRS >= 120 ms only ST elevation is judged, and not at all with LBBB, ventricular
     pacing, a wide rhythm of unknown origin or pre-excitation (``stated``,
@@ -559,7 +560,8 @@ def st_t_statements(f: Features, stated: frozenset[str] | set[str] = frozenset()
 
     # with a limb-lead reversal suspected the limb leads' ST depression and T waves are not
     # read, but their ST elevation is, with a caveat: added inferior ST elevation made a
-    # reversal look likely and so hid itself (benchmarks.stemi_bench, Georgia E07514)
+    # reversal look likely and so hid itself (Georgia E07514, benchmarks.stemi_bench's
+    # first version)
     skip = set(LIMB) if f.reversal[0] else set()
     st = {lead: a["st_j_mv"] for lead, a in f.amp.items()
           if np.isfinite(a.get("st_j_mv", np.nan))}
