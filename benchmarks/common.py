@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -43,6 +44,21 @@ def progress(tag: str, i: int, n: int, what: str = "") -> None:
     """One overwritten progress line on stderr."""
     end = "\n" if i >= n else ""
     print(f"\r[{tag}] {i}/{n} {what}".ljust(60), end=end, file=sys.stderr, flush=True)
+
+
+def share(rows: list[dict], key: str) -> float | None:
+    """Share of ``rows`` whose ``key`` is true, to 3 decimals (None without rows)."""
+    return round(sum(bool(r[key]) for r in rows) / len(rows), 3) if rows else None
+
+
+def limb_gains(i: float, ii: float) -> dict[str, float]:
+    """The six limb leads' share of a frontal vector that gives ``i`` in I and ``ii`` in II:
+    the other four by Einthoven's and Goldberger's equations
+    (:func:`tools.record.derive_limb_leads`)."""
+    from tools.record import derive_limb_leads
+
+    x, names, _ = derive_limb_leads(np.array([[i, ii]], float), ["I", "II"])
+    return {name: float(v) for name, v in zip(names, x[0])}
 
 
 def map_records(tag: str, one, paths: list[str], extra: tuple, jobs: int) -> list:

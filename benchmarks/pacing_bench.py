@@ -4,10 +4,10 @@ the rest of the reading survive them?
 No shared record is atrially paced (LUDB's four paced records pace the ventricles), so for
 every shared record with millivolt amplitudes (the CinC ones: a stimulus of so many mV has
 no meaning in LUDB's per-lead normalised leads, and it breaks their equal spans, so the
-engine would read them as millivolts) the engine calls sinus (sinus rhythm, bradycardia, tachycardia or sinus
-arrhythmia) a pacemaker stimulus is added 10 ms before each beat's P onset, as an atrial
-pacemaker places it: a one-sample step of ``A`` mV followed by its recharge (-0.3, -0.2,
--0.12, -0.07, -0.04 x A), seen by every lead with the gains of one frontal vector (I 0.5,
+engine would read them as millivolts) the engine calls sinus (sinus rhythm, bradycardia,
+tachycardia or sinus arrhythmia) a pacemaker stimulus is added 10 ms before each beat's P
+onset, as an atrial pacemaker places it: a one-sample step of ``A`` mV followed by its
+recharge (-0.3, -0.2, -0.12, -0.07, -0.04 x A), seen by every lead with the gains of one frontal vector (I 0.5,
 II 1.0 and the other limb leads from them, so Einthoven's law holds) and of a precordial
 spread (V1-V6 0.3 .. 1.0). The P waves, QRS complexes and T waves are the record's own; only
 the stimuli are new, so the reading should be the same except for the rhythm's name.
@@ -50,11 +50,7 @@ SINUS_NAMES = {"s:sr", "s:sb", "s:st", "s:sa"}
 RHYTHM_NAME = SINUS_NAMES | {"s:paced", "s:spr", "s:pac"}
 DANGEROUS = {"s:vt", "s:wct", "s:af", "s:afl", "s:avb2", "s:avb3", "s:no_qrs"}
 PULSE = np.array([1.0, -0.3, -0.2, -0.12, -0.07, -0.04])
-LIMB_GAIN = {"I": 0.5, "II": 1.0}
-LIMB_GAIN |= {"III": LIMB_GAIN["II"] - LIMB_GAIN["I"],
-              "aVR": -(LIMB_GAIN["I"] + LIMB_GAIN["II"]) / 2,
-              "aVL": LIMB_GAIN["I"] - LIMB_GAIN["II"] / 2,
-              "aVF": LIMB_GAIN["II"] - LIMB_GAIN["I"] / 2}
+LIMB_GAIN = common.limb_gains(0.5, 1.0)
 PRECORDIAL_GAIN = {"V1": 0.3, "V2": 0.5, "V3": 0.7, "V4": 0.9, "V5": 1.0, "V6": 0.8}
 
 
@@ -77,7 +73,7 @@ def with_atrial_stimuli(analysis, amplitude_mv: float, record=None, earlier_ms: 
     return replace(rec, signal=x)
 
 
-def _long_pr(a, ids0: set[str], amp: float, shift_ms: float) -> dict | None:
+def _long_pr(a, amp: float, shift_ms: float) -> dict | None:
     """The first-degree AV block reading of ``a``'s record with its P waves ``shift_ms``
     earlier, without and with atrial stimuli (see module docstring); None above 100 /min
     or without a measured PR."""
@@ -96,8 +92,7 @@ def _long_pr(a, ids0: set[str], amp: float, shift_ms: float) -> dict | None:
             "avb1_unpaced": "s:avb1" in {s.id for s in unpaced.statements},
             "avb1_paced": "s:avb1" in by_id,
             "atrial_paced": bool(by_id.get("s:paced")
-                                 and by_id["s:paced"].label == "Atrial paced rhythm"),
-            "avb1_before": "s:avb1" in ids0}
+                                 and by_id["s:paced"].label == "Atrial paced rhythm")}
 
 
 def _one(args: tuple[str, tuple[tuple[float, ...], float]]) -> dict | None:
@@ -128,11 +123,7 @@ def _one(args: tuple[str, tuple[tuple[float, ...], float]]) -> dict | None:
                      "appeared": sorted((set(by_id) - ids0) - RHYTHM_NAME)})
     name = Path(path).stem
     return {"record": name, "source": source_of(name), "ids": sorted(ids0), "rows": rows,
-            "long_pr": _long_pr(a, ids0, amplitudes[0], shift_ms) if shift_ms else None}
-
-
-def _share(rows: list[dict], key: str) -> float | None:
-    return round(sum(bool(r[key]) for r in rows) / len(rows), 3) if rows else None
+            "long_pr": _long_pr(a, amplitudes[0], shift_ms) if shift_ms else None}
 
 
 def _long_pr_summary(recs: list[dict]) -> dict:
@@ -141,9 +132,9 @@ def _long_pr_summary(recs: list[dict]) -> dict:
             if r.get("long_pr") and r["long_pr"]["expected_pr_ms"] >= 220]
     first = [(rec["rows"][0], "s:avb1" in rec["ids"]) for rec in recs if rec["rows"]]
     plain = [row for row, before in first if not before]
-    return {"n_long": len(long), "atrial_paced": _share(long, "atrial_paced"),
-            "avb1_paced": _share(long, "avb1_paced"),
-            "avb1_unpaced": _share(long, "avb1_unpaced"),
+    return {"n_long": len(long), "atrial_paced": common.share(long, "atrial_paced"),
+            "avb1_paced": common.share(long, "avb1_paced"),
+            "avb1_unpaced": common.share(long, "avb1_unpaced"),
             "n_unshifted": len(plain),
             "avb1_false": round(sum("s:avb1" in row["ids"] for row in plain) / len(plain), 3)
             if plain else None}

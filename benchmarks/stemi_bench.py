@@ -39,7 +39,7 @@ import numpy as np
 from benchmarks import common
 from benchmarks.wct_bench import source_of
 
-LIMB_ANGLE = {"I": 0.0, "II": 60.0, "III": 120.0, "aVR": -150.0, "aVL": -30.0, "aVF": 90.0}
+LIMB_ANGLE = {"I": 0.0, "II": 60.0}   # hexaxial angles of the leads the vector is projected on
 TERRITORY = {
     "inferior": (90.0, {}),
     "lateral": (-30.0, {"V5": 1.0, "V6": 1.0}),
@@ -53,11 +53,10 @@ def territory_gains(territory: str, leads: list[str]) -> np.ndarray:
     frontal vector's projections, III, aVR, aVL and aVF follow from them by Einthoven's and
     Goldberger's equations, and the limb leads are scaled so that the largest gets 1."""
     angle, precordial = TERRITORY[territory]
-    limb = dict.fromkeys(LIMB_ANGLE, 0.0)
+    limb: dict[str, float] = {}
     if angle is not None:
-        i, ii = (float(np.cos(np.radians(LIMB_ANGLE[k] - angle))) for k in ("I", "II"))
-        limb = {"I": i, "II": ii, "III": ii - i, "aVR": -(i + ii) / 2, "aVL": i - ii / 2,
-                "aVF": ii - i / 2}
+        limb = common.limb_gains(*(float(np.cos(np.radians(LIMB_ANGLE[k] - angle)))
+                                   for k in ("I", "II")))
         top = max(abs(v) for v in limb.values())
         limb = {k: v / top for k, v in limb.items()}
     return np.array([limb[lead] if lead in limb else precordial.get(lead, 0.0)
@@ -79,12 +78,11 @@ def with_st_elevation(analysis, territory: str, mv: float):
     for k, b in enumerate(beats):
         lo = b.qrs_off - edge
         end = b.qrs_off + int(0.240 * fs)
-        if getattr(b, "t_off", None) is not None:
+        if b.t_off is not None:
             end = min(end, b.t_off)
         if k + 1 < len(beats):
             nxt = beats[k + 1]
-            start = getattr(nxt, "p_on", None)
-            end = min(end, (nxt.qrs_on if start is None else start) - edge)
+            end = min(end, (nxt.qrs_on if nxt.p_on is None else nxt.p_on) - edge)
         end = min(end, x.shape[0])
         if lo < 0 or end - b.qrs_off < 2 * edge:
             continue
@@ -127,10 +125,6 @@ def _one(args: tuple[str, tuple[tuple[float, ...]]]) -> dict | None:
             "baseline_flag": _urgent_st(ids0), "ids": sorted(ids0), "rows": rows}
 
 
-def _share(rows: list[dict], key: str) -> float | None:
-    return round(sum(r[key] for r in rows) / len(rows), 3) if rows else None
-
-
 def summarise(recs: list[dict]) -> dict:
     out: dict = {"n": len(recs), "baseline_flags": [r["record"] for r in recs
                                                     if r["baseline_flag"]]}
@@ -140,7 +134,8 @@ def summarise(recs: list[dict]) -> dict:
             for key in ("all", rec["source"], rec["group"]):
                 by[(key, row["territory"], row["amplitude_mv"])].append(row)
     out["cells"] = [{"group": k[0], "territory": k[1], "amplitude_mv": k[2], "n": len(v),
-                     "stated": _share(v, "stated"), "flagged": _share(v, "flagged")}
+                     "stated": common.share(v, "stated"),
+                     "flagged": common.share(v, "flagged")}
                     for k, v in sorted(by.items(), key=lambda kv: (kv[0][0] != "all",) + kv[0])]
     return out
 

@@ -136,8 +136,9 @@ def missed_beats(beats, signal: np.ndarray, sv: np.ndarray, fs: float
     whose slope and peak-to-peak amplitude also reach ``MISSED_LEAD`` and ``MISSED_PTP`` x
     the beats' in at least half of the leads (one lead's artefact is not a beat, and mains
     or muscle noise is steep but small: a one-lead spike riding on 0.14-mV mains hum,
-    Chapman JS20011 with its P waves moved, reached 0.3-0.7 of the small limb-lead QRS). A T wave's spatial velocity is about a tenth of the QRS's, so ordinary T waves
-    stay far below the limit. Needs at least 2 beats to compare with, and a candidate
+    Chapman JS20011 with its P waves moved, reached 0.3-0.7 of the small limb-lead QRS). A
+    T wave's spatial velocity is about a tenth of the QRS's, so ordinary T waves stay far
+    below the limit. Needs at least 2 beats to compare with, and a candidate
     between two beats (see below); boundaries by :func:`qrs_bounds`."""
     from scipy.signal import find_peaks
 
@@ -250,7 +251,7 @@ def reconcile_qrs(beats, signal: np.ndarray, fs: float, sv: np.ndarray | None = 
     info["beat_widths"] = {b.index: (bd[1] - bd[0]) * ms for b, bd in zip(beats, bounds)
                            if bd is not None}
     pairs = [(b, bd) for b, bd in zip(beats, bounds) if bd is not None and b in dom]
-    combined = robust_over_beats([(b.index, (bd[1] - bd[0]) * ms) for b, bd in pairs],
+    combined = robust_over_beats([(b.index, info["beat_widths"][b.index]) for b, _ in pairs],
                                  16.0)[0]
     info.update(learned_ms=learned, combined_ms=combined)
     if learned is None or combined is None or len(pairs) < 3:
