@@ -9,8 +9,9 @@ tachycardia or sinus arrhythmia) a pacemaker stimulus is added 10 ms before each
 onset, as an atrial pacemaker places it: a one-sample step of ``A`` mV followed by its
 recharge (-0.3, -0.2, -0.12, -0.07, -0.04 x A), seen by every lead with the gains of one
 frontal vector (I 0.5, II 1.0 and the other limb leads from them, so Einthoven's law holds)
-and of a precordial spread (V1-V6 0.3 .. 1.0). The P waves, QRS complexes and T waves are the record's own; only
-the stimuli are new, so the reading should be the same except for the rhythm's name.
+and of a precordial spread (V1-V6 0.3 .. 1.0). The P waves, QRS complexes and T waves are
+the record's own; only the stimuli are new, so the reading should be the same except for
+the rhythm's name.
 
 Reported per stimulus amplitude and per source (PTB-XL, Georgia, Chapman/Ningbo):
 
