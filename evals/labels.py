@@ -264,3 +264,60 @@ def macro_f1(scores: dict[str, dict], keys=CINC_MACRO_CLASSES) -> dict:
     return {"macro_f1": mean_f1(used), "classes": used,
             "left_out_no_support": [k for k in keys if k not in used],
             "macro_f1_strict": mean_f1(strict), "strict_classes": strict}
+
+
+#: lower edges of the confidence bins of the reliability table (the last bin closes at 1.0)
+CONFIDENCE_BINS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def statement_outcomes(statements, truth, classes=CLASSES) -> list[tuple[float, bool]]:
+    """(confidence, correct) for each statement the reference labels can judge.
+
+    ``statements``: dicts with ``id``, ``snomed`` and ``confidence`` (as the engine writes
+    them); ``truth``: the record's reference SNOMED codes; ``classes``: the classes the
+    labels can confirm or refute. A statement belongs to the classes whose codes hold its
+    SNOMED code or its id (as :func:`score_classes` matches predictions); it is correct when
+    one of them is in the reference, not judged when none is but a broader reference code
+    of one is (``also_accept``, as ``ignored`` there), and wrong otherwise. A statement of no
+    listed class (a class the labels cannot judge) is not judged."""
+    t = {str(x) for x in truth}
+    out = []
+    for s in statements:
+        keys = {str(k) for k in (s.get("snomed"), s.get("id")) if k}
+        mine = [c for c in classes if c.codes & keys]
+        if not mine:
+            continue
+        if any(c.codes & t for c in mine):
+            out.append((float(s["confidence"]), True))
+        elif not any(c.also_accept & t for c in mine):
+            out.append((float(s["confidence"]), False))
+    return out
+
+
+def reliability(outcomes: list[tuple[float, bool]], bins=CONFIDENCE_BINS) -> dict:
+    """How far the stated confidences can be taken as probabilities: per confidence bin the
+    judged statements, their precision (share correct) and mean confidence; the expected
+    calibration error (ECE: the statement-weighted mean |precision - mean confidence| over
+    the bins; Naeini, Cooper & Hauskrecht, AAAI 2015) and the Brier score (mean squared
+    difference between confidence and outcome, 1 correct / 0 wrong; Brier, Mon Weather Rev
+    78:1, 1950). Against incomplete labels (a dataset that does not label every finding) a
+    correct statement can count as wrong: precision is then a lower bound."""
+    n = len(outcomes)
+    edges = list(bins) + [float("inf")]
+    rows, ece = [], 0.0
+    for lo, hi in zip(edges, edges[1:]):
+        sel = [(c, ok) for c, ok in outcomes if lo <= c < hi]
+        k = len(sel)
+        prec = sum(ok for _, ok in sel) / k if k else None
+        conf = sum(c for c, _ in sel) / k if k else None
+        if k:
+            ece += k / n * abs(prec - conf)
+        rows.append({"from": lo, "to": 1.0 if hi == float("inf") else hi, "n": k,
+                     "correct": sum(ok for _, ok in sel), "precision": prec,
+                     "mean_confidence": conf})
+    return {"n": n, "correct": sum(ok for _, ok in outcomes),
+            "precision": sum(ok for _, ok in outcomes) / n if n else None,
+            "mean_confidence": sum(c for c, _ in outcomes) / n if n else None,
+            "ece": ece if n else None,
+            "brier": sum((c - ok) ** 2 for c, ok in outcomes) / n if n else None,
+            "bins": rows}

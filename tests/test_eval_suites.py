@@ -176,6 +176,16 @@ def test_statements_suite_on_cinc(cinc_dir, tmp_path):
         assert v["tp"] + v["fn"] == v["support"]
     assert (out / "statements_confusion.png").read_bytes()[:4] == b"\x89PNG"
     assert "Macro F1" in (out / "report.md").read_text()
+    # the stated confidences against the labels: every judged statement in one bin, per
+    # source the same statements
+    cal = s["calibration"]
+    assert cal["records"] == 4 and cal["n"] == sum(b["n"] for b in cal["bins"]) > 0
+    assert cal["correct"] == sum(b["correct"] for b in cal["bins"])
+    assert cal["precision"] == pytest.approx(cal["correct"] / cal["n"])
+    assert sum(v["calibration"]["n"] for v in s["per_source"].values()) == cal["n"]
+    rows = [json.loads(x) for x in (out / "records.jsonl").read_text().splitlines()]
+    assert all(0 <= st["confidence"] <= 1 for r in rows for st in r["statements"])
+    assert "expected calibration error" in (out / "report.md").read_text()
 
 
 def test_statements_suite_on_the_ray_runner_gives_the_same_rows(cinc_dir, tmp_path):

@@ -107,6 +107,35 @@ def test_scores_with_also_accept_and_macro():
     assert m["macro_f1_strict"] == pytest.approx(2 / 4)
 
 
+def test_statement_outcomes_judge_only_what_the_labels_can():
+    truth = {"426177001", "164934002"}            # sinus bradycardia, T wave abnormal
+    stmts = [{"id": "s:sb", "snomed": "426177001", "confidence": 0.9},    # right
+             {"id": "s:af", "snomed": "164889003", "confidence": 0.8},    # wrong
+             {"id": "s:tinv", "snomed": "59931005", "confidence": 0.7},   # broader: not judged
+             {"id": "s:lead_reversal", "snomed": "", "confidence": 0.6},  # no class: not judged
+             {"id": "s:std_inferior", "snomed": "", "confidence": 0.5}]   # by id: ST depression
+    out = L.statement_outcomes(stmts, truth)
+    assert out == [(0.9, True), (0.8, False), (0.5, False)]
+    # a class the dataset cannot judge is left out
+    assert L.statement_outcomes(stmts, truth, [L.CLASS_BY_KEY["sb"]]) == [(0.9, True)]
+
+
+def test_reliability_bins_ece_and_brier():
+    r = L.reliability([(0.95, True), (0.95, False), (0.55, True), (0.3, False)])
+    assert (r["n"], r["correct"], r["precision"]) == (4, 2, 0.5)
+    assert [b["n"] for b in r["bins"]] == [1, 1, 0, 0, 0, 2]
+    top = r["bins"][-1]
+    assert (top["from"], top["to"], top["precision"]) == (0.9, 1.0, 0.5)
+    assert top["mean_confidence"] == pytest.approx(0.95)
+    # ECE: 1/4 |0 - 0.3| + 1/4 |1 - 0.55| + 2/4 |0.5 - 0.95|
+    assert r["ece"] == pytest.approx(0.075 + 0.1125 + 0.225)
+    assert r["brier"] == pytest.approx((0.05 ** 2 + 0.95 ** 2 + 0.45 ** 2 + 0.3 ** 2) / 4)
+    # perfectly calibrated: every 0.5 statement right half the time
+    half = L.reliability([(0.5, True), (0.5, False)])
+    assert half["ece"] == pytest.approx(0.0) and half["brier"] == pytest.approx(0.25)
+    assert L.reliability([])["ece"] is None
+
+
 # --- LUDB rows ---------------------------------------------------------------------------------
 def test_ludb_record_1(ludb_labels):
     lab = ludb_labels[1]

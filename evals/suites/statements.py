@@ -29,6 +29,10 @@ def _work(item: datasets.LabelledRecord) -> dict:
             "predicted_codes": sorted(codes),
             "truth_classes": sorted(L.to_classes(item.truth)),
             "predicted_classes": sorted(L.to_classes(pred)),
+            # each statement's confidence, for the reliability table (summarize)
+            "statements": [{"id": s.get("id"), "snomed": s.get("snomed"),
+                            "confidence": s.get("confidence")}
+                           for s in d.get("statements") or () if s.get("confidence") is not None],
             "seconds": time.perf_counter() - t0}
 
 
@@ -83,10 +87,22 @@ def _scar_by_wall(rows: list[dict]) -> dict:
     return out
 
 
+def _calibration(rows: list[dict], fmt: str) -> dict:
+    """The reliability of the stated confidences against the labels (:func:`evals.labels.
+    reliability`) over the statements of the classes the format's labels can judge.
+    ``records`` counts the rows used: a row resumed from a run before the confidences were
+    recorded has none and is left out."""
+    classes = [L.CLASS_BY_KEY[k] for k in datasets.classes_for(fmt)]
+    outcomes = [o for r in rows if "statements" in r
+                for o in L.statement_outcomes(r["statements"], r["truth"], classes)]
+    return L.reliability(outcomes) | {"records": sum("statements" in r for r in rows)}
+
+
 def summarize(rows: list[dict], fmt: str, config: dict) -> dict:
     scores, macro, macro_all = _scores(rows, fmt)
     out = {"format": fmt, "n_records": len(rows), "classes": scores, "macro": macro,
-           "macro_all_supported": macro_all, "vt_flag": _vt_flags(rows),
+           "macro_all_supported": macro_all, "calibration": _calibration(rows, fmt),
+           "vt_flag": _vt_flags(rows),
            "failures": {r["record"]: r["error"] for r in rows if r.get("error")},
            "config": config}
     if fmt == "ludb":
@@ -108,6 +124,7 @@ def summarize(rows: list[dict], fmt: str, config: dict) -> dict:
         out["per_source"] = {}
         for src, rs in sorted(by_source.items()):
             s_scores, s_macro, _ = _scores(rs, fmt)
+            cal = _calibration(rs, fmt)
             out["per_source"][src] = {
                 "n_records": len(rs),
                 "challenge_metric": challenge_score(
@@ -115,7 +132,9 @@ def summarize(rows: list[dict], fmt: str, config: dict) -> dict:
                     {r["record"]: r.get("predicted_codes", r["predicted"]) for r in rs}),
                 "macro_f1": s_macro["macro_f1"], "macro_classes": s_macro["classes"],
                 "f1": {k: v["f1"] for k, v in s_scores.items() if v["f1"] is not None},
-                "false_positives": {k: v["fp"] for k, v in s_scores.items() if v["fp"]}}
+                "false_positives": {k: v["fp"] for k, v in s_scores.items() if v["fp"]},
+                "calibration": {k: cal[k] for k in ("n", "precision", "mean_confidence",
+                                                    "ece", "brier")}}
     return out
 
 
@@ -185,6 +204,25 @@ def report(summary: dict, figures: list[Path]) -> str:
               ", ".join(v["macro_classes"]),
               ", ".join(f"{c} {n}" for c, n in v["false_positives"].items())]
              for k, v in summary["per_source"].items()], 3), ""]
+    cal = summary.get("calibration")
+    if cal and cal["n"]:
+        lines += [f"Confidence against the labels ({cal['n']} judged statements on "
+                  f"{cal['records']} records; a statement of a class the labels cannot judge "
+                  "is left out; with incomplete labels precision is a lower bound): "
+                  f"precision {common.fmt(cal['precision'], 3)} at mean confidence "
+                  f"{common.fmt(cal['mean_confidence'], 3)}; expected calibration error "
+                  f"{common.fmt(cal['ece'], 3)}, Brier score {common.fmt(cal['brier'], 3)}.",
+                  "", common.md_table(
+                      ["confidence", "statements", "correct", "precision", "mean confidence"],
+                      [[f"{b['from']:.1f}-{b['to']:.1f}", b["n"], b["correct"], b["precision"],
+                        b["mean_confidence"]] for b in cal["bins"]], 3), ""]
+        if summary.get("per_source"):
+            lines += [common.md_table(
+                ["source", "statements", "precision", "mean confidence", "ECE", "Brier"],
+                [[k, v["calibration"]["n"], v["calibration"]["precision"],
+                  v["calibration"]["mean_confidence"], v["calibration"]["ece"],
+                  v["calibration"]["brier"]] for k, v in summary["per_source"].items()], 3),
+                "", ]
     vt = summary.get("vt_flag")
     if vt:
         lines += [f"VT flagged (VT, wide-complex tachycardia or ventricular run): "
