@@ -30,6 +30,14 @@ with the stimuli (``avb1_paced``) and without them (``avb1_unpaced``, the same r
 record read as sinus: what the stimuli change), and the share of the unshifted paced
 records that state it although their unpaced reading does not (``avb1_false``).
 
+Pacing mode (``mode``): at the first stimulus amplitude, a stimulus 10 ms before each
+conducted beat's QRS onset (ventricular pacing falling on the record's own narrow QRS, as in
+pseudo-fusion), alone and with an atrial one the record's median PR before it (AV sequential
+pacing, one programmed AV delay): ``ventricular_named`` / ``dual_named``, the share naming
+"Ventricular paced rhythm" / "AV sequential (dual-chamber) paced rhythm";
+``ventricular_called_dual``, ventricular stimuli alone named dual-chamber (the P wave taken
+for an atrial stimulus).
+
 Run: ``python -m benchmarks.pacing_bench [--jobs 2] [--amplitudes 0.5 2.0] [--pr-shift 80]``;
 writes benchmarks/results/pacing_bench.json.
 """
@@ -61,17 +69,53 @@ def with_atrial_stimuli(analysis, amplitude_mv: float, record=None, earlier_ms: 
     10 ms before each beat's P onset (see module docstring), or None when no beat has a P
     onset."""
     rec = analysis.record if record is None else record
-    fs = rec.fs
+    lead_in = int(round((0.010 + earlier_ms / 1000.0) * rec.fs))
+    return _with_pulses(rec, [b.p_on - lead_in for b in analysis.beats if b.p_on is not None],
+                        amplitude_mv)
+
+
+def _with_pulses(rec, at: list[int], amplitude_mv: float):
+    """``rec`` with a stimulus (see module docstring) at each sample of ``at`` inside it, or
+    None when none is."""
     x = np.array(rec.signal, float)
     gains = np.array([(LIMB_GAIN | PRECORDIAL_GAIN).get(lead, 0.0) for lead in rec.sig_name])
-    lead_in = int(round((0.010 + earlier_ms / 1000.0) * fs))
-    at = [b.p_on - lead_in for b in analysis.beats if b.p_on is not None]
     at = [t for t in at if 0 <= t < x.shape[0] - PULSE.size]
     if not at:
         return None
     for t in at:
         x[t:t + PULSE.size] += amplitude_mv * PULSE[:, None] * gains[None, :]
     return replace(rec, signal=x)
+
+
+def with_ventricular_stimuli(analysis, amplitude_mv: float, atrial: bool):
+    """The analysed record with a stimulus 10 ms before each conducted beat's QRS onset (a
+    ventricular stimulus falling on the record's own QRS, as in pseudo-fusion) and, with
+    ``atrial``, one the record's median PR before each of those: AV sequential pacing, its
+    programmed AV delay the same for every beat (a delineator's P onsets scatter by 10-20
+    ms, a pacemaker's delay does not). None without such beats."""
+    rec, lead = analysis.record, int(round(0.010 * analysis.record.fs))
+    beats = [b for b in analysis.beats if b.p_on is not None and b.kind != "ventricular"]
+    if not beats:
+        return None
+    v = [b.qrs_on - lead for b in beats]
+    delay = int(np.median([b.qrs_on - b.p_on for b in beats]))
+    return _with_pulses(rec, sorted(v + ([t - delay for t in v] if atrial else [])),
+                        amplitude_mv)
+
+
+def _mode(a, amp: float) -> dict | None:
+    """The pacing mode named with ventricular stimuli alone and with atrial ones too (see
+    module docstring)."""
+    from tools.engine import analyze
+
+    out = {}
+    for kind, atrial in (("ventricular", False), ("dual", True)):
+        rec = with_ventricular_stimuli(a, amp, atrial)
+        if rec is None:
+            return None
+        paced = next((s for s in analyze(rec).statements if s.id == "s:paced"), None)
+        out[kind] = None if paced is None else paced.label
+    return out
 
 
 def _long_pr(a, amp: float, shift_ms: float) -> dict | None:
@@ -124,7 +168,22 @@ def _one(args: tuple[str, tuple[tuple[float, ...], float]]) -> dict | None:
                      "appeared": sorted((set(by_id) - ids0) - RHYTHM_NAME)})
     name = Path(path).stem
     return {"record": name, "source": source_of(name), "ids": sorted(ids0), "rows": rows,
-            "long_pr": _long_pr(a, amplitudes[0], shift_ms) if shift_ms else None}
+            "long_pr": _long_pr(a, amplitudes[0], shift_ms) if shift_ms else None,
+            "mode": _mode(a, amplitudes[0])}
+
+
+def _mode_summary(recs: list[dict]) -> dict:
+    """Pacing mode named (see module docstring)."""
+    modes = [r["mode"] for r in recs if r.get("mode")]
+    v_named = [m["ventricular"] or "" for m in modes]
+    d_named = [m["dual"] or "" for m in modes]
+    return {"n": len(modes),
+            "ventricular_named": round(sum(x.startswith("Ventricular paced") for x in v_named)
+                                       / len(modes), 3) if modes else None,
+            "ventricular_called_dual": sum(x.startswith("AV sequential") for x in v_named),
+            "dual_named": round(sum(x.startswith("AV sequential") for x in d_named)
+                                / len(modes), 3) if modes else None,
+            "dual_labels": dict(Counter(d_named).most_common())}
 
 
 def _long_pr_summary(recs: list[dict]) -> dict:
@@ -188,6 +247,14 @@ def main(argv=None) -> dict:
             [[s, v["n_long"], v["atrial_paced"], v["avb1_paced"], v["avb1_unpaced"],
               v["n_unshifted"], v["avb1_false"]]
              for s, v in summary["long_pr"].items() if s != "shift_ms"], 2))
+    summary["mode"] = {"all": _mode_summary(recs)} | {
+        s: _mode_summary([r for r in recs if r["source"] == s]) for s in sources}
+    print(f"pacing mode, stimuli of {args.amplitudes[0]:g} mV before the QRS onsets (and "
+          "before the P onsets for dual-chamber pacing):")
+    print(common.table(
+        ["source", "n", "ventricular named", "ventricular called dual", "dual named"],
+        [[s, v["n"], v["ventricular_named"], v["ventricular_called_dual"], v["dual_named"]]
+         for s, v in summary["mode"].items()], 2))
     out = {"summary": summary, "records": recs}
     common.write_json("pacing_bench", out)
     return out

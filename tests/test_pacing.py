@@ -7,6 +7,7 @@ include LUDB 17 and 39, whose fragmented QRS (jagged slopes, kinks seen in all s
 leads) were taken for spikes before the quiet-baseline and limb-plus-precordial rules."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -143,7 +144,7 @@ def test_atrial_pacing_with_a_narrow_qrs_keeps_the_st_t_criteria():
 def test_ventricular_pacing_still_sets_the_qrs_criteria_aside():
     a = analyze(_load("ludb/data/111"))
     by_id = {s.id: s for s in a.statements}
-    assert by_id["s:paced"].label == "Paced rhythm"
+    assert by_id["s:paced"].label == "Ventricular paced rhythm"
     assert not {"s:lbbb", "s:rbbb", "s:ivcd", "s:lad", "s:rad", "s:tinv"} & set(by_id)
     assert any("paced rhythm: conduction, axis, voltage and ST-T criteria not applied" in n
                for n in a.notes)
@@ -185,3 +186,56 @@ def test_first_degree_block_is_judged_under_atrial_pacing():
         if block:
             assert b.measurements["pr_ms"].value > 200
             assert "atrial paced rhythm" in by_id["s:avb1"].criterion
+
+
+def test_atrial_and_ventricular_stimuli_at_one_av_delay_are_dual_chamber_pacing():
+    # LUDB 45 (atrial and ventricular pacing): the atrial stimuli, rounded by the recorder's
+    # filter, are no one-sample steps, but they are the sharpest deflection 80-300 ms before
+    # each ventricular stimulus, always the same AV delay (about 185 ms). LUDB 93, 95, 111
+    # pace the ventricles only.
+    a = analyze(_load("ludb/data/45"))
+    paced = next(s for s in a.statements if s.id == "s:paced")
+    assert paced.label == "AV sequential (dual-chamber) paced rhythm"
+    delay = a.measurements["paced_av_delay_ms"]
+    assert delay.value == pytest.approx(185, abs=10)
+    assert "m:paced_av_delay_ms" in paced.evidence_ids and "185 ms" in paced.criterion
+    for rel in ("ludb/data/93", "ludb/data/95", "ludb/data/111"):
+        b = analyze(_load(rel))
+        assert next(s for s in b.statements if s.id == "s:paced").label == \
+            "Ventricular paced rhythm", rel
+        assert b.measurements["paced_av_delay_ms"].value is None
+
+
+def _with_atrial_stimuli_before_ventricular(a, delays_ms):
+    """``a``'s record with a stimulus (one-sample step and recharge, 0.3 x each lead's range)
+    ``delays_ms[i]`` before the i-th paced complex's (first) ventricular stimulus found by
+    the joint detector."""
+    from benchmarks.pacing_bench import PULSE
+    from tools.rhythm import _paces, coherent_spikes
+
+    rec = a.record
+    x = np.array(rec.signal, float)
+    span = np.percentile(np.abs(x - np.median(x, axis=0)), 99.5, axis=0)
+    v = [t for t in coherent_spikes(x, rec.fs, list(rec.sig_name))
+         if _paces(t, a.beats, rec.fs) == "V"]
+    v = [t for i, t in enumerate(v) if i == 0 or t - v[i - 1] > 0.040 * rec.fs]  # per beat
+    for t, d in zip(v, delays_ms):
+        k = int(t - d * rec.fs / 1000.0)
+        x[k:k + PULSE.size] += 0.3 * PULSE[:, None] * span[None, :]
+    return replace(rec, signal=x)
+
+
+def test_added_atrial_stimuli_make_dual_chamber_pacing_only_at_one_av_delay():
+    # LUDB 111 paces the ventricles (complete AV block): atrial stimuli added 160 ms before
+    # each ventricular one read as AV sequential pacing; at delays scattered over 90-290 ms
+    # (no programmed AV delay) they do not
+    a = analyze(_load("ludb/data/111"))
+    fixed = analyze(_with_atrial_stimuli_before_ventricular(a, [160.0] * 40))
+    paced = next(s for s in fixed.statements if s.id == "s:paced")
+    assert paced.label == "AV sequential (dual-chamber) paced rhythm"
+    assert fixed.measurements["paced_av_delay_ms"].value == pytest.approx(160, abs=6)
+    rng = np.random.default_rng(7)
+    scattered = analyze(_with_atrial_stimuli_before_ventricular(a, rng.uniform(90, 290, 40)))
+    assert scattered.measurements["paced_av_delay_ms"].value is None
+    assert next(s for s in scattered.statements if s.id == "s:paced").label == \
+        "Ventricular paced rhythm"

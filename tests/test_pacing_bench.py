@@ -55,3 +55,32 @@ def test_long_pr_summary_counts_only_expected_long_pr():
                           rec(200, True, True, ["s:sr", "s:avb1"], ["s:paced", "s:avb1"])])
     assert s["n_long"] == 2 and s["avb1_paced"] == 0.5 and s["avb1_unpaced"] == 1.0
     assert s["n_unshifted"] == 2 and s["avb1_false"] == 0.5
+
+
+def test_ventricular_stimuli_before_each_qrs_and_atrial_ones_one_av_delay_earlier():
+    from benchmarks.pacing_bench import with_ventricular_stimuli
+    from tools.record import Record
+
+    rec = Record(signal=np.zeros((2000, 12)), fs=500.0, sig_name=list(LEADS))
+    # PRs of 150, 170 and 160 ms (75, 85, 80 samples); a ventricular beat has no P
+    beats = [SimpleNamespace(p_on=225, qrs_on=300, kind="normal"),
+             SimpleNamespace(p_on=915, qrs_on=1000, kind="normal"),
+             SimpleNamespace(p_on=None, qrs_on=1400, kind="ventricular"),
+             SimpleNamespace(p_on=1620, qrs_on=1700, kind="normal")]
+    a = SimpleNamespace(record=rec, beats=beats)
+    ii = np.asarray(with_ventricular_stimuli(a, 1.0, False).signal)[:, LEADS.index("II")]
+    assert np.flatnonzero(ii > 0).tolist() == [295, 995, 1695]   # 10 ms before each QRS
+    ii = np.asarray(with_ventricular_stimuli(a, 1.0, True).signal)[:, LEADS.index("II")]
+    # the atrial stimuli one AV delay (the median PR, 80 samples) before the ventricular
+    assert np.flatnonzero(ii > 0).tolist() == [215, 295, 915, 995, 1615, 1695]
+
+
+def test_mode_summary_counts_the_names():
+    from benchmarks.pacing_bench import _mode_summary
+
+    v, d = "Ventricular paced rhythm", "AV sequential (dual-chamber) paced rhythm"
+    s = _mode_summary([{"mode": {"ventricular": v, "dual": d}},
+                       {"mode": {"ventricular": d, "dual": v + " with narrow QRS"}},
+                       {"mode": None}])
+    assert s["n"] == 2 and s["ventricular_named"] == 0.5 and s["dual_named"] == 0.5
+    assert s["ventricular_called_dual"] == 1

@@ -232,14 +232,15 @@ def blank_stimuli(sig: np.ndarray, fs: float, usable: list[str], beats: list[Glo
 
 
 def _pacing(sig: np.ndarray, fs: float, usable: list[str], beats: list[GlobalBeat]
-            ) -> tuple[bool, int, int, int]:
+            ) -> tuple[bool, int, int, int, list[int]]:
     """Pacemaker spikes from openecg's center-surround detector in II, V1 and V5, counted only
     when they coincide (within 10 ms) in at least two leads: a pacing artefact is one
     electrical event seen by every lead, while noise spikes are lead-specific; and, for muscle
     noise, from :func:`coherent_spikes` over all usable leads. Paced when either finds >= 3
     spikes preceding a complex and at least one per two beats. Returns (paced, openecg
-    count, joint count, and the larger count of either detector's spikes before a QRS onset
-    rather than a P onset: from 3 the ventricles are paced, not only the atria)."""
+    count, joint count, the larger count of either detector's spikes before a QRS onset
+    rather than a P onset: from 3 the ventricles are paced, not only the atria; and both
+    detectors' ventricular stimuli, for :func:`atrial_stimuli`)."""
     from openecg import detect_pacings
 
     spikes = {}
@@ -252,18 +253,78 @@ def _pacing(sig: np.ndarray, fs: float, usable: list[str], beats: list[GlobalBea
                 continue
     tol = 0.010 * fs
     sync: list[str] = []
+    sync_t: list[float] = []
     leads = list(spikes)
     if leads:
         ref = max(leads, key=lambda k: spikes[k].size)
         for t in spikes[ref]:
             if any(np.any(np.abs(spikes[o] - t) <= tol) for o in leads if o != ref):
                 sync.append(_paces(t, beats, fs))
-    joint = [_paces(t, beats, fs) for t in coherent_spikes(sig, fs, usable)]
+                sync_t.append(float(t))
+    joint_t = coherent_spikes(sig, fs, usable)
+    joint = [_paces(t, beats, fs) for t in joint_t]
     sync, joint = [c for c in sync if c], [c for c in joint if c]
     n_beats = len(beats)
     paced = any(len(n) >= 3 and (n_beats == 0 or len(n) / n_beats >= 0.5)
                 for n in (sync, joint))
-    return paced, len(sync), len(joint), max(sync.count("V"), joint.count("V"))
+    # the ventricular stimuli of both detectors (each misses some: the joint one those an
+    # interpolating resampler spreads over samples, openecg's those under muscle noise)
+    v_times = sorted(int(round(t)) for t in list(joint_t) + sync_t
+                     if _paces(t, beats, fs) == "V")
+    return paced, len(sync), len(joint), max(sync.count("V"), joint.count("V")), v_times
+
+
+#: AV-sequential (dual-chamber) pacing: an atrial stimulus 80-300 ms before each ventricular
+#: one (programmed AV delays are mostly 100-250 ms), sharper than anything else there: its
+#: slope over all leads (each lead scaled by its own range) >= ``A_STIM_SLOPE_SHARE`` x the
+#: ventricular stimulus's and >= ``A_STIM_BASE_RATIO`` x the window's median slope, at one
+#: AV delay (SD <= ``AV_DELAY_SD_MS``) before >= 3 and half of the ventricular stimuli. A
+#: recorder's filter can round an atrial stimulus so that it is no one-sample step (LUDB 45,
+#: atrial and ventricular pacing: 0.17-0.24 x the ventricular stimulus's slope, 37-59 x the
+#: window's median, AV delay 180-186 ms), while a P or T wave there is slow (LUDB 93, 95,
+#: 111, ventricular pacing only: <= 0.04 and <= 6.6 x, 'delays' 82-298 ms). Chosen on those
+#: four records, the only paced ones here; the unpaced records never reach this rule.
+AV_DELAY_MS = (80.0, 300.0)
+A_STIM_SLOPE_SHARE, A_STIM_BASE_RATIO, AV_DELAY_SD_MS = 0.10, 20.0, 10.0
+
+
+def atrial_stimuli(sig: np.ndarray, fs: float, beats: list[GlobalBeat], v_times: list[int]
+                   ) -> tuple[int, int, float | None, float | None]:
+    """Atrial stimuli of AV-sequential pacing before the ventricular stimuli ``v_times``
+    (see :data:`A_STIM_SLOPE_SHARE`): (how many ventricular stimuli have one, how many
+    ventricular stimuli there are, one per complex, the median AV delay in ms and its SD),
+    the delay None unless >= 3 and half of them have one."""
+    x = np.asarray(sig, float)
+    # one stimulus per paced complex: a second step within 40 ms (LUDB 111's bipolar
+    # stimuli show two, 24 ms apart; both detectors find most) belongs to the first
+    firsts: list[int] = []
+    for t in sorted(v_times):
+        if not firsts or t - firsts[-1] > 0.040 * fs:
+            firsts.append(int(t))
+    v_times = firsts
+    if len(v_times) < 3 or x.shape[0] < 3:
+        return 0, len(v_times), None, None
+    span = np.percentile(np.abs(x - np.median(x, axis=0)), 99.5, axis=0) + 1e-12
+    slope = np.linalg.norm(np.diff(x, axis=0) / span, axis=1)
+    half = max(1, int(round(0.004 * fs)))
+    delays = []
+    for tv in v_times:
+        lo, hi = int(tv - AV_DELAY_MS[1] * fs / 1000.0), int(tv - AV_DELAY_MS[0] * fs / 1000.0)
+        # not into the previous complex: the window starts after the last QRS before it
+        ends = [b.qrs_off for b in beats if b.qrs_off < tv - AV_DELAY_MS[0] * fs / 1000.0]
+        if ends:
+            lo = max(lo, ends[-1] + int(0.020 * fs))
+        lo = max(lo, 0)
+        if hi - lo < 4 or tv + half >= slope.size:
+            continue
+        k = lo + int(np.argmax(slope[lo:hi]))
+        s_v = float(slope[max(tv - half, 0):tv + half + 1].max())
+        if slope[k] >= A_STIM_SLOPE_SHARE * s_v and \
+                slope[k] >= A_STIM_BASE_RATIO * float(np.median(slope[lo:hi])):
+            delays.append((tv - k) * 1000.0 / fs)
+    if len(delays) < 3 or len(delays) < 0.5 * len(v_times):
+        return len(delays), len(v_times), None, None
+    return len(delays), len(v_times), float(np.median(delays)), float(np.std(delays))
 
 
 def _paces(t: float, beats: list[GlobalBeat], fs: float) -> str:
@@ -290,8 +351,11 @@ def atrial_activity(sig: np.ndarray, fs: float, usable: list[str], beats: list[G
     pr_sd = _pr_sd(beats, fs)
     flutter, harmonic = _flutter_rate(sig, fs, usable, beats)
     afib = _afib_rule(sig, fs, usable)
-    paced, spikes, joint, v_spikes = _pacing(sig if pacing_sig is None else pacing_sig, fs,
-                                                usable, beats)
+    as_recorded = sig if pacing_sig is None else pacing_sig
+    paced, spikes, joint, v_spikes, v_times = _pacing(as_recorded, fs, usable, beats)
+    n_a, n_v, av_delay, av_sd = atrial_stimuli(as_recorded, fs, beats, v_times) \
+        if paced and v_spikes >= 3 else (0, 0, None, None)
+    dual = av_delay is not None and av_sd is not None and av_sd <= AV_DELAY_SD_MS
     idx = [b.index for b in beats]
     ms = [
         Measurement(id="m:p_wave_ratio", name="p_wave_ratio", value=round(p_ratio, 2),
@@ -324,7 +388,22 @@ def atrial_activity(sig: np.ndarray, fs: float, usable: list[str], beats: list[G
                              "before_qrs_onset": v_spikes}),
         Measurement(id="m:afib_rule", name="afib_rule", value=float(afib), unit="bool",
                     method="openecg afib_score RR rules (independent second opinion)"),
+        Measurement(id="m:paced_av_delay_ms", name="paced_av_delay_ms",
+                    value=round(av_delay, 0) if dual else None, unit="ms",
+                    method="atrial stimulus to ventricular stimulus, median over the "
+                           "ventricular stimuli with an atrial one 80-300 ms before (the "
+                           "sharpest multi-lead deflection there, >= 0.10 x the ventricular "
+                           "stimulus's slope and >= 20 x the window's median slope)",
+                    details={"atrial_stimuli": n_a, "ventricular_stimuli": n_v,
+                             "sd_ms": None if av_sd is None else round(av_sd, 1)},
+                    reason=None if dual else (
+                        "no ventricular pacing" if not (paced and v_spikes >= 3) else
+                        f"atrial stimuli before {n_a} of {n_v} ventricular ones"
+                        + (f" at an AV delay varying by SD {av_sd:.0f} ms"
+                           if av_sd is not None else "")
+                        + ": not AV-sequential pacing")),
     ]
     return {"p_ratio": p_ratio, "pr_sd_ms": pr_sd, "flutter_rate": flutter,
             "flutter_harmonic": harmonic, "afib_rule": afib,
-            "paced": paced, "paced_ventricular": paced and v_spikes >= 3, "measurements": ms}
+            "paced": paced, "paced_ventricular": paced and v_spikes >= 3,
+            "paced_av_sequential": dual, "measurements": ms}

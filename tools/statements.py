@@ -63,6 +63,9 @@ class Features:
     # >= 3 spikes before a QRS onset (tools.rhythm._pacing): the ventricles are paced, not
     # only the atria
     paced_ventricular: bool = True
+    # an atrial stimulus at one AV delay before the ventricular ones (tools.rhythm.
+    # atrial_stimuli): dual-chamber pacing
+    paced_av_sequential: bool = False
     bigeminal: bool = False                           # RR alternates short-long
     flutter_atrial_rate: float | None = None
     # organised activity at twice a regular ventricular rate: 2:1 flutter not excluded, not
@@ -153,21 +156,29 @@ def rhythm_statements(f: Features) -> list[Statement]:
     hr = m.get("hr_bpm")
     rr_ids = ["m:hr_bpm", "m:rr_cv", "m:rmssd_ms", "m:rr_nmasd", "m:p_wave_ratio"]
     if f.paced:
-        label = "Paced rhythm"
+        # the chambers paced, as the NASPE/BPEG code's first letter names them (Bernstein et
+        # al., Pacing Clin Electrophysiol 25:260, 2002): atrial, ventricular, or both
+        label = "Ventricular paced rhythm"
         crit = "pacemaker spikes (coinciding across leads) before >= 50 % of beats"
         if not f.paced_ventricular:
             label = "Atrial paced rhythm"
             crit = ("pacemaker spikes (coinciding across leads) before the P waves of >= 50 % "
                     "of beats, none before the QRS onsets: conducted complexes; QRS and ST-T "
                     "criteria applied")
-        elif not f.paced_qrs:
+        elif f.paced_av_sequential:
+            label = "AV sequential (dual-chamber) paced rhythm"
+            crit += (f"; an atrial stimulus {m['paced_av_delay_ms']:.0f} ms (the AV delay) "
+                     "before the ventricular ones")
+        if f.paced_ventricular and not f.paced_qrs:
             label += " with narrow QRS complexes (conduction-system pacing or fusion)"
             crit += (f", QRS {m['qrs_ms']:.0f} ms < 120 ms: not the wide complex of "
                      "myocardial pacing; QRS and ST-T criteria applied")
         out.append(_stmt("paced", label, "10370003", crit,
                          "openecg pacer detector (center-surround spike score) and a joint "
                          "one-sample-step detector over all leads (robust to muscle noise)",
-                         ["m:pacing_spikes", "m:hr_bpm"], 0.9 * q))
+                         ["m:pacing_spikes", "m:hr_bpm"]
+                         + (["m:paced_av_delay_ms"] if f.paced_av_sequential else []),
+                         0.9 * q))
         return out
     # Irregularly irregular: RR varies overall (CV, normalised RMSSD: Dash et al. 2009) AND most
     # successive RR differences are large (median |dRR| / median RR > 0.10), which separates
