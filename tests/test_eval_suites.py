@@ -186,6 +186,11 @@ def test_statements_suite_on_cinc(cinc_dir, tmp_path):
     rows = [json.loads(x) for x in (out / "records.jsonl").read_text().splitlines()]
     assert all(0 <= st["confidence"] <= 1 for r in rows for st in r["statements"])
     assert "expected calibration error" in (out / "report.md").read_text()
+    # each class's mean confidence is that of its statements
+    sr = [st["confidence"] for r in rows for st in r["statements"] if st["id"] == "s:sr"]
+    assert sr  # HR06000 and HR06001 are sinus rhythm
+    assert cal["class_mean_confidence"]["sr"] == pytest.approx(sum(sr) / len(sr))
+    assert "mean confidence" in (out / "report.md").read_text()
 
 
 def test_statements_suite_on_the_ray_runner_gives_the_same_rows(cinc_dir, tmp_path):

@@ -95,7 +95,17 @@ def _calibration(rows: list[dict], fmt: str) -> dict:
     classes = [L.CLASS_BY_KEY[k] for k in datasets.classes_for(fmt)]
     outcomes = [o for r in rows if "statements" in r
                 for o in L.statement_outcomes(r["statements"], r["truth"], classes)]
-    return L.reliability(outcomes) | {"records": sum("statements" in r for r in rows)}
+    # per class, the mean confidence of its statements, beside the class's precision
+    conf: dict[str, list[float]] = {}
+    for r in rows:
+        for st in r.get("statements") or ():
+            keys = {str(k) for k in (st.get("snomed"), st.get("id")) if k}
+            for c in classes:
+                if c.codes & keys:
+                    conf.setdefault(c.key, []).append(float(st["confidence"]))
+    return L.reliability(outcomes) | {
+        "records": sum("statements" in r for r in rows),
+        "class_mean_confidence": {k: sum(v) / len(v) for k, v in conf.items()}}
 
 
 def summarize(rows: list[dict], fmt: str, config: dict) -> dict:
@@ -179,12 +189,14 @@ def confusion_plot(path: Path, rows: list[dict], keys: tuple[str, ...]) -> Path:
 def report(summary: dict, figures: list[Path]) -> str:
     cls = summary["classes"]
     shown = [k for k, v in cls.items() if v["support"] or v["fp"] or v["ignored"]]
+    mean_conf = (summary.get("calibration") or {}).get("class_mean_confidence", {})
     rows = [[k, v["name"], v["support"], v["tp"], v["fp"], v["fn"], v["ignored"],
-             v["precision"], v["recall"], v["f1"]] for k, v in cls.items() if k in shown]
+             v["precision"], mean_conf.get(k), v["recall"], v["f1"]]
+            for k, v in cls.items() if k in shown]
     m = summary["macro"]
     lines = [f"# Statements: {summary['n_records']} {summary['format']} records", "",
              common.md_table(["class", "name", "support", "TP", "FP", "FN", "ignored",
-                              "precision", "recall", "F1"], rows, 2), "",
+                              "precision", "mean confidence", "recall", "F1"], rows, 2), "",
              f"Macro F1 over {m['classes']}: {common.fmt(m['macro_f1'], 3)} "
              f"(no reference positive, left out: {m['left_out_no_support']}); strict "
              f"(a left-out class stated anyway counts 0): {common.fmt(m['macro_f1_strict'], 3)}.",
