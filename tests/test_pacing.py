@@ -239,3 +239,29 @@ def test_added_atrial_stimuli_make_dual_chamber_pacing_only_at_one_av_delay():
     assert scattered.measurements["paced_av_delay_ms"].value is None
     assert next(s for s in scattered.statements if s.id == "s:paced").label == \
         "Ventricular paced rhythm"
+
+
+def test_atrial_stimuli_are_found_with_a_lead_printed_only_in_part():
+    # a paper page's lead exists only where it was printed (NaN elsewhere): it is left out
+    # of the joint slope instead of blanking it
+    from types import SimpleNamespace
+
+    from tools.rhythm import atrial_stimuli
+
+    x = np.random.default_rng(0).normal(0, 0.01, (5000, 12))
+    x[:2500, 3] = np.nan
+    beats = [SimpleNamespace(qrs_on=t, qrs_off=t + 50) for t in range(400, 5000, 500)]
+    v = [b.qrs_on - 5 for b in beats]
+    for t in v:
+        x[t - 90:, :] += 1.0                 # an atrial step 180 ms before each ventricular
+        x[t:, :] += 3.0
+    n_a, n_v, delay, sd = atrial_stimuli(x, 500.0, beats, v)
+    assert (n_a, n_v) == (10, 10) and delay == pytest.approx(180, abs=4) and sd < 2
+    # the same steps at scattered delays are not one AV delay (the caller asks SD <= 10 ms)
+    from tools.rhythm import AV_DELAY_SD_MS
+
+    y = np.random.default_rng(1).normal(0, 0.01, (5000, 12))
+    for t, d in zip(v, np.random.default_rng(2).uniform(45, 145, len(v)).astype(int)):
+        y[t - d:, :] += 1.0
+        y[t:, :] += 3.0
+    assert atrial_stimuli(y, 500.0, beats, v)[3] > 3 * AV_DELAY_SD_MS

@@ -302,8 +302,11 @@ def atrial_stimuli(sig: np.ndarray, fs: float, beats: list[GlobalBeat], v_times:
         if not firsts or t - firsts[-1] > 0.040 * fs:
             firsts.append(int(t))
     v_times = firsts
-    if len(v_times) < 3 or x.shape[0] < 3:
+    x = x[:, np.isfinite(x).all(axis=0)] if x.ndim == 2 else x
+    if len(v_times) < 3 or x.shape[0] < 3 or x.shape[1] == 0:
         return 0, len(v_times), None, None
+    # each lead by its own range (a page's lead exists only where printed: those are left
+    # out above, a NaN would blank the joint slope)
     span = np.percentile(np.abs(x - np.median(x, axis=0)), 99.5, axis=0) + 1e-12
     slope = np.linalg.norm(np.diff(x, axis=0) / span, axis=1)
     half = max(1, int(round(0.004 * fs)))
