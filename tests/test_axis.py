@@ -37,6 +37,24 @@ def test_straddling_estimates_are_borderline_not_a_deviation(area, net):
     assert any("borderline" in n and f"{net:.0f} deg by net amplitude" in n for n in notes)
 
 
+@pytest.mark.parametrize("kind, area, nets", [("s:lad", -53.0, (-50.0, -34.0)),
+                                               ("s:rad", 125.0, (120.0, 95.0))])
+def test_deviation_confidence_follows_the_estimate_nearer_the_boundary(kind, area, nets):
+    # CinC E07503: -53 deg by net area but -34 by net amplitude; the deviation is stated
+    # (both agree) but no surer than the -34 deg estimate allows
+    def conf(net):
+        m = {"qrs_ms": 96.0, "qrs_axis_deg": area, "qrs_axis_amplitude_deg": net}
+        f = Features(m=m, amp={}, terminal={}, usable=["I", "II", "III"])
+        return next(s.confidence for s in conduction_statements(f, True) if s.id == kind)
+
+    clear, near = (conf(n) for n in nets)
+    assert near < clear - 0.2
+    # the same confidence as an area axis at the nearer value with the net axis agreeing
+    m = {"qrs_ms": 96.0, "qrs_axis_deg": nets[1], "qrs_axis_amplitude_deg": area}
+    f = Features(m=m, amp={}, terminal={}, usable=["I", "II", "III"])
+    assert near == next(s.confidence for s in conduction_statements(f, True) if s.id == kind)
+
+
 def test_extreme_axis_note_needs_both_estimates():
     _, notes = _ids(-120.0, -110.0)
     assert any("extreme" in n for n in notes)

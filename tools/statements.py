@@ -367,16 +367,20 @@ def conduction_statements(f: Features, sinus: bool, ectopic_atrial: bool = False
     if axis is not None:
         ids = ["m:qrs_axis_deg"] + (["m:qrs_axis_amplitude_deg"] if axis_net is not None else [])
         both = " (net area; the net-amplitude axis agrees)" if axis_net is not None else ""
+        # the confidence from the estimate nearer the boundary: two estimates agreeing on
+        # the side of it are no surer than the less clear one (as the QRS width of an IVCD)
+        near = (axis if axis_net is None else
+                max(axis, axis_net) if deviation == "lad" else min(axis, axis_net))
         if deviation == "lad":
             out.append(_stmt("lad", "Left axis deviation", "39732003",
                              "frontal QRS axis between -30 and -90 deg" + both, AHA_III, ids,
-                             _conf(-30 - axis, 6, q)))
+                             _conf(-30 - near, 6, q)))
         elif deviation == "extreme":
             f.notes.append(f"QRS axis {axis:.0f} deg: right superior (extreme) axis")
         elif deviation == "rad":
             out.append(_stmt("rad", "Right axis deviation", "47665007",
                              "frontal QRS axis between +90 and +180 deg" + both, AHA_III, ids,
-                             _conf(axis - 90, 6, q)))
+                             _conf(near - 90, 6, q)))
         from tools.conduction import fascicular_pattern
 
         rbbb = any(st.id == "s:rbbb" for st in out)
