@@ -302,7 +302,7 @@ def atrial_stimuli(sig: np.ndarray, fs: float, beats: list[GlobalBeat], v_times:
         if not firsts or t - firsts[-1] > 0.040 * fs:
             firsts.append(int(t))
     v_times = firsts
-    x = x[:, np.isfinite(x).all(axis=0)] if x.ndim == 2 else x
+    x = x[:, np.isfinite(x).all(axis=0)]
     if len(v_times) < 3 or x.shape[0] < 3 or x.shape[1] == 0:
         return 0, len(v_times), None, None
     # each lead by its own range (a page's lead exists only where printed: those are left
@@ -394,9 +394,12 @@ def atrial_activity(sig: np.ndarray, fs: float, usable: list[str], beats: list[G
         Measurement(id="m:paced_av_delay_ms", name="paced_av_delay_ms",
                     value=round(av_delay, 0) if dual else None, unit="ms",
                     method="atrial stimulus to ventricular stimulus, median over the "
-                           "ventricular stimuli with an atrial one 80-300 ms before (the "
-                           "sharpest multi-lead deflection there, >= 0.10 x the ventricular "
-                           "stimulus's slope and >= 20 x the window's median slope)",
+                           "ventricular stimuli with an atrial one "
+                           f"{AV_DELAY_MS[0]:.0f}-{AV_DELAY_MS[1]:.0f} ms before (the "
+                           "sharpest multi-lead deflection there, >= "
+                           f"{A_STIM_SLOPE_SHARE:.2f} x the ventricular stimulus's slope and "
+                           f">= {A_STIM_BASE_RATIO:.0f} x the window's median slope; one delay: "
+                           f"SD <= {AV_DELAY_SD_MS:.0f} ms)",
                     details={"atrial_stimuli": n_a, "ventricular_stimuli": n_v,
                              "sd_ms": None if av_sd is None else round(av_sd, 1)},
                     reason=None if dual else (
