@@ -199,11 +199,14 @@ def test_atrial_and_ventricular_stimuli_at_one_av_delay_are_dual_chamber_pacing(
     delay = a.measurements["paced_av_delay_ms"]
     assert delay.value == pytest.approx(185, abs=10)
     assert "m:paced_av_delay_ms" in paced.evidence_ids and "185 ms" in paced.criterion
+    assert not any("atrial rhythm underneath" in n for n in a.notes)  # the atria are paced
     for rel in ("ludb/data/93", "ludb/data/95", "ludb/data/111"):
         b = analyze(_load(rel))
         assert next(s for s in b.statements if s.id == "s:paced").label == \
             "Ventricular paced rhythm", rel
         assert b.measurements["paced_av_delay_ms"].value is None
+        # 93 and 95 are atrial fibrillation under the pacing: not named, and said so
+        assert any("atrial rhythm underneath" in n for n in b.notes), rel
 
 
 def _with_atrial_stimuli_before_ventricular(a, delays_ms):

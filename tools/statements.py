@@ -169,6 +169,11 @@ def rhythm_statements(f: Features) -> list[Statement]:
             label = "AV sequential (dual-chamber) paced rhythm"
             crit += (f"; an atrial stimulus {m['paced_av_delay_ms']:.0f} ms (the AV delay) "
                      "before the ventricular ones")
+        if f.paced_ventricular and not f.paced_av_sequential:
+            f.notes.append("ventricular pacing: the atrial rhythm underneath (sinus, atrial "
+                           "fibrillation or flutter) is not named, since the rate and "
+                           "regularity the rhythm rules read are the pacemaker's; complete "
+                           "AV block is stated where dissociated P waves are found")
         if f.paced_ventricular and not f.paced_qrs:
             label += " with narrow QRS complexes (conduction-system pacing or fusion)"
             crit += (f", QRS {m['qrs_ms']:.0f} ms < 120 ms: not the wide complex of "
