@@ -46,6 +46,8 @@ def report_lines(report: dict, analysis: dict, questions: list[dict] = ()) -> li
     if q.get("abstain"):
         lines += [f"NOT INTERPRETED: {q.get('abstain_reason') or 'poor signal quality'}", ""]
     lines.append("STATEMENTS (criterion; source; evidence)")
+    lines.append("  confidence: how clearly the measured values meet the criterion, a ranking,"
+                 " not the probability of being right")
     for s in analysis.get("statements") or []:
         lines.append(f"- {s['label']} (SNOMED {s['snomed']}, confidence {s['confidence']:.2f})")
         lines.append(f"    criterion: {s['criterion']}; source: {s.get('source', '')}")

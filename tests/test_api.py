@@ -244,6 +244,8 @@ def test_pdf_report_has_the_page_and_the_cited_statements(client, posted):
     assert len(pdf.pages) >= 2
     text = "\n".join(p.extract_text() for p in pdf.pages[1:])
     assert "Sinus bradycardia" in text and "m:hr_bpm" in text
+    # what a confidence is, said where the confidences are printed
+    assert "not the probability of being right" in " ".join(text.split())
 
 
 def test_ask_cites_evidence_and_is_kept_with_the_report(settings, client, posted):

@@ -34,7 +34,11 @@ class Statement(BaseModel):
     criterion: str = Field(description="the rule applied, with its thresholds")
     source: str = Field(description="guideline or paper defining the criterion, with year")
     evidence_ids: list[str]
-    confidence: float = Field(ge=0.0, le=1.0)
+    confidence: float = Field(ge=0.0, le=1.0, description=(
+        "how clearly the measurements meet the criterion (0.5 at its threshold, towards 1 "
+        "with the margin, times the record's quality factor): an ordering, not the "
+        "probability of being right; against dataset labels it overstates the share "
+        "correct (`ecg-assistant eval statements` reports its reliability)"))
     leads: list[str] = Field(default_factory=list)
     knowledge_id: str | None = Field(default=None, description="knowledge passage id")
     urgent: bool = Field(default=False, description="a pattern that needs action now (STEMI "
