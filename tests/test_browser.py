@@ -100,6 +100,8 @@ def test_upload_report_and_ask_in_the_browser(server):
         assert "Analysed" in status and "E07500.hea" in status
         table = d.find_element(By.ID, "statements").text
         assert "s:sb" in table and "m:hr_bpm" in table  # statements shown with citations
+        assert "not the probability of being right" in \
+            d.find_element(By.ID, "confidence-legend").text
         box = d.find_element(By.CSS_SELECTOR, "#question textarea")
         box.send_keys("Is there bradycardia?")
         box.send_keys(Keys.ENTER)
