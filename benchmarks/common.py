@@ -61,6 +61,17 @@ def limb_gains(i: float, ii: float) -> dict[str, float]:
     return {name: float(v) for name, v in zip(names, x[0])}
 
 
+def millivolt_analysis(path: str):
+    """The engine's analysis of the record at ``path``, or None where its leads are
+    normalised per lead (LUDB as shared): a stimulus or an ST shift of so many millivolts
+    added there means nothing."""
+    from tools.calibration import spans_normalised
+    from tools.engine import analyze
+
+    rec = load(path)
+    return None if spans_normalised(np.asarray(rec.signal, float)) else analyze(rec)
+
+
 def map_records(tag: str, one, paths: list[str], extra: tuple, jobs: int) -> list:
     """``one((path, extra))`` for every path over ``jobs`` processes, in order, with a
     progress line; the results (None included)."""

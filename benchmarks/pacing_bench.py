@@ -144,12 +144,9 @@ def _one(args: tuple[str, tuple[tuple[float, ...], float]]) -> dict | None:
     from tools.engine import analyze
 
     path, (amplitudes, shift_ms) = args
-    from tools.calibration import spans_normalised
-
-    rec0 = common.load(path)
-    if spans_normalised(np.asarray(rec0.signal, float)):
+    a = common.millivolt_analysis(path)
+    if a is None:
         return None
-    a = analyze(rec0)
     ids0 = {s.id for s in a.statements}
     if not ids0 & SINUS_NAMES:
         return None
@@ -175,15 +172,13 @@ def _one(args: tuple[str, tuple[tuple[float, ...], float]]) -> dict | None:
 def _mode_summary(recs: list[dict]) -> dict:
     """Pacing mode named (see module docstring)."""
     modes = [r["mode"] for r in recs if r.get("mode")]
-    v_named = [m["ventricular"] or "" for m in modes]
-    d_named = [m["dual"] or "" for m in modes]
-    return {"n": len(modes),
-            "ventricular_named": round(sum(x.startswith("Ventricular paced") for x in v_named)
-                                       / len(modes), 3) if modes else None,
-            "ventricular_called_dual": sum(x.startswith("AV sequential") for x in v_named),
-            "dual_named": round(sum(x.startswith("AV sequential") for x in d_named)
-                                / len(modes), 3) if modes else None,
-            "dual_labels": dict(Counter(d_named).most_common())}
+    rows = [{"v": (m["ventricular"] or "").startswith("Ventricular paced"),
+             "v_dual": (m["ventricular"] or "").startswith("AV sequential"),
+             "dual": (m["dual"] or "").startswith("AV sequential")} for m in modes]
+    return {"n": len(modes), "ventricular_named": common.share(rows, "v"),
+            "ventricular_called_dual": sum(r["v_dual"] for r in rows),
+            "dual_named": common.share(rows, "dual"),
+            "dual_labels": dict(Counter(m["dual"] or "" for m in modes).most_common())}
 
 
 def _long_pr_summary(recs: list[dict]) -> dict:
@@ -249,8 +244,8 @@ def main(argv=None) -> dict:
              for s, v in summary["long_pr"].items() if s != "shift_ms"], 2))
     summary["mode"] = {"all": _mode_summary(recs)} | {
         s: _mode_summary([r for r in recs if r["source"] == s]) for s in sources}
-    print(f"pacing mode, stimuli of {args.amplitudes[0]:g} mV before the QRS onsets (and "
-          "before the P onsets for dual-chamber pacing):")
+    print(f"pacing mode, stimuli of {args.amplitudes[0]:g} mV before the QRS onsets (and, "
+          "for dual-chamber pacing, the median PR before those):")
     print(common.table(
         ["source", "n", "ventricular named", "ventricular called dual", "dual named"],
         [[s, v["n"], v["ventricular_named"], v["ventricular_called_dual"], v["dual_named"]]

@@ -104,14 +104,12 @@ def _qrs_group(ids: set[str], analysis) -> str:
 
 
 def _one(args: tuple[str, tuple[tuple[float, ...]]]) -> dict | None:
-    from tools.calibration import spans_normalised
     from tools.engine import analyze
 
     path, (amplitudes,) = args
-    rec0 = common.load(path)
-    if spans_normalised(np.asarray(rec0.signal, float)):
+    a = common.millivolt_analysis(path)
+    if a is None:
         return None
-    a = analyze(rec0)
     ids0 = {s.id for s in a.statements}
     rows = []
     for terr in TERRITORY:

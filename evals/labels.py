@@ -270,21 +270,27 @@ def macro_f1(scores: dict[str, dict], keys=CINC_MACRO_CLASSES) -> dict:
 CONFIDENCE_BINS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
+def classes_of(statement: dict, classes=CLASSES) -> list[StatementClass]:
+    """The classes a statement (a dict with ``snomed`` and ``id``) belongs to: those whose
+    codes hold its SNOMED code or its id, as :func:`score_classes` matches predictions."""
+    keys = {str(k) for k in (statement.get("snomed"), statement.get("id")) if k}
+    return [c for c in classes if c.codes & keys]
+
+
 def statement_outcomes(statements, truth, classes=CLASSES) -> list[tuple[float, bool]]:
     """(confidence, correct) for each statement the reference labels can judge.
 
     ``statements``: dicts with ``id``, ``snomed`` and ``confidence`` (as the engine writes
     them); ``truth``: the record's reference SNOMED codes; ``classes``: the classes the
-    labels can confirm or refute. A statement belongs to the classes whose codes hold its
-    SNOMED code or its id (as :func:`score_classes` matches predictions); it is correct when
-    one of them is in the reference, not judged when none is but a broader reference code
-    of one is (``also_accept``, as ``ignored`` there), and wrong otherwise. A statement of no
-    listed class (a class the labels cannot judge) is not judged."""
+    labels can confirm or refute. A statement (of the classes :func:`classes_of` gives) is
+    correct when one of its classes is in the reference, not judged when none is but a
+    broader reference code of one is (``also_accept``, as ``ignored`` in
+    :func:`score_classes`), and wrong otherwise. A statement of no listed class (a class the
+    labels cannot judge) is not judged."""
     t = {str(x) for x in truth}
     out = []
     for s in statements:
-        keys = {str(k) for k in (s.get("snomed"), s.get("id")) if k}
-        mine = [c for c in classes if c.codes & keys]
+        mine = classes_of(s, classes)
         if not mine:
             continue
         if any(c.codes & t for c in mine):

@@ -45,7 +45,7 @@ def test_wide_qrs_below_500_hz_says_pacing_is_not_excluded():
     assert "s:paced" in {s.id for s in native.statements}
     assert not any("pacemaker spikes may not survive" in n for n in native.notes)
     # at 257 Hz its stimuli survive as one-sample steps, at 250 Hz (decimated, anti-aliased)
-    # as two-sample steps, that the joint detector finds (tools.rhythm.coherent_spikes), and
+    # as two-sample steps, that the joint detector finds (tools.pacing.coherent_spikes), and
     # no note is needed
     for rate in (250.0, 257.0):
         low = analyze(replace(paced, signal=resampled(paced.signal, paced.fs, rate), fs=rate))

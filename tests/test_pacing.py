@@ -16,7 +16,7 @@ import pytest
 from benchmarks.noise_bench import with_noise
 from tools.engine import analyze
 from tools.record import load_record
-from tools.rhythm import coherent_spikes
+from tools.pacing import coherent_spikes
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 LEADS = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
@@ -214,11 +214,11 @@ def _with_atrial_stimuli_before_ventricular(a, delays_ms):
     ``delays_ms[i]`` before the i-th paced complex's (first) ventricular stimulus found by
     the joint detector."""
     from benchmarks.pacing_bench import PULSE
-    from tools.rhythm import _paces, coherent_spikes
+    from tools.pacing import _paces, coherent_spikes, lead_spans
 
     rec = a.record
     x = np.array(rec.signal, float)
-    span = np.percentile(np.abs(x - np.median(x, axis=0)), 99.5, axis=0)
+    span = lead_spans(x)
     v = [t for t in coherent_spikes(x, rec.fs, list(rec.sig_name))
          if _paces(t, a.beats, rec.fs) == "V"]
     v = [t for i, t in enumerate(v) if i == 0 or t - v[i - 1] > 0.040 * rec.fs]  # per beat
@@ -249,7 +249,7 @@ def test_atrial_stimuli_are_found_with_a_lead_printed_only_in_part():
     # of the joint slope instead of blanking it
     from types import SimpleNamespace
 
-    from tools.rhythm import atrial_stimuli
+    from tools.pacing import atrial_stimuli
 
     x = np.random.default_rng(0).normal(0, 0.01, (5000, 12))
     x[:2500, 3] = np.nan
@@ -261,7 +261,7 @@ def test_atrial_stimuli_are_found_with_a_lead_printed_only_in_part():
     n_a, n_v, delay, sd = atrial_stimuli(x, 500.0, beats, v)
     assert (n_a, n_v) == (10, 10) and delay == pytest.approx(180, abs=4) and sd < 2
     # the same steps at scattered delays are not one AV delay (the caller asks SD <= 10 ms)
-    from tools.rhythm import AV_DELAY_SD_MS
+    from tools.pacing import AV_DELAY_SD_MS
 
     y = np.random.default_rng(1).normal(0, 0.01, (5000, 12))
     for t, d in zip(v, np.random.default_rng(2).uniform(45, 145, len(v)).astype(int)):

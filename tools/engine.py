@@ -26,7 +26,8 @@ from tools.evidence import Measurement, Statement
 from tools.mains import remove_mains
 from tools.quality import RecordQuality, assess_quality
 from tools.record import LIMB_LEADS, STANDARD_LEADS, Record
-from tools.rhythm import _p_ratio, atrial_activity, blank_stimuli
+from tools.pacing import blank_stimuli
+from tools.rhythm import _p_ratio, atrial_activity
 from tools.spatial import (align_to_sv_peaks, missed_beats, reconcile_p_onset, reconcile_qrs,
                            spatial_velocity, weak_beats)
 from tools.statements import Features, derive_statements
@@ -930,7 +931,7 @@ def _low_rate_pacing_note(fs: float, f: Features, statements) -> str | None:
     spikes last under 2 ms and go with the band above such a record's Nyquist frequency
     (AHA/ACCF/HRS 2007 part I asks 500 samples/s at least). At 250 Hz paced rhythm is lost
     on 2 of the 4 paced LUDB records even with the joint step detector
-    (:func:`tools.rhythm.coherent_spikes`; on all 4 at 250-257 Hz before it), and their paced
+    (:func:`tools.pacing.coherent_spikes`; on all 4 at 250-257 Hz before it), and their paced
     complexes read as IVCD or premature beats (``benchmarks.fs_bench``): the reader is told
     that pacing is not excluded."""
     if fs >= PACING_MIN_FS or f.paced or any(s.id == "s:paced" for s in statements):

@@ -60,10 +60,10 @@ class Features:
     pr_sd_ms: float | None = None
     afib_rule: bool = False                           # openecg RR-rule second opinion
     paced: bool = False
-    # >= 3 spikes before a QRS onset (tools.rhythm._pacing): the ventricles are paced, not
+    # >= 3 spikes before a QRS onset (tools.pacing.find_stimuli): the ventricles are paced, not
     # only the atria
     paced_ventricular: bool = True
-    # an atrial stimulus at one AV delay before the ventricular ones (tools.rhythm.
+    # an atrial stimulus at one AV delay before the ventricular ones (tools.pacing.
     # atrial_stimuli): dual-chamber pacing
     paced_av_sequential: bool = False
     bigeminal: bool = False                           # RR alternates short-long

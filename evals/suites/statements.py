@@ -99,10 +99,8 @@ def _calibration(rows: list[dict], fmt: str) -> dict:
     conf: dict[str, list[float]] = {}
     for r in rows:
         for st in r.get("statements") or ():
-            keys = {str(k) for k in (st.get("snomed"), st.get("id")) if k}
-            for c in classes:
-                if c.codes & keys:
-                    conf.setdefault(c.key, []).append(float(st["confidence"]))
+            for c in L.classes_of(st, classes):
+                conf.setdefault(c.key, []).append(float(st["confidence"]))
     return L.reliability(outcomes) | {
         "records": sum("statements" in r for r in rows),
         "class_mean_confidence": {k: sum(v) / len(v) for k, v in conf.items()}}
