@@ -447,6 +447,30 @@ def test_t_wave_inversion_is_named_by_territory():
                 if s.id == "s:tinv"]
 
 
+def test_flat_or_low_t_waves_in_two_contiguous_leads_by_aha_2009_part_iv():
+    from tools.statements import flat_t_statements
+
+    def tab(over, **kw):
+        return [s for s in flat_t_statements(_feat(over, **kw), set()) if s.id == "s:tab"]
+
+    # +0.08 mV is flat by part IV (|T| < 0.1 mV), not by Minnesota 5-3 (|T| < 0.05 mV)
+    got = tab({"V5": {"t_mv": 0.08}, "V6": {"t_mv": 0.08}})
+    assert len(got) == 1 and got[0].leads == ["V5", "V6"]
+    # low: 0.12 mV under an R of 1.5 mV is < 10 % of R (Minnesota 5-4 asks < 1/20)
+    got = tab({"I": {"t_mv": 0.12, "r_mv": 1.5}, "II": {"t_mv": 0.12, "r_mv": 1.5}})
+    assert got and set(got[0].leads) == {"I", "II"}
+    # two flat leads that are not neighbours, one flat lead, a normal T: nothing
+    assert not tab({"V4": {"t_mv": 0.05}, "V6": {"t_mv": 0.05}})
+    assert not tab({"V5": {"t_mv": 0.02}})
+    assert not tab({"V5": {"t_mv": 0.15, "r_mv": 1.2}, "V6": {"t_mv": 0.15, "r_mv": 1.2}})
+    # aVL counts only with R >= 0.5 mV; V3 is not among the part IV leads
+    assert not tab({"aVL": {"t_mv": 0.0, "r_mv": 0.3}, "I": {"t_mv": 0.0}})
+    assert tab({"aVL": {"t_mv": 0.0, "r_mv": 0.6}, "I": {"t_mv": 0.0}})
+    assert not tab({"V3": {"t_mv": 0.0}, "V4": {"t_mv": 0.0}})
+    # secondary T changes of a wide QRS are not read as primary ones
+    assert not tab({"V5": {"t_mv": 0.0}, "V6": {"t_mv": 0.0}}, m={"qrs_ms": 140.0})
+
+
 def _q_shapes(**leads):
     """Shapes of 12 leads with a small septal q (10 ms) and a tall R, some leads replaced."""
     normal = bumps((-0.08, 8, 3), (1.0, 40, 10), (-0.2, 70, 8))

@@ -681,40 +681,48 @@ def brugada_statements(f: Features) -> list[Statement]:
     return out
 
 
-MINNESOTA = ("Minnesota Code 5-3 and 5-4 (Prineas, Crow & Zhang, The Minnesota Code Manual "
-             "of Electrocardiographic Findings, 2nd ed., 2010)")
+RAUTAHARJU_2009 = ("AHA/ACCF/HRS 2009 recommendations, part IV: the ST segment, T and U waves "
+                   "and the QT interval (Rautaharju et al., Circulation 119:e241, 2009)")
+#: leads where the T wave is normally upright, so that a flat or low one is abnormal (part IV);
+#: aVL only where its R wave is >= 0.5 mV (a small QRS in aVL carries a small T normally:
+#: Minnesota Code 5-3, Prineas, Crow & Zhang, 2nd ed., 2010)
+FLAT_T_LEADS = ("I", "II", "aVL", "V4", "V5", "V6")
 
 
 def flat_t_statements(f: Features, stated: set[str]) -> list[Statement]:
-    """Flat or low T waves by the Minnesota Code: 5-3, T amplitude zero (|T| < 0.05 mV) or
-    negative/diphasic with the negative phase under 0.1 mV, in I, II, V3-V6, or aVL when
-    R(aVL) >= 0.5 mV; 5-4, T positive with T/R < 1/20 where R >= 1.0 mV, in the same leads.
-    The Code counts one lead; we ask for two, so that one lead's noise does not make a
-    statement. Not stated with QRS >= 120 ms or pacing (secondary T changes), nor when the
-    T-wave inversion statement already covers the T waves."""
+    """Flat or low T waves (AHA/ACCF/HRS 2009 part IV): a T wave is flat when its peak lies
+    between -0.1 and +0.1 mV, low when it is under 10 % of the R wave of the same lead, in
+    I, II, aVL, V4-V6. Stated when >= 2 contiguous of these leads show it, as the T-wave
+    inversion statement asks, so that one lead's noise or a T axis that happens to be
+    perpendicular to one lead does not make a statement. Not stated with QRS >= 120 ms or
+    pacing (secondary T changes), nor when T-wave inversion already covers the T waves.
+
+    It replaced Minnesota Code 5-3/5-4 (|T| < 0.05 mV, T/R < 1/20 with R >= 1.0 mV), a
+    population-survey code stricter than the clinical definition: on the 50 CinC records it
+    stated 0 of 10 labelled T-wave abnormalities."""
     out, q = [], f.quality_factor
     if f.paced_qrs or f.qrs_wide or "s:tinv" in stated:
         return out
     skip = set(LIMB) if f.reversal[0] else set()
-    hits = []
-    for lead in ("I", "II", "aVL", "V3", "V4", "V5", "V6"):
+    hits = set()
+    for lead in FLAT_T_LEADS:
         a = f.amp.get(lead)
         if a is None or lead in skip or not np.isfinite(a.get("t_mv", np.nan)):
             continue
         t, r = a["t_mv"], a.get("r_mv", 0.0)
         if lead == "aVL" and r < 0.5:
             continue
-        flat = -0.1 < t < 0.05
-        low = t > 0 and r >= 1.0 and t / r < 1 / 20
-        if flat or low:
-            hits.append(lead)
-    if len(hits) >= 2:
+        if -0.1 < t < 0.1 or 0 < t < 0.1 * r:
+            hits.add(lead)
+    hit = sorted({lead for x, y in _CONTIGUOUS if x in hits and y in hits for lead in (x, y)},
+                 key=FLAT_T_LEADS.index)
+    if hit:
         out.append(_stmt("tab", "T-wave abnormality: flat or low T waves", "164934002",
-                         f"T flat (-0.1 < T < 0.05 mV) or low (T/R < 1/20, R >= 1.0 mV) in "
-                         f"{', '.join(hits)} (>= 2 of I, II, aVL with R >= 0.5 mV, V3-V6)",
-                         MINNESOTA, [f"m:amp.{lead}.t_mv" for lead in hits]
-                         + [f"m:amp.{lead}.r_mv" for lead in hits],
-                         min(0.85, 0.5 + 0.08 * len(hits)) * q, hits))
+                         f"T flat (-0.1 < T < 0.1 mV) or low (T < 10 % of R) in "
+                         f"{', '.join(hit)} (>= 2 contiguous of I, II, aVL with R >= 0.5 mV, "
+                         f"V4-V6)", RAUTAHARJU_2009, [f"m:amp.{lead}.t_mv" for lead in hit]
+                         + [f"m:amp.{lead}.r_mv" for lead in hit],
+                         min(0.85, 0.5 + 0.08 * len(hit)) * q, hit))
     return out
 
 
