@@ -469,6 +469,29 @@ def test_flat_or_low_t_waves_in_two_contiguous_leads_by_aha_2009_part_iv():
     assert not tab({"V3": {"t_mv": 0.0}, "V4": {"t_mv": 0.0}})
     # secondary T changes of a wide QRS are not read as primary ones
     assert not tab({"V5": {"t_mv": 0.0}, "V6": {"t_mv": 0.0}}, m={"qrs_ms": 140.0})
+    # the confidence follows how far inside the limits the T waves are
+    clear = tab({"V5": {"t_mv": 0.0}, "V6": {"t_mv": 0.01}})[0].confidence
+    borderline = tab({"V5": {"t_mv": 0.095}, "V6": {"t_mv": 0.0}})[0].confidence
+    assert clear > 0.8 > 0.6 > borderline
+
+
+def test_t_amplitude_of_a_flat_t_is_not_read_from_a_noise_peak():
+    from tools.beats import GlobalBeat
+    from tools.measure import _lead_beat_amplitudes
+
+    fs = 500.0
+    rng = np.random.default_rng(7)
+    x = np.zeros(1000)
+    x[100:150] = np.hanning(50) * 1.0                       # QRS: an R wave of 1 mV
+    t_axis = np.arange(1000)
+    flat = x.copy()                                         # no T wave at all
+    upright = x + 0.3 * np.exp(-0.5 * ((t_axis - 330) / 35.0) ** 2)
+    beat = GlobalBeat(index=0, qrs_on=100, qrs_off=150, r_time=125, leads=["II"], t_off=450)
+    for _ in range(5):
+        noise = rng.normal(0.0, 0.04, 1000)                 # muscle noise, 0.04 mV rms
+        assert abs(_lead_beat_amplitudes(flat + noise, beat, fs)["t_mv"]) < 0.1
+        # an upright T keeps its peak (about 1 % lost to the average)
+        assert abs(_lead_beat_amplitudes(upright + noise, beat, fs)["t_mv"] - 0.3) < 0.05
 
 
 def _q_shapes(**leads):

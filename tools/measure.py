@@ -286,8 +286,15 @@ def _lead_beat_amplitudes(x: np.ndarray, b: GlobalBeat, fs: float) -> dict:
     st = float(x[j60]) if j60 < x.size else np.nan
     st_j = float(x[b.qrs_off]) if b.qrs_off < x.size else np.nan
     t_lo = b.qrs_off + int(0.080 * fs)
-    t_hi = b.t_off if b.t_off is not None else b.qrs_off + int(0.400 * fs)
-    seg = x[t_lo:min(t_hi, x.size)]
+    t_hi = min(b.t_off if b.t_off is not None else b.qrs_off + int(0.400 * fs), x.size)
+    # the T peak from a 20-ms moving average: the largest single sample of a noisy T segment
+    # is a noise peak (under muscle noise 'flat' T waves read as +-0.15 mV; noise_bench),
+    # while a T wave, 150-250 ms wide, loses about 1 % of its peak to the average
+    w = max(1, int(round(0.020 * fs)))
+    lo, hi = max(t_lo - w // 2, 0), min(t_hi + w // 2, x.size)
+    seg = np.convolve(x[lo:hi], np.ones(w) / w, mode="same")[t_lo - lo:t_lo - lo +
+                                                              max(t_hi - t_lo, 0)] \
+        if hi > lo and t_hi > t_lo else np.empty(0)
     t = float(seg[np.argmax(np.abs(seg))]) if seg.size else np.nan
     return {"q_mv": q, "r_mv": r, "s_mv": s, "st_j_mv": st_j, "st60_mv": st, "t_mv": t,
             "qrs_area_mvms": float(qrs.sum() * 1000.0 / fs)}

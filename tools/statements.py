@@ -704,7 +704,7 @@ def flat_t_statements(f: Features, stated: set[str]) -> list[Statement]:
     if f.paced_qrs or f.qrs_wide or "s:tinv" in stated:
         return out
     skip = set(LIMB) if f.reversal[0] else set()
-    hits = set()
+    margin = {}  # mV inside the flat or the low limit, whichever is wider
     for lead in FLAT_T_LEADS:
         a = f.amp.get(lead)
         if a is None or lead in skip or not np.isfinite(a.get("t_mv", np.nan)):
@@ -712,17 +712,21 @@ def flat_t_statements(f: Features, stated: set[str]) -> list[Statement]:
         t, r = a["t_mv"], a.get("r_mv", 0.0)
         if lead == "aVL" and r < 0.5:
             continue
-        if -0.1 < t < 0.1 or 0 < t < 0.1 * r:
-            hits.add(lead)
-    hit = sorted({lead for x, y in _CONTIGUOUS if x in hits and y in hits for lead in (x, y)},
-                 key=FLAT_T_LEADS.index)
+        inside = [0.1 - abs(t)] if -0.1 < t < 0.1 else []
+        inside += [0.1 * r - t] if 0 < t < 0.1 * r else []
+        if inside:
+            margin[lead] = max(inside)
+    pairs = [(x, y) for x, y in _CONTIGUOUS if x in margin and y in margin]
+    hit = sorted({lead for pair in pairs for lead in pair}, key=FLAT_T_LEADS.index)
     if hit:
+        # as sure as the clearer pair's less clear lead: T amplitudes carry ~0.03 mV of noise
+        sure = max(min(margin[x], margin[y]) for x, y in pairs)
         out.append(_stmt("tab", "T-wave abnormality: flat or low T waves", "164934002",
                          f"T flat (-0.1 < T < 0.1 mV) or low (T < 10 % of R) in "
                          f"{', '.join(hit)} (>= 2 contiguous of I, II, aVL with R >= 0.5 mV, "
                          f"V4-V6)", RAUTAHARJU_2009, [f"m:amp.{lead}.t_mv" for lead in hit]
                          + [f"m:amp.{lead}.r_mv" for lead in hit],
-                         min(0.85, 0.5 + 0.08 * len(hit)) * q, hit))
+                         min(0.85, _conf(sure, 0.03, q)), hit))
     return out
 
 
