@@ -469,6 +469,9 @@ def test_flat_or_low_t_waves_in_two_contiguous_leads_by_aha_2009_part_iv():
     assert not tab({"V3": {"t_mv": 0.0}, "V4": {"t_mv": 0.0}})
     # secondary T changes of a wide QRS are not read as primary ones
     assert not tab({"V5": {"t_mv": 0.0}, "V6": {"t_mv": 0.0}}, m={"qrs_ms": 140.0})
+    # nor beside ST elevation (the T rides on the elevated ST segment)
+    assert not [s for s in flat_t_statements(_feat({"V5": {"t_mv": 0.0}, "V6": {"t_mv": 0.0}}),
+                                             {"s:ste_lateral"}) if s.id == "s:tab"]
     # the confidence follows how far inside the limits the T waves are
     clear = tab({"V5": {"t_mv": 0.0}, "V6": {"t_mv": 0.01}})[0].confidence
     borderline = tab({"V5": {"t_mv": 0.095}, "V6": {"t_mv": 0.0}})[0].confidence

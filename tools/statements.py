@@ -695,13 +695,16 @@ def flat_t_statements(f: Features, stated: set[str]) -> list[Statement]:
     I, II, aVL, V4-V6. Stated when >= 2 contiguous of these leads show it, as the T-wave
     inversion statement asks, so that one lead's noise or a T axis that happens to be
     perpendicular to one lead does not make a statement. Not stated with QRS >= 120 ms or
-    pacing (secondary T changes), nor when T-wave inversion already covers the T waves.
+    pacing (secondary T changes), nor when T-wave inversion already covers the T waves, nor
+    beside ST elevation: the T amplitude is read from the baseline, so an elevated ST segment
+    carries the T with it, and a nonspecific statement must not crowd an urgent one.
 
     It replaced Minnesota Code 5-3/5-4 (|T| < 0.05 mV, T/R < 1/20 with R >= 1.0 mV), a
     population-survey code stricter than the clinical definition: on the 50 CinC records it
     stated 0 of 10 labelled T-wave abnormalities."""
     out, q = [], f.quality_factor
-    if f.paced_qrs or f.qrs_wide or "s:tinv" in stated:
+    if f.paced_qrs or f.qrs_wide or "s:tinv" in stated or \
+            any(x.startswith("s:ste_") for x in stated):
         return out
     skip = set(LIMB) if f.reversal[0] else set()
     margin = {}  # mV inside the flat or the low limit, whichever is wider
