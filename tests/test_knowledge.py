@@ -37,12 +37,12 @@ ENGINE_IDS = [
 
 
 def _engine_ids_from_source() -> set[str]:
-    """Statement ids found in tools/statements.py itself, so a new statement without a
-    passage fails here too."""
+    """Statement ids found in the engine's source (every tools/*.py module), so a new
+    statement without a passage fails here too."""
     from tools import statements
 
-    src = "\n".join((ROOT / "tools" / name).read_text(encoding="utf-8")
-                    for name in ("statements.py", "arrhythmia.py", "morphology.py"))
+    src = "\n".join(path.read_text(encoding="utf-8")
+                    for path in sorted((ROOT / "tools").glob("*.py")))
     ids = {f"k:{s}" for s in re.findall(r'_stmt\(\s*"([a-z0-9_]+)"', src)}
     ids |= set(re.findall(r'knowledge_id="(k:[a-z0-9_]+)"', src))
     # statements declared in a loop over (id, label, SNOMED code) tuples

@@ -93,7 +93,8 @@ def test_fast_af_with_a_bizarre_wide_qrs_is_an_irregular_wct():
 
 
 def test_coved_right_precordial_st_elevation_is_brugada_type_1():
-    from tools.statements import Features, brugada_statements
+    from tools.repolarisation import brugada_statements
+    from tools.statements import Features
 
     def f(v1):
         base = {"q_mv": 0.0, "r_mv": 0.3, "s_mv": -0.8, "st60_mv": 0.0, "t_mv": 0.2,
@@ -431,7 +432,7 @@ def test_a_narrow_learned_qrs_outvoted_by_both_other_estimates_is_a_wct():
 
 
 def test_t_wave_inversion_is_named_by_territory():
-    from tools.statements import st_t_statements
+    from tools.repolarisation import st_t_statements
 
     inv = {"t_mv": -0.3}
     out = st_t_statements(_feat({lead: dict(inv) for lead in ("II", "III", "aVF")}))
@@ -448,7 +449,7 @@ def test_t_wave_inversion_is_named_by_territory():
 
 
 def test_flat_or_low_t_waves_in_two_contiguous_leads_by_aha_2009_part_iv():
-    from tools.statements import flat_t_statements
+    from tools.repolarisation import flat_t_statements
 
     def tab(over, **kw):
         return [s for s in flat_t_statements(_feat(over, **kw), set()) if s.id == "s:tab"]
@@ -677,7 +678,7 @@ def test_any_st_elevation_blocks_early_repolarization_and_a_rising_st_is_no_j_wa
 
 
 def test_v2_v3_st_elevation_limit_by_sex_and_age_lowest_when_sex_is_not_given():
-    from tools.statements import st_t_statements
+    from tools.repolarisation import st_t_statements
 
     ante = {v: {"st_j_mv": 0.17, "st60_mv": 0.2} for v in ("V2", "V3")}
     ids = lambda **kw: {s.id for s in st_t_statements(_feat(ante, **kw))}  # noqa: E731
@@ -734,7 +735,7 @@ def test_wide_qrs_keeps_st_elevation_but_not_its_secondary_st_t(stated, ste):
     # nonspecific delay keeps the (urgent) ST elevation; LBBB, pre-excitation and a wide
     # rhythm of unknown origin leave it to the modified Sgarbossa criteria. The ST
     # depression and T inversion a wide QRS brings are secondary and not stated.
-    from tools.statements import st_t_statements
+    from tools.repolarisation import st_t_statements
 
     over = {v: {"st_j_mv": 0.3, "st60_mv": 0.35} for v in ("II", "III", "aVF")}
     over |= {v: {"st_j_mv": -0.2, "st60_mv": -0.25, "t_mv": -0.3} for v in ("V1", "V2", "V3")}
@@ -751,7 +752,7 @@ def test_st_elevation_of_limb_leads_is_stated_with_a_reversal_suspected():
     # a suspected limb-lead reversal set the limb leads aside, and inferior ST elevation
     # added to Georgia E07514 made a reversal look likely: the elevation hid itself. It is
     # stated now, with the caveat; limb-lead ST depression is still not read.
-    from tools.statements import st_t_statements
+    from tools.repolarisation import st_t_statements
 
     reversed_ = (True, "LA/RA", "lead I inverted", 0.8)
     over = {v: {"st_j_mv": 0.3, "st60_mv": 0.35} for v in ("II", "III", "aVF")}

@@ -218,7 +218,7 @@ MINNESOTA = ("Minnesota Code 1-1 and 1-2, Q and QS patterns (Prineas, Crow & Zha
 QS_MAX_R_MV = 0.05
 #: contiguous lead pairs and the territory each names, by UDMI 2018's Q-wave groupings (any
 #: two of II, III, aVF; I with aVL; neighbours in V1-V6). Not the ST rules' Cabrera-order
-#: pairs (statements._CONTIGUOUS): those join V6 to I and leave II apart from III
+#: pairs (tools.statements._CONTIGUOUS): those join V6 to I and leave II apart from III
 Q_PAIRS = (("V2", "V3", "anterior"), ("V3", "V4", "anterior"), ("II", "aVF", "inferior"),
            ("II", "III", "inferior"), ("III", "aVF", "inferior"), ("I", "aVL", "lateral"),
            ("V4", "V5", "lateral"), ("V5", "V6", "lateral"))
