@@ -231,7 +231,8 @@ def rhythm_statements(f: Features) -> list[Statement]:
                          "irregularly irregular RR (RR CV > 0.08, RMSSD/mean RR > 0.08, median "
                          "|successive RR difference|/median RR > 0.10) and no consistent P wave "
                          "(P before < 30 % of beats, or < 50 % with the RR-rule detector "
-                         f"agreeing); RR-rule second opinion {'agrees' if f.afib_rule else 'disagrees'}",
+                         "agreeing); RR-rule second opinion "
+                         + ("agrees" if f.afib_rule else "disagrees"),
                          RHYTHM_SRC, rr_ids, (0.6 + 0.15 * votes) * q))
         return out
     # Sinus: a P wave with a constant PR before most conducted beats (ventricular ectopics,
@@ -272,7 +273,8 @@ def rhythm_statements(f: Features) -> list[Statement]:
         ids = ["m:atrial_rate_p_bpm"] + ids[1:]
     if hr < 60:
         out.append(_stmt("sb", "Sinus bradycardia", "426177001",
-                         "sinus P waves (as for sinus rhythm) and heart rate < 60 bpm", src, ids, _conf(60 - hr, 3, q)))
+                         "sinus P waves (as for sinus rhythm) and heart rate < 60 bpm", src,
+                         ids, _conf(60 - hr, 3, q)))
     elif hr > 100:
         out.append(_stmt("st", "Sinus tachycardia", "427084000",
                          "sinus P waves (as for sinus rhythm) and heart rate > 100 bpm", src, ids,
