@@ -461,3 +461,52 @@ def test_p_template_does_not_make_a_monomorphic_vt_sinus():
     a = analyze(rebuild_tachycardia(a0.record, beat, 500.0, a0.measurements["rr_ms"].value))
     ids = _ids(a)
     assert ids & {"s:vt", "s:wct"} and not ids & {"s:st", "s:sr"}
+
+
+def _beat(i, qrs_on, p_on=None, t_off=None):
+    from tools.beats import GlobalBeat
+
+    return GlobalBeat(index=i, qrs_on=qrs_on, qrs_off=qrs_on + 45, r_time=qrs_on + 20,
+                      leads=["II"], p_on=p_on, t_off=t_off)
+
+
+def test_p_waves_are_counted_over_the_beats_with_room_for_one_clear_of_the_t_wave():
+    from tools.rhythm import p_ratio_clear_of_t
+
+    # 500 Hz, PR 110 ms (55 samples), T ends 300 ms (150 samples) after each QRS onset.
+    # Short cycles (360 ms): the P would start 250 ms after the last QRS, inside its T wave,
+    # and none is found; long cycles (540 ms): it starts 430 ms after, clear of it, found.
+    on, beats = 0, []
+    for i, rr in enumerate([180, 270, 180, 180, 270, 180, 270, 180, 180, 270]):
+        on += rr
+        long_ = rr == 270
+        beats.append(_beat(i, on, p_on=on - 55 if long_ else None, t_off=on + 150))
+    ratio, n = p_ratio_clear_of_t(beats, 500.0)
+    assert n == 4 and ratio == 1.0
+    assert sum(b.p_on is not None for b in beats) / len(beats) < 0.5  # over all beats
+    # a P wave missing after a long cycle counts against it
+    beats[4].p_on = None
+    ratio, n = p_ratio_clear_of_t(beats, 500.0)
+    assert n == 4 and ratio == 0.75
+    # fewer than 3 P waves: no PR to place them by
+    for b in beats[5:]:
+        b.p_on = None
+    assert p_ratio_clear_of_t(beats, 500.0) == (None, 0)
+
+
+def test_sinus_tachycardia_named_from_the_p_waves_that_have_room_to_show():
+    from tools.statements import Features, rhythm_statements
+
+    def ids(**kw):
+        f = Features(m={"hr_bpm": 143.0, "rr_cv": 0.15, "nrmssd": 0.15, "nmasd": 0.2,
+                        "pr_ms": 105.0, "p_axis_deg": 60.0}, amp={}, terminal={},
+                     usable=["I", "II", "III"], p_ratio=0.35, pr_sd_ms=6.7, **kw)
+        return {s.id for s in rhythm_statements(f)}, f
+
+    got, f = ids(p_ratio_clear=1.0)
+    assert "s:st" in got and "s:af" not in got
+    assert any("room for one clear of the preceding T wave" in n for n in f.notes)
+    got, _ = ids(p_ratio_clear=None)
+    assert "s:st" not in got
+    got, _ = ids(p_ratio_clear=0.4)
+    assert "s:st" not in got

@@ -519,7 +519,8 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     rr = meas["rr_ms"].value
     nrmssd = (meas["rmssd_ms"].value / rr) if rr and meas["rmssd_ms"].value is not None else None
     irregular = (meas["rr_cv"].value or 0) > 0.08 and (nrmssd or 0) > 0.08 \
-        and (meas["rr_nmasd"].value or 0) > 0.10 and atrial["p_ratio"] < 0.5
+        and (meas["rr_nmasd"].value or 0) > 0.10 \
+        and max(atrial["p_ratio"], atrial["p_ratio_clear"] or 0.0) < 0.5
     M.mark_ectopy(beats, fs, irregular, sig.shape[0], bigeminal=_bigeminal(beats, fs),
                   combined_ms=(qrs_info or {}).get("beat_widths"))
     # the dominant rhythm's P waves: premature beats hide theirs in the preceding T wave,
@@ -748,6 +749,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     f = Features(
         m=m, amp=amp, terminal=terminal, usable=usable, sex=record.sex, age=record.age,
         p_ratio=atrial["p_ratio"], p_ratio_dominant=meas["p_wave_ratio_dominant"].value,
+        p_ratio_clear=atrial["p_ratio_clear"],
         pr_sd_ms=atrial["pr_sd_ms"], afib_rule=atrial["afib_rule"],
         p_set_aside=p_set_aside,
         paced=atrial["paced"], paced_ventricular=atrial["paced_ventricular"],

@@ -54,6 +54,7 @@ class Features:
     age: float | None = None
     p_ratio: float = 0.0                              # share of beats with a P wave
     p_ratio_dominant: float | None = None             # the same, premature beats left out
+    p_ratio_clear: float | None = None                # over beats with room for a P (not in T)
     # the delineator's 'P waves' were set aside as not alike (m:p_wave_consistency): their
     # absence is not known, only that none was trusted
     p_set_aside: bool = False
@@ -241,7 +242,11 @@ def rhythm_statements(f: Features) -> list[Statement]:
     # beats (frequent premature beats hide their P waves in the preceding T wave).
     by_dominant = f.p_ratio < 0.5 and f.n_supraventricular > 0 and \
         (f.p_ratio_dominant or 0.0) >= 0.5
-    sinus = (f.p_ratio >= 0.5 or by_dominant) and f.pr_sd_ms is not None and f.pr_sd_ms < 40
+    # or most beats with room for a P wave clear of the preceding T wave have one: at fast
+    # rates the others' P waves lie inside the T (tools.rhythm.p_ratio_clear_of_t)
+    by_clear = f.p_ratio < 0.5 and not by_dominant and (f.p_ratio_clear or 0.0) >= 0.5
+    sinus = (f.p_ratio >= 0.5 or by_dominant or by_clear) and f.pr_sd_ms is not None \
+        and f.pr_sd_ms < 40
     p_axis = m.get("p_axis_deg")
     # Sinus P axis is 0..+75 deg (Chou's Electrocardiography, 2008); -30..+120 allows for the
     # error of a P-wave area axis. Not checked when limb leads look reversed.
@@ -266,6 +271,12 @@ def rhythm_statements(f: Features) -> list[Statement]:
     ids = ["m:hr_bpm", "m:p_wave_ratio", "m:pr_ms", "m:p_axis_deg"]
     if by_dominant:
         ids[1:2] = ["m:p_wave_ratio_dominant", "m:n_supraventricular_beats"]
+    elif by_clear:
+        ids[1:2] = ["m:p_wave_ratio_clear", "m:p_wave_ratio"]
+        f.notes.append(f"P waves before {f.p_ratio:.0%} of beats, but before "
+                       f"{f.p_ratio_clear:.0%} of those with room for one clear of the "
+                       "preceding T wave: the others' P waves are taken to lie inside the T "
+                       "wave (see m:p_wave_ratio_clear)")
     src = "AHA/ACCF/HRS 2009 recommendations, part I (Kligfield et al., Circulation 2007)"
     if f.av.get("pattern") and f.av.get("atrial_rate_bpm"):
         # with P waves blocked the sinus rate is the atrial (P-P) rate, not the QRS rate
