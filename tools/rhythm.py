@@ -95,7 +95,8 @@ def _flutter_rate(sig: np.ndarray, fs: float, usable: list[str], beats: list[Glo
     flutter band. A peak there cannot be told from 2:1 flutter by this spectrum (and average
     beat subtraction would remove the flutter waves too, being locked to the QRS at a fixed
     ratio), so it is not taken as flutter: its rate is returned second, for the statements
-    to say that 2:1 flutter is not excluded. Found on real and rebuilt records: sinus tachycardia at 115-124 bpm gave
+    to say that 2:1 flutter is not excluded. Found on real and rebuilt records: sinus
+    tachycardia at 115-124 bpm gave
     "organised atrial waves" at 240 /min (CinC E07514, HR06003), and a wide complex repeated
     at 120 /min without P waves was called atrial flutter instead of a wide-complex
     tachycardia (``benchmarks.wct_bench``).
@@ -193,7 +194,8 @@ def atrial_activity(sig: np.ndarray, fs: float, usable: list[str], beats: list[G
                     reason=None if pr_sd is not None else "fewer than 3 beats with a P wave"),
         Measurement(id="m:atrial_rate_bpm", name="atrial_rate_bpm",
                     value=None if flutter is None else round(flutter, 0), unit="/min",
-                    method="dominant atrial frequency of the QRS-blanked residual in II, III, aVF, V1 "
+                    method="dominant atrial frequency of the QRS-blanked residual in II, III, "
+                           "aVF, V1 "
                            "(organisation index >= 0.40 in >= 3 leads)",
                     leads=[lead for lead in _FLUTTER_LEADS if lead in usable],
                     reason=None if flutter else (
