@@ -30,7 +30,7 @@ from tools.pacing import blank_stimuli
 from tools.rhythm import _p_ratio, atrial_activity
 from tools.spatial import (align_to_sv_peaks, missed_beats, reconcile_p_onset, reconcile_qrs,
                            spatial_velocity, weak_beats)
-from tools.statements import Features, derive_statements
+from tools.statements import Features, derive_statements, p_clear_organised
 
 ENGINE_VERSION = "0.1.0"
 
@@ -520,7 +520,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     nrmssd = (meas["rmssd_ms"].value / rr) if rr and meas["rmssd_ms"].value is not None else None
     irregular = (meas["rr_cv"].value or 0) > 0.08 and (nrmssd or 0) > 0.08 \
         and (meas["rr_nmasd"].value or 0) > 0.10 \
-        and max(atrial["p_ratio"], atrial["p_ratio_clear"] or 0.0) < 0.5
+        and max(atrial["p_ratio"], p_clear_organised(atrial)) < 0.5
     M.mark_ectopy(beats, fs, irregular, sig.shape[0], bigeminal=_bigeminal(beats, fs),
                   combined_ms=(qrs_info or {}).get("beat_widths"))
     # the dominant rhythm's P waves: premature beats hide theirs in the preceding T wave,

@@ -38,7 +38,7 @@ def p_ratio_clear_of_t(beats: list[GlobalBeat], fs: float) -> tuple[float | None
     beat): counted over every beat, its share fell below half and a sinus tachycardia with
     premature beats was left unnamed (CinC JS20013, 143 /min, P waves with a constant PR
     before 8 of 23 beats, every one of the 6 beats with room for one). (None, n) with fewer
-    than 3 P waves (no median PR to place them by) or fewer than 3 such beats."""
+    than 3 P waves (no median PR to place them by) or fewer than 3 of them in such beats."""
     pr = [b.qrs_on - b.p_on for b in beats if b.p_on is not None and b.kind != "ventricular"]
     if len(pr) < 3:
         return None, 0
@@ -46,9 +46,10 @@ def p_ratio_clear_of_t(beats: list[GlobalBeat], fs: float) -> tuple[float | None
     clear = [b for prev, b in zip(beats, beats[1:])
              if b.kind != "ventricular" and prev.t_off is not None
              and b.qrs_on - pr_med >= prev.t_off + 0.020 * fs]
-    if len(clear) < 3:
+    seen = sum(b.p_on is not None for b in clear)
+    if seen < 3:
         return None, len(clear)
-    return sum(b.p_on is not None for b in clear) / len(clear), len(clear)
+    return seen / len(clear), len(clear)
 
 
 #: most beats with a P wave whose PR may stray from the others without making the PR
@@ -186,7 +187,7 @@ def atrial_activity(sig: np.ndarray, fs: float, usable: list[str], beats: list[G
                            "T end (elsewhere it would lie inside the T wave)",
                     leads=usable, details={"beats_with_room": n_clear},
                     reason=None if p_clear is not None else
-                    "fewer than 3 P waves, or fewer than 3 beats with room for one"),
+                    "fewer than 3 P waves in beats with room for one"),
         Measurement(id="m:pr_sd_ms", name="pr_sd_ms",
                     value=None if pr_sd is None else round(pr_sd, 1), unit="ms", beats=idx,
                     method="SD of PR over beats with a P wave, outliers (> 3 robust SDs from "

@@ -152,6 +152,15 @@ def _stmt(sid, label, snomed, criterion, source, ids, conf, leads=()):
                      leads=list(leads), knowledge_id=f"k:{sid}")
 
 
+def p_clear_organised(atrial: dict) -> float:
+    """The share of P waves over the beats with room for one clear of the preceding T wave
+    (``atrial["p_ratio_clear"]``, :func:`tools.rhythm.p_ratio_clear_of_t`) where they come at
+    a constant PR (``atrial["pr_sd_ms"]`` < 20 ms, the 'organised' P waves of the AF rule);
+    0.0 otherwise."""
+    ratio, sd = atrial.get("p_ratio_clear"), atrial.get("pr_sd_ms")
+    return ratio if ratio is not None and sd is not None and sd < 20 else 0.0
+
+
 def rhythm_statements(f: Features) -> list[Statement]:
     m, q, out = f.m, f.quality_factor, []
     hr = m.get("hr_bpm")
@@ -242,9 +251,13 @@ def rhythm_statements(f: Features) -> list[Statement]:
     # beats (frequent premature beats hide their P waves in the preceding T wave).
     by_dominant = f.p_ratio < 0.5 and f.n_supraventricular > 0 and \
         (f.p_ratio_dominant or 0.0) >= 0.5
-    # or most beats with room for a P wave clear of the preceding T wave have one: at fast
-    # rates the others' P waves lie inside the T (tools.rhythm.p_ratio_clear_of_t)
-    by_clear = f.p_ratio < 0.5 and not by_dominant and (f.p_ratio_clear or 0.0) >= 0.5
+    # or most beats with room for a P wave clear of the preceding T wave have one (>= 3 of
+    # them), at a constant PR (SD < 20 ms, as 'organised' above): at fast rates the others'
+    # P waves lie inside the T (tools.rhythm.p_ratio_clear_of_t). P waves dissociated from
+    # a wide rhythm land clear of the T now and then at a varying PR (rebuilt: 2 of 4, PR SD
+    # 34 ms; tests/test_rhythm_rules.py)
+    by_clear = f.p_ratio < 0.5 and not by_dominant and \
+        p_clear_organised({"p_ratio_clear": f.p_ratio_clear, "pr_sd_ms": f.pr_sd_ms}) >= 0.5
     sinus = (f.p_ratio >= 0.5 or by_dominant or by_clear) and f.pr_sd_ms is not None \
         and f.pr_sd_ms < 40
     p_axis = m.get("p_axis_deg")
