@@ -481,21 +481,22 @@ def test_p_waves_are_counted_over_the_beats_with_room_for_one_clear_of_the_t_wav
         on += rr
         long_ = rr == 270
         beats.append(_beat(i, on, p_on=on - 55 if long_ else None, t_off=on + 150))
-    ratio, n = p_ratio_clear_of_t(beats, 500.0)
-    assert n == 4 and ratio == 1.0
+    ratio, clear = p_ratio_clear_of_t(beats, 500.0)
+    assert [b.index for b in clear] == [1, 4, 6, 9] and ratio == 1.0
     assert sum(b.p_on is not None for b in beats) / len(beats) < 0.5  # over all beats
     # a P wave missing after a long cycle counts against it
     beats[4].p_on = None
-    ratio, n = p_ratio_clear_of_t(beats, 500.0)
-    assert n == 4 and ratio == 0.75
+    ratio, clear = p_ratio_clear_of_t(beats, 500.0)
+    assert len(clear) == 4 and ratio == 0.75
     # fewer than 3 P waves in the beats with room (2 of 4): no share is given
     beats[6].p_on = None
     beats[2].p_on = beats[2].qrs_on - 55  # a P found inside the T wave counts towards the PR
-    assert p_ratio_clear_of_t(beats, 500.0) == (None, 4)
+    ratio, clear = p_ratio_clear_of_t(beats, 500.0)
+    assert ratio is None and len(clear) == 4
     # fewer than 3 P waves at all: no PR to place them by
     for b in beats:
         b.p_on = None
-    assert p_ratio_clear_of_t(beats, 500.0) == (None, 0)
+    assert p_ratio_clear_of_t(beats, 500.0) == (None, [])
 
 
 def test_sinus_tachycardia_named_from_the_p_waves_that_have_room_to_show():

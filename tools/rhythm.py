@@ -30,26 +30,26 @@ def _p_ratio(beats: list[GlobalBeat]) -> float:
     return sum(b.p_on is not None for b in conducted) / len(conducted)
 
 
-def p_ratio_clear_of_t(beats: list[GlobalBeat], fs: float) -> tuple[float | None, int]:
+def p_ratio_clear_of_t(beats: list[GlobalBeat], fs: float
+                       ) -> tuple[float | None, list[GlobalBeat]]:
     """Share of the conducted beats with a P wave among those where a P wave at the record's
-    median PR would start >= 20 ms after the preceding beat's T end, and how many such beats
-    there are. At fast rates a sinus P wave falls inside the preceding T wave after the
-    shorter cycles and can only be seen after the longer ones (the pause after a premature
+    median PR would start >= 20 ms after the preceding beat's T end, and those beats. At
+    fast rates a sinus P wave falls inside the preceding T wave after the shorter cycles and
+    can only be seen after the longer ones (the pause after a premature
     beat): counted over every beat, its share fell below half and a sinus tachycardia with
     premature beats was left unnamed (CinC JS20013, 143 /min, P waves with a constant PR
-    before 8 of 23 beats, every one of the 6 beats with room for one). (None, n) with fewer
-    than 3 P waves (no median PR to place them by) or fewer than 3 of them in such beats."""
+    before 8 of 23 beats, every one of the 6 beats with room for one). The share is None
+    with fewer than 3 P waves (no median PR to place them by) or fewer than 3 of them in such
+    beats."""
     pr = [b.qrs_on - b.p_on for b in beats if b.p_on is not None and b.kind != "ventricular"]
     if len(pr) < 3:
-        return None, 0
+        return None, []
     pr_med = float(np.median(pr))
     clear = [b for prev, b in zip(beats, beats[1:])
              if b.kind != "ventricular" and prev.t_off is not None
              and b.qrs_on - pr_med >= prev.t_off + 0.020 * fs]
     seen = sum(b.p_on is not None for b in clear)
-    if seen < 3:
-        return None, len(clear)
-    return seen / len(clear), len(clear)
+    return (seen / len(clear) if seen >= 3 else None), clear
 
 
 #: most beats with a P wave whose PR may stray from the others without making the PR
@@ -163,7 +163,7 @@ def atrial_activity(sig: np.ndarray, fs: float, usable: list[str], beats: list[G
     signal as recorded where ``sig`` had its stimuli blanked
     (:func:`tools.pacing.blank_stimuli`)."""
     p_ratio = _p_ratio(beats)
-    p_clear, n_clear = p_ratio_clear_of_t(beats, fs)
+    p_clear, clear = p_ratio_clear_of_t(beats, fs)
     pr_sd = _pr_sd(beats, fs)
     flutter, harmonic = _flutter_rate(sig, fs, usable, beats)
     afib = _afib_rule(sig, fs, usable)
@@ -181,11 +181,13 @@ def atrial_activity(sig: np.ndarray, fs: float, usable: list[str], beats: list[G
                            "before the QRS in at least half of the usable leads", leads=usable),
         Measurement(id="m:p_wave_ratio_clear", name="p_wave_ratio_clear",
                     value=None if p_clear is None else round(p_clear, 2), unit="ratio",
-                    beats=[b.index for b in beats if b.p_on is not None],
+                    beats=[b.index for b in clear],
                     method="share of non-ventricular beats with a P wave among those where a "
                            "P wave at the median PR would start >= 20 ms after the preceding "
                            "T end (elsewhere it would lie inside the T wave)",
-                    leads=usable, details={"beats_with_room": n_clear},
+                    leads=usable, details={"beats_with_room": len(clear),
+                                           "with_p_wave": sum(b.p_on is not None
+                                                              for b in clear)},
                     reason=None if p_clear is not None else
                     "fewer than 3 P waves in beats with room for one"),
         Measurement(id="m:pr_sd_ms", name="pr_sd_ms",
