@@ -511,6 +511,9 @@ def test_sinus_tachycardia_named_from_the_p_waves_that_have_room_to_show():
     # CinC JS20013: P waves before 8 of 23 beats, before all 6 with room for one
     got, f = ids(p_ratio_clear=1.0)
     assert "s:st" in got and "s:af" not in got
+    st = next(s for s in rhythm_statements(f) if s.id == "s:st")
+    assert "room for a P wave clear of the preceding T wave" in st.criterion
+    assert "m:p_wave_ratio_clear" in st.evidence_ids and st.confidence <= 0.85
     assert any("room for one clear of the preceding T wave" in n for n in f.notes)
     assert not ids(p_ratio_clear=None)[0] & {"s:st"}
     assert not ids(p_ratio_clear=0.4)[0] & {"s:st"}

@@ -291,24 +291,28 @@ def rhythm_statements(f: Features) -> list[Statement]:
                        "preceding T wave: the others' P waves are taken to lie inside the T "
                        "wave (see m:p_wave_ratio_clear)")
     src = "AHA/ACCF/HRS 2009 recommendations, part I (Kligfield et al., Circulation 2007)"
+    # P waves read from a subset of the beats meet the criterion less clearly
+    qs = q * (0.85 if by_clear else 1.0)
+    how = (" (premature beats left out)" if by_dominant else
+           " (over the beats with room for a P wave clear of the preceding T wave)"
+           if by_clear else "")
     if f.av.get("pattern") and f.av.get("atrial_rate_bpm"):
         # with P waves blocked the sinus rate is the atrial (P-P) rate, not the QRS rate
         hr = f.av["atrial_rate_bpm"]
         ids = ["m:atrial_rate_p_bpm"] + ids[1:]
     if hr < 60:
         out.append(_stmt("sb", "Sinus bradycardia", "426177001",
-                         "sinus P waves (as for sinus rhythm) and heart rate < 60 bpm", src,
-                         ids, _conf(60 - hr, 3, q)))
+                         f"sinus P waves (as for sinus rhythm{how}) and heart rate < 60 bpm",
+                         src, ids, _conf(60 - hr, 3, qs)))
     elif hr > 100:
         out.append(_stmt("st", "Sinus tachycardia", "427084000",
-                         "sinus P waves (as for sinus rhythm) and heart rate > 100 bpm", src, ids,
-                         _conf(hr - 100, 3, q)))
+                         f"sinus P waves (as for sinus rhythm{how}) and heart rate > 100 bpm",
+                         src, ids, _conf(hr - 100, 3, qs)))
     else:
         out.append(_stmt("sr", "Sinus rhythm", "426783006",
-                         "P wave with constant PR before >= 50 % of conducted beats"
-                         + (" (premature beats left out)" if by_dominant else "") +
+                         "P wave with constant PR before >= 50 % of conducted beats" + how +
                          ", P axis -30..+120 deg, heart rate 60-100 bpm",
-                         src, ids, _conf(min(hr - 60, 100 - hr), 3, q)))
+                         src, ids, _conf(min(hr - 60, 100 - hr), 3, qs)))
     rng, rr = m.get("rr_range_ms"), m.get("rr_ms")
     # P-P variation > 0.16 s (Surawicz & Knilans, Chou's Electrocardiography in Clinical
     # Practice, 6th ed., 2008) and > 10 % of the mean cycle, without premature beats. The
