@@ -112,9 +112,7 @@ def build(service=None) -> gr.Blocks:
             statements = gr.Dataframe(headers=["statement", "SNOMED", "confidence",
                                                "criterion (source)", "evidence", "id"],
                                       interactive=False, elem_id="statements")
-            gr.Markdown("Confidence: how clearly the measured values meet the criterion, a "
-                        "ranking, not the probability of being right.",
-                        elem_id="confidence-legend")
+            gr.Markdown(ui_logic.CONFIDENCE_LEGEND, elem_id="confidence-legend")
         with gr.Tab("Measurements"):
             measurements = gr.Dataframe(headers=["name", "value", "unit", "id", "reason"],
                                         interactive=False, elem_id="measurements")

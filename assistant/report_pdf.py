@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import textwrap
 
+from tools.evidence import CONFIDENCE_MEANING
+
 _A4 = (11.69, 8.27)  # inches, landscape, like the ECG page
 _LINES_PER_PAGE = 46
 _WRAP = 150
@@ -46,8 +48,7 @@ def report_lines(report: dict, analysis: dict, questions: list[dict] = ()) -> li
     if q.get("abstain"):
         lines += [f"NOT INTERPRETED: {q.get('abstain_reason') or 'poor signal quality'}", ""]
     lines.append("STATEMENTS (criterion; source; evidence)")
-    lines.append("  confidence: how clearly the measured values meet the criterion, a ranking,"
-                 " not the probability of being right")
+    lines.append(f"  confidence: {CONFIDENCE_MEANING}")
     for s in analysis.get("statements") or []:
         lines.append(f"- {s['label']} (SNOMED {s['snomed']}, confidence {s['confidence']:.2f})")
         lines.append(f"    criterion: {s['criterion']}; source: {s.get('source', '')}")

@@ -13,6 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from assistant.uploads import safe_name
+from tools.evidence import CONFIDENCE_MEANING
+
+#: the line under the statements table that says what a confidence is
+CONFIDENCE_LEGEND = f"Confidence: {CONFIDENCE_MEANING}."
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
 #: Measurements shown in the table (per-lead amplitudes stay in the JSON download).

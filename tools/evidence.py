@@ -25,6 +25,12 @@ class Measurement(BaseModel):
     details: dict = Field(default_factory=dict, description="cross-checks and sub-values")
 
 
+#: what a statement's confidence means, said wherever confidences are shown (API schema,
+#: app, PDF report)
+CONFIDENCE_MEANING = ("how clearly the measured values meet the criterion, a ranking, not the "
+                      "probability of being right")
+
+
 class Statement(BaseModel):
     """A diagnostic statement derived from measurements by a published criterion."""
 
@@ -35,9 +41,8 @@ class Statement(BaseModel):
     source: str = Field(description="guideline or paper defining the criterion, with year")
     evidence_ids: list[str]
     confidence: float = Field(ge=0.0, le=1.0, description=(
-        "how clearly the measurements meet the criterion (0.5 at its threshold, towards 1 "
-        "with the margin, times the record's quality factor): an ordering, not the "
-        "probability of being right; against dataset labels it overstates the share "
+        f"{CONFIDENCE_MEANING} (0.5 at the criterion's threshold, towards 1 with the margin, "
+        "times the record's quality factor); against dataset labels it overstates the share "
         "correct (`ecg-assistant eval statements` reports its reliability)"))
     leads: list[str] = Field(default_factory=list)
     knowledge_id: str | None = Field(default=None, description="knowledge passage id")
