@@ -520,7 +520,8 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     nrmssd = (meas["rmssd_ms"].value / rr) if rr and meas["rmssd_ms"].value is not None else None
     irregular = (meas["rr_cv"].value or 0) > 0.08 and (nrmssd or 0) > 0.08 \
         and (meas["rr_nmasd"].value or 0) > 0.10 \
-        and max(atrial["p_ratio"], p_clear_organised(atrial)) < 0.5
+        and max(atrial["p_ratio"], p_clear_organised(atrial["p_ratio_clear"],
+                                                     atrial["pr_sd_ms"])) < 0.5
     M.mark_ectopy(beats, fs, irregular, sig.shape[0], bigeminal=_bigeminal(beats, fs),
                   combined_ms=(qrs_info or {}).get("beat_widths"))
     # the dominant rhythm's P waves: premature beats hide theirs in the preceding T wave,

@@ -276,7 +276,21 @@ def isoelectric(signal: np.ndarray, beats: list[GlobalBeat], fs: float) -> np.nd
     return out
 
 
-def _lead_beat_amplitudes(x: np.ndarray, b: GlobalBeat, fs: float) -> dict:
+def t_peak_signal(x: np.ndarray, fs: float) -> np.ndarray:
+    """The lead smoothed by a 20-ms moving average, for the T peak: the largest single sample
+    of a noisy T segment is a noise peak (under muscle noise 'flat' T waves read as +-0.15
+    mV; benchmarks.noise_bench), while a T wave, 150-250 ms wide, loses about 1 % of its
+    peak to the average."""
+    from scipy.ndimage import uniform_filter1d
+
+    return uniform_filter1d(x, max(1, int(round(0.020 * fs))), mode="nearest")
+
+
+def _lead_beat_amplitudes(x: np.ndarray, b: GlobalBeat, fs: float,
+                          xt: np.ndarray | None = None) -> dict:
+    """Q, R, S, ST and T amplitudes of beat ``b`` in one lead ``x``; the T peak read from
+    ``xt``, the lead as :func:`t_peak_signal` smooths it (computed here when not given)."""
+    xt = t_peak_signal(x, fs) if xt is None else xt
     qrs = x[b.qrs_on:b.qrs_off + 1]
     ir = int(np.argmax(qrs))
     r = max(float(qrs[ir]), 0.0)
@@ -286,15 +300,8 @@ def _lead_beat_amplitudes(x: np.ndarray, b: GlobalBeat, fs: float) -> dict:
     st = float(x[j60]) if j60 < x.size else np.nan
     st_j = float(x[b.qrs_off]) if b.qrs_off < x.size else np.nan
     t_lo = b.qrs_off + int(0.080 * fs)
-    t_hi = min(b.t_off if b.t_off is not None else b.qrs_off + int(0.400 * fs), x.size)
-    # the T peak from a 20-ms moving average: the largest single sample of a noisy T segment
-    # is a noise peak (under muscle noise 'flat' T waves read as +-0.15 mV; noise_bench),
-    # while a T wave, 150-250 ms wide, loses about 1 % of its peak to the average
-    w = max(1, int(round(0.020 * fs)))
-    lo, hi = max(t_lo - w // 2, 0), min(t_hi + w // 2, x.size)
-    seg = np.convolve(x[lo:hi], np.ones(w) / w, mode="same")[t_lo - lo:t_lo - lo +
-                                                              max(t_hi - t_lo, 0)] \
-        if hi > lo and t_hi > t_lo else np.empty(0)
+    t_hi = b.t_off if b.t_off is not None else b.qrs_off + int(0.400 * fs)
+    seg = xt[t_lo:t_hi]
     t = float(seg[np.argmax(np.abs(seg))]) if seg.size else np.nan
     return {"q_mv": q, "r_mv": r, "s_mv": s, "st_j_mv": st_j, "st60_mv": st, "t_mv": t,
             "qrs_area_mvms": float(qrs.sum() * 1000.0 / fs)}
@@ -315,7 +322,8 @@ def lead_amplitudes(signal: np.ndarray, leads: list[str], usable: list[str],
         beats_j = [b for b in dom if in_lead(x[:, j], b, fs)]
         if not beats_j:
             continue  # a lead printed where no dominant beat fell
-        per = [_lead_beat_amplitudes(x[:, j], b, fs) for b in beats_j]
+        xt = t_peak_signal(x[:, j], fs)
+        per = [_lead_beat_amplitudes(x[:, j], b, fs, xt) for b in beats_j]
         out[lead] = {k: _nanmedian([p[k] for p in per]) for k in per[0]}
     return out
 

@@ -119,7 +119,7 @@ def blank_stimuli(sig: np.ndarray, fs: float, usable: list[str], beats: list[Glo
 
 
 def find_stimuli(sig: np.ndarray, fs: float, usable: list[str], beats: list[GlobalBeat]
-            ) -> tuple[bool, int, int, int, list[int]]:
+                 ) -> tuple[bool, int, int, int, list[int]]:
     """Pacemaker spikes from openecg's center-surround detector in II, V1 and V5, counted only
     when they coincide (within 10 ms) in at least two leads: a pacing artefact is one
     electrical event seen by every lead, while noise spikes are lead-specific; and, for muscle

@@ -152,13 +152,11 @@ def _stmt(sid, label, snomed, criterion, source, ids, conf, leads=()):
                      leads=list(leads), knowledge_id=f"k:{sid}")
 
 
-def p_clear_organised(atrial: dict) -> float:
-    """The share of P waves over the beats with room for one clear of the preceding T wave
-    (``atrial["p_ratio_clear"]``, :func:`tools.rhythm.p_ratio_clear_of_t`) where they come at
-    a constant PR (``atrial["pr_sd_ms"]`` < 20 ms, the 'organised' P waves of the AF rule);
-    0.0 otherwise."""
-    ratio, sd = atrial.get("p_ratio_clear"), atrial.get("pr_sd_ms")
-    return ratio if ratio is not None and sd is not None and sd < 20 else 0.0
+def p_clear_organised(ratio: float | None, pr_sd_ms: float | None) -> float:
+    """``ratio``, the share of P waves over the beats with room for one clear of the
+    preceding T wave (:func:`tools.rhythm.p_ratio_clear_of_t`), where they come at a
+    constant PR (SD < 20 ms, the 'organised' P waves of the AF rule); 0.0 otherwise."""
+    return ratio if ratio is not None and pr_sd_ms is not None and pr_sd_ms < 20 else 0.0
 
 
 def rhythm_statements(f: Features) -> list[Statement]:
@@ -257,7 +255,7 @@ def rhythm_statements(f: Features) -> list[Statement]:
     # a wide rhythm land clear of the T now and then at a varying PR (rebuilt: 2 of 4, PR SD
     # 34 ms; tests/test_rhythm_rules.py)
     by_clear = f.p_ratio < 0.5 and not by_dominant and \
-        p_clear_organised({"p_ratio_clear": f.p_ratio_clear, "pr_sd_ms": f.pr_sd_ms}) >= 0.5
+        p_clear_organised(f.p_ratio_clear, f.pr_sd_ms) >= 0.5
     sinus = (f.p_ratio >= 0.5 or by_dominant or by_clear) and f.pr_sd_ms is not None \
         and f.pr_sd_ms < 40
     p_axis = m.get("p_axis_deg")
