@@ -33,7 +33,8 @@ def report_lines(report: dict, analysis: dict, questions: list[dict] = ()) -> li
     if it:
         lines.append("INTERPRETATION")
         for f in it["findings"]:
-            lines.append(f"- {f['text']} [{', '.join(f['evidence_ids'] + f.get('knowledge_ids', []))}]")
+            ids = f["evidence_ids"] + f.get("knowledge_ids", [])
+            lines.append(f"- {f['text']} [{', '.join(ids)}]")
         lines.append(f"Summary: {it['summary']}")
         for f in it.get("impression") or []:
             lines.append(f"Impression: {f['text']} "
