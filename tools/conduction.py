@@ -135,10 +135,39 @@ def shapes(sig: np.ndarray, usable: list[str], beats, fs: float) -> dict[str, di
     return {lead: lead_shape(q, fs) for lead, q in median_qrs(sig, usable, beats, fs).items()}
 
 
+#: a wave smaller than half a millimetre at 10 mm/mV is below what a reader of the paper
+#: ECG resolves
+READ_MV = 0.05
+#: the R-peak time in V5-V6 that AHA 2009 part III calls prolonged (its LBBB criterion);
+#: up to it the lateral R-peak time is taken as normal
+LATERAL_RPT_MS = 60.0
+
+
+def has_q(s: dict) -> bool:
+    """A q wave: one of the shape's waves (>= 10 % of the QRS range), or the small initial
+    negative deflection found before a tall R (``q_ms``) when it is >= :data:`READ_MV` deep."""
+    return bool(s["q"]) or (s["q_ms"] > 0 and s["q_depth"] >= READ_MV)
+
+
+def bundle_leads_missing(sh: dict[str, dict]) -> list[str]:
+    """The leads whose absence keeps :func:`rbbb_pattern` or :func:`lbbb_pattern` from being
+    checked: V1 (and V2) for both, I and V6 for RBBB, two of I, V5 and V6 for LBBB."""
+    missing = []
+    if "V1" not in sh:
+        missing.append("V1" if "V2" in sh else "V1, V2")
+    if not any(lead in sh for lead in ("I", "V6")):
+        missing.append("I, V6")
+    elif sum(lead in sh for lead in ("I", "V5", "V6")) < 2:
+        missing.append("two of I, V5, V6")
+    return missing
+
+
 def rbbb_pattern(sh: dict[str, dict]) -> tuple[bool, list[str]]:
     """AHA 2009 part III RBBB morphology: rsr'/rsR'/rSR' in V1 or V2 (a terminal R' after an
-    S), or a broad notched R in V1/V2 with R-peak time > 50 ms; and an S wave longer than the
-    R wave or > 40 ms in I and V6 (in each of them that is usable). Returns (met, reasons)."""
+    S), or a broad notched R in V1/V2 with R-peak time > 50 ms and then (its criterion 4, for
+    a pure dominant R in V1) a normal R-peak time in V5 and V6 (not over
+    :data:`LATERAL_RPT_MS`); and an S wave longer than the R wave or > 40 ms in I and V6 (in
+    each of them that is usable). Returns (met, reasons)."""
     right = [lead for lead in ("V1", "V2") if lead in sh]
     lateral = [lead for lead in ("I", "V6") if lead in sh]
     if not right or not lateral:
@@ -150,7 +179,13 @@ def rbbb_pattern(sh: dict[str, dict]) -> tuple[bool, list[str]]:
             why.append(f"rsR' in {lead} ({s['lobes']})")
             break
         if s["lobes"] in ("+", "-+") and (s["r_peak_time_ms"] or 0) > 50:
-            why.append(f"broad R in {lead}, R-peak time {s['r_peak_time_ms']:.0f} ms > 50")
+            late = [x for x in ("V5", "V6") if x in sh and
+                    (sh[x]["r_peak_time_ms"] or 0) > LATERAL_RPT_MS]
+            if late or not any(x in sh for x in ("V5", "V6")):
+                # a late lateral R peak is LBBB-like or hypertrophy, not RBBB
+                continue
+            why.append(f"broad R in {lead}, R-peak time {s['r_peak_time_ms']:.0f} ms > 50, "
+                       f"<= {LATERAL_RPT_MS:.0f} ms in V5-V6")
             break
     if not why:
         return False, []
@@ -163,10 +198,12 @@ def rbbb_pattern(sh: dict[str, dict]) -> tuple[bool, list[str]]:
 
 
 def lbbb_pattern(sh: dict[str, dict], complete: bool) -> tuple[bool, list[str]]:
-    """AHA 2009 part III LBBB morphology: in I, V5, V6 (those usable; >= 2 of them) a
-    dominant R without a q wave, R-peak time > 60 ms in V5/V6; V1 predominantly negative
-    (QS or rS). Incomplete LBBB (``complete=False``) asks R-peak time > 60 ms in V4-V6 and no
-    q in I, V5, V6."""
+    """AHA 2009 part III LBBB morphology: in I, V5, V6 (those usable; >= 2 of them) an R
+    wave without a q wave (:func:`has_q`, so a small septal q counts), dominant in I (its
+    broad R: longer than any S after it; V5-V6 may show RS), R-peak time > 60 ms in V5/V6; V1
+    predominantly negative (QS or rS). Incomplete LBBB (``complete=False``) asks R-peak time
+    > 60 ms in V4-V6 and no q in I, V5, V6 (and, in :mod:`tools.statements`, the LVH
+    pattern)."""
     lat = [lead for lead in ("I", "V5", "V6") if lead in sh]
     if len(lat) < 2 or "V1" not in sh:
         return False, []
@@ -177,8 +214,10 @@ def lbbb_pattern(sh: dict[str, dict], complete: bool) -> tuple[bool, list[str]]:
     why.append(f"V1 {'QS' if v1 == '-' else 'rS'}")
     for lead in lat:
         s = sh[lead]
-        if s["q"] or not s["lobes"].startswith("+"):
+        if has_q(s) or not s["lobes"].startswith("+"):
             return False, []
+    if "I" in sh and sh["I"]["s_ms"] >= sh["I"]["r_ms"]:
+        return False, []  # an rS in I is not the broad R of LBBB
     why.append("no q wave in " + ", ".join(lat))
     rpt_leads = [lead for lead in (("V5", "V6") if complete else ("V4", "V5", "V6"))
                  if lead in sh]
@@ -202,14 +241,18 @@ def fascicular_pattern(sh: dict[str, dict], axis: float | None, kind: str
         if not -90 <= axis <= -45 or "aVL" not in sh:
             return False, []
         avl = sh["aVL"]
-        if not (avl["q"] and avl["lobes"].startswith("-+")):
+        # qR: a q (a small one too) then the R; the small q is no wave of its own in lobes
+        qr = (avl["q"] and avl["lobes"].startswith("-+")) or \
+            (has_q(avl) and not avl["q"] and avl["lobes"].startswith("+"))
+        if not qr:
             return False, []
         why = [f"qR in aVL"]
         if avl["r_peak_time_ms"] is not None and avl["r_peak_time_ms"] < 45:
             return False, []
+        # rS in the inferior leads: an r then a deeper S; a QS there is an inferior scar's
+        # pattern, which this criterion does not describe
         inferior = [lead for lead in ("II", "III", "aVF") if lead in sh]
-        if len(inferior) < 2 or not all(sh[lead]["lobes"].endswith("+-") or
-                                         sh[lead]["lobes"] == "-" for lead in inferior):
+        if len(inferior) < 2 or not all(sh[lead]["lobes"] == "+-" for lead in inferior):
             return False, []
         why.append("rS in " + ", ".join(inferior))
         return True, why
@@ -219,7 +262,8 @@ def fascicular_pattern(sh: dict[str, dict], axis: float | None, kind: str
     inferior = [lead for lead in ("III", "aVF") if lead in sh]
     if not high or not inferior:
         return False, []
-    if not all(sh[lead]["lobes"].endswith("+-") for lead in high):
+    # rS exactly: a qrS in I/aVL is a lateral Q wave, another cause of right axis deviation
+    if not all(sh[lead]["lobes"] == "+-" for lead in high):
         return False, []
     if not all(sh[lead]["q"] and sh[lead]["lobes"].startswith("-+") for lead in inferior):
         return False, []

@@ -52,9 +52,12 @@ def stemi_equivalent(f: Features, stated: set[str]) -> list[Statement]:
     A missed occlusion is worse than a false alarm: the statement asks for action (posterior
     leads, a repeat ECG, troponin), not a diagnosis, and always heads the report.
     """
-    if f.amplitude_normalised or f.reversal[0]:
+    if f.amplitude_normalised:
         return []
     amp, q, wide = f.amp, f.quality_factor, f.qrs_wide
+    if f.reversal[0]:
+        # a suspected limb-lead swap leaves the chest leads as recorded
+        amp = {lead: a for lead, a in amp.items() if lead not in LIMB}
     found, ids, leads, margins = [], [], [], []
     if "s:lbbb" in stated or f.paced_qrs:
         conc_e, conc_d, disc = [], [], []
@@ -159,8 +162,9 @@ def rvh(f: Features, stated: set[str]) -> list[Statement]:
 def lv_strain(f: Features, stated: set[str]) -> list[Statement]:
     """LVH with repolarisation abnormality ('strain'): voltage LVH already stated and, in V5
     or V6 with a mainly positive QRS, ST depressed at the J point and descending to J + 60 ms
-    into a T wave <= -0.1 mV (Okin 2006)."""
-    if "s:lvh" not in stated:
+    into a T wave <= -0.1 mV (Okin 2006). Not with left bundle branch block, whose own
+    secondary ST-T change explains the pattern (AHA 2009 part IV)."""
+    if "s:lvh" not in stated or "s:lbbb" in stated:
         return []
     hits = []
     for x in ("V5", "V6"):
@@ -188,9 +192,9 @@ def qt_statements(f: Features, stated: set[str]) -> list[Statement]:
     or ventricular pacing (Bogossian 2014; the sex limits of part IV). Other wide QRS keep the
     note that QT was not assessed."""
     m, q, out = f.m, f.quality_factor, []
-    qtc, qrs, hr = m.get("qtc_ms"), m.get("qrs_ms") or 0, m.get("hr_bpm")
-    if qtc is not None and qrs < 120 and not f.paced_qrs and hr is not None and 50 <= hr <= 100 \
-            and qtc <= 360:
+    qtc, qrs, hr = m.get("qtc_ms"), m.get("qrs_ms"), m.get("hr_bpm")
+    if qtc is not None and qrs is not None and qrs < 120 and not f.paced_qrs and \
+            hr is not None and 50 <= hr <= 100 and qtc <= 360:
         out.append(_stmt("sqt", "Short QT interval", "77867006",
                          "QTc (Fridericia) <= 360 ms with QRS < 120 ms at 50-100 bpm; a short "
                          "QT syndrome needs more than the ECG (symptoms, family history, "

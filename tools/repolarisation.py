@@ -11,15 +11,16 @@ from __future__ import annotations
 import numpy as np
 
 from tools.evidence import Statement
-from tools.statements import (_CONTIGUOUS, LIMB, RECIPROCAL, TERRITORIES, UDMI, Features, _conf,
-                              _stmt)
+from tools.statements import (_CONTIGUOUS, LIMB, RECIPROCAL, TERRITORIES, UDMI, UDMI_PAIRS,
+                              Features, _conf, _stmt)
 
 
 def _contiguous_hits(leads: set[str], territory: list[str]) -> list[str]:
-    """Leads of ``territory`` in ``leads`` that have a contiguous neighbour also in both."""
-    pairs = [(x, y) for x, y in _CONTIGUOUS if x in territory and y in territory
-             and x in leads and y in leads]
-    return sorted({lead for pair in pairs for lead in pair}, key=territory.index)
+    """Leads of ``territory`` in ``leads`` with a UDMI-contiguous partner
+    (:data:`tools.statements.UDMI_PAIRS`) also in ``leads``; the partner may lie in the
+    neighbouring territory (V4 with V5)."""
+    paired = {lead for pair in UDMI_PAIRS if all(x in leads for x in pair) for lead in pair}
+    return [lead for lead in territory if lead in paired]
 
 
 ESC_2012_RBBB = ("ESC 2012 STEMI guideline (Steg et al., Eur Heart J 33:2569, 2012): 'RBBB "
@@ -86,7 +87,7 @@ def st_t_statements(f: Features, stated: frozenset[str] | set[str] = frozenset()
                  "horizontal or downsloping ST depression (J point >= 0.05 mV below baseline, "
                  "no rise to J + 60 ms) in >= 2 contiguous leads")):
             hit = _contiguous_hits(sel, tl)
-            if len(hit) >= 2:
+            if hit:
                 margin = max((st[lead] - ste_limit(lead)) if kind == "ste"
                              else (-st[lead] - 0.05) for lead in hit)
                 recip = [lead for lead in RECIPROCAL.get(terr, ()) if lead in st
@@ -112,12 +113,14 @@ def st_t_statements(f: Features, stated: frozenset[str] | set[str] = frozenset()
                             min(1.0, _conf(margin, 0.05, q) * (1.0 if recip else 0.9)),
                             hit + recip)
                 out.append(st_.model_copy(update={"urgent": kind == "ste"}))
+    # UDMI 2018: T inversion > 0.1 mV in two contiguous leads with a prominent R wave or R/S
+    # > 1 (the R/S is the measurable one)
     tinv = set() if secondary else {
         lead for lead, a in f.amp.items()
         if lead not in ("aVR", "V1") and lead not in skip
-        and a.get("t_mv", 0) <= -0.1 and a.get("r_mv", 0) > 0.2}
+        and a.get("t_mv", 0) < -0.1 and a.get("r_mv", 0) > -min(a.get("s_mv", 0.0), 0.0)}
     by_terr = {terr: _contiguous_hits(tinv, tl) for terr, tl in TERRITORIES.items()}
-    by_terr = {terr: h for terr, h in by_terr.items() if len(h) >= 2}
+    by_terr = {terr: h for terr, h in by_terr.items() if h}
     hit = sorted({lead for h in by_terr.values() for lead in h})
     if len(hit) >= 2:
         worst = max(-f.amp[lead]["t_mv"] for lead in hit)
@@ -125,7 +128,7 @@ def st_t_statements(f: Features, stated: frozenset[str] | set[str] = frozenset()
         # coronary artery when the cause is ischaemic (UDMI 2018)
         terrs = " and ".join(by_terr)
         out.append(_stmt("tinv", f"T-wave inversion, {terrs} leads", "59931005",
-                         "T wave <= -0.1 mV in >= 2 contiguous leads with R > 0.2 mV "
+                         "T wave < -0.1 mV in >= 2 contiguous leads with R/S > 1 "
                          "(aVR and V1 excluded); " + "; ".join(
                              f"{terr}: {', '.join(h)}" for terr, h in by_terr.items()),
                          UDMI, [f"m:amp.{lead}.t_mv" for lead in hit],
@@ -137,13 +140,15 @@ BRUGADA_SRC = ("HRS/EHRA/APHRS 2013 expert consensus on inherited primary arrhyt
                "(Priori et al., Heart Rhythm 10:1932, 2013)")
 
 
-def brugada_statements(f: Features) -> list[Statement]:
+def brugada_statements(f: Features, stated: set[str] = frozenset()) -> list[Statement]:
     """Type 1 (coved) Brugada pattern: J-point (ST) elevation >= 0.2 mV in V1 or V2, the ST
     descending from the J point to J + 60 ms (coved, not saddleback) into a negative T wave.
-    Needs millivolts; not with pacing, a ventricular rhythm or QRS >= 120 ms (the criterion
-    is for the right precordial ST of supraventricular conduction)."""
+    Needs millivolts; not with pacing, a ventricular or undetermined wide rhythm, LBBB or
+    pre-excitation (:data:`SECONDARY_ST`), whose right precordial ST is secondary. A wide QRS
+    alone does not exclude it: the 2013 consensus sets no QRS limit, and the pattern often
+    comes with a right bundle branch block or a prolonged QRS."""
     out, q = [], f.quality_factor
-    if f.paced_qrs or f.amplitude_normalised or f.qrs_wide:
+    if f.paced_qrs or f.amplitude_normalised or stated & SECONDARY_ST:
         return out
     hits = []
     for lead in ("V1", "V2"):
