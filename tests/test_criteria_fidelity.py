@@ -4,7 +4,7 @@ inversion). Each case is one a review of the rules against the texts found misre
 from __future__ import annotations
 
 from tests.test_morphology import FS, _feat, bumps
-from tools.conduction import fascicular_pattern, lbbb_pattern, lead_shape, rbbb_pattern
+from tools.conduction import fascicular_pattern, lbbb_pattern, lead_shape
 
 
 def _ids(statements) -> set[str]:
@@ -56,19 +56,6 @@ def test_lbbb_needs_the_broad_r_of_lead_i_not_an_rs():
     sh = _lbbb_shapes()
     sh["I"] = lead_shape(bumps((0.4, 15, 5), (-1.0, 60, 20)), FS)  # rS in I
     assert not lbbb_pattern(sh, complete=True)[0]
-
-
-def test_a_pure_r_in_v1_is_rbbb_only_with_a_normal_lateral_r_peak_time():
-    # criterion 4: 'normal R peak time in V5 and V6 but > 50 ms in V1' for a dominant R in V1
-    v1 = lead_shape(bumps((1.0, 70, 20)), FS)                      # R peak at 70 ms
-    lateral_s = bumps((1.0, 30, 10), (-0.5, 90, 20))               # early R, broad S
-    sh = {"V1": v1, "I": lead_shape(lateral_s, FS), "V5": lead_shape(lateral_s, FS),
-          "V6": lead_shape(lateral_s, FS)}
-    met, why = rbbb_pattern(sh)
-    assert met and any("broad R in V1" in w for w in why)
-    late = lead_shape(bumps((1.0, 68, 10), (-0.6, 110, 14)), FS)    # R peak 68 ms in V6
-    assert late["s_ms"] > 40                                       # its S criterion is met
-    assert not rbbb_pattern(sh | {"V6": late})[0]
 
 
 def _conduction(m, shapes, **kw):
@@ -211,14 +198,15 @@ def test_a_limb_lead_reversal_keeps_the_chest_lead_stemi_equivalents():
     assert out and "posterior" in out[0].criterion
 
 
-def test_brugada_type_1_is_read_with_a_wide_qrs_but_not_with_lbbb():
+def test_brugada_type_1_is_read_with_a_wide_qrs_but_not_with_a_bundle_branch_block():
     from tools.repolarisation import brugada_statements
 
     coved = {"V1": {"st_j_mv": 0.35, "st60_mv": 0.22, "t_mv": -0.2}}
     f = _feat(coved, {"qrs_ms": 124.0, "qrs_combined_ms": 122.0})
     assert f.qrs_wide
-    assert _ids(brugada_statements(f, {"s:rbbb"})) == {"s:brugada"}
+    assert _ids(brugada_statements(f, {"s:ivcd"})) == {"s:brugada"}
     assert brugada_statements(f, {"s:lbbb"}) == []
+    assert brugada_statements(f, {"s:rbbb"}) == []
 
 
 # --- QT (part IV) ---------------------------------------------------------------------------
@@ -239,3 +227,61 @@ def test_short_qt_needs_a_measured_qrs():
 
     assert "s:sqt" in _ids(qt_statements(_feat(m={"qtc_ms": 340.0}), set()))
     assert qt_statements(_feat(m={"qtc_ms": 340.0, "qrs_ms": None}), set()) == []
+
+
+# --- rhythm: a review against part III, the 2017/2018 guidelines and Brugada 1991 ------------
+
+def _av(p_times_ms, qrs_times_ms, fs=500.0):
+    from types import SimpleNamespace
+
+    from tools.atrial import av_relationship
+
+    def s(t):
+        return int(round(t * fs / 1000.0))
+    events = [(s(t), s(t + 50), s(t + 100)) for t in p_times_ms]
+    beats = [SimpleNamespace(qrs_on=s(t), qrs_off=s(t + 100), r_time=s(t + 40))
+             for t in qrs_times_ms]
+    return av_relationship(events, beats, fs)
+
+
+def test_dissociated_p_waves_beside_a_ventricular_tachycardia_are_not_complete_block():
+    # sinus 75 /min over an escape rhythm of 40 /min: complete block
+    p = [100 + 800 * i for i in range(13)]
+    assert _av(p, [330 + 1500 * i for i in range(7)])["pattern"] == "third"
+    # sinus 140 /min beside ventricles at 110 /min: the AV dissociation of a VT (evidence
+    # for it), not an AV block
+    av = _av([50 + 429 * i for i in range(23)], [300 + 545 * i for i in range(18)])
+    assert av["dissociation"] and av["pattern"] != "third"
+
+
+def test_the_second_harmonic_of_a_regular_rhythm_at_112_per_min_is_not_flutter():
+    from types import SimpleNamespace
+
+    from tools.rhythm import _twice_regular_ventricular_rate
+
+    fs = 500.0
+    beats = [SimpleNamespace(r_time=int(i * 60.0 / 112.0 * fs)) for i in range(19)]
+    # harmonic at 3.73 Hz; the flutter search starts at 3.8 Hz and its first bins are 4.0
+    assert _twice_regular_ventricular_rate(4.0, beats, fs)
+    assert not _twice_regular_ventricular_rate(5.0, beats, fs)   # 300 /min: a real flutter
+
+
+def test_a_wide_tachycardia_whose_p_waves_merge_with_the_t_is_not_sinus():
+    from tools.statements import rhythm_statements
+
+    m = {"hr_bpm": 112.0, "qrs_ms": 150.0, "qrs_combined_ms": 148.0, "pr_ms": 160.0,
+         "p_axis_deg": 60.0, "p_area_ii_mvms": 3.0, "rr_cv": 0.01}
+    f = _feat(m=m, p_ratio=1.0, pr_sd_ms=5.0, n_beats=18)
+    assert "s:st" in _ids(rhythm_statements(f))
+    f = _feat(m=m, p_ratio=1.0, pr_sd_ms=5.0, n_beats=18, p_on_t_share=0.9)
+    assert "s:st" not in _ids(rhythm_statements(f))
+    assert any("merging with the preceding T" in n for n in f.notes)
+
+
+def test_ventricular_beats_that_make_the_rhythm_are_not_premature_complexes():
+    from tools.statements import derive_statements
+
+    m = {"hr_bpm": 40.0, "qrs_ms": 160.0, "qrs_combined_ms": 158.0, "rr_cv": 0.02,
+         "rr_ms": 1500.0}
+    f = _feat(m=m, p_ratio=0.0, n_beats=10, n_ventricular=10)
+    assert "s:pvc" not in _ids(derive_statements(f))

@@ -785,8 +785,11 @@ def av_relationship(events: list[tuple[int, int, int]], beats, fs: float) -> dic
     regular_a = out["pp_nmad"] < 0.08
     out["dissociation"] = bool(regular_a and len(lead_in) >= 3 and lead_in_range > 120.0
                                and abs(out["atrial_rate_bpm"] - v_rate) > 0.1 * v_rate)
+    # complete block: the ventricles follow a slow escape rhythm; dissociated P waves beside
+    # ventricles faster than 100 /min are the AV dissociation of a ventricular (or
+    # junctional) tachycardia, evidence for VT (Brugada 1991), not an AV block
     if (regular_a and rr_cv < 0.10 and out["atrial_rate_bpm"] > THIRD_RATE_RATIO * v_rate
-            and out["dissociation"]):
+            and out["dissociation"] and v_rate <= 100):
         out["pattern"] = "third"
     elif out["blocked"] and regular_a:
         ratio = out["atrial_rate_bpm"] / v_rate

@@ -138,9 +138,6 @@ def shapes(sig: np.ndarray, usable: list[str], beats, fs: float) -> dict[str, di
 #: a wave smaller than half a millimetre at 10 mm/mV is below what a reader of the paper
 #: ECG resolves
 READ_MV = 0.05
-#: the R-peak time in V5-V6 that AHA 2009 part III calls prolonged (its LBBB criterion);
-#: up to it the lateral R-peak time is taken as normal
-LATERAL_RPT_MS = 60.0
 
 
 def has_q(s: dict) -> bool:
@@ -164,10 +161,13 @@ def bundle_leads_missing(sh: dict[str, dict]) -> list[str]:
 
 def rbbb_pattern(sh: dict[str, dict]) -> tuple[bool, list[str]]:
     """AHA 2009 part III RBBB morphology: rsr'/rsR'/rSR' in V1 or V2 (a terminal R' after an
-    S), or a broad notched R in V1/V2 with R-peak time > 50 ms and then (its criterion 4, for
-    a pure dominant R in V1) a normal R-peak time in V5 and V6 (not over
-    :data:`LATERAL_RPT_MS`); and an S wave longer than the R wave or > 40 ms in I and V6 (in
-    each of them that is usable). Returns (met, reasons)."""
+    S), or a broad notched R in V1/V2 with R-peak time > 50 ms; and an S wave longer than the
+    R wave or > 40 ms in I and V6 (in each of them that is usable). Returns (met, reasons).
+
+    Criterion 4 ('normal R peak time in V5 and V6' beside a pure R in V1) is not applied:
+    measured from the global QRS onset, the lateral R-peak time of labelled RBBBs runs 52-58
+    ms (CinC E07509, E07510, LUDB 23), and with the LBBB bound of 60 ms as its limit RBBB was
+    lost on 12 of their rebuilt variants (benchmarks.av_block_bench)."""
     right = [lead for lead in ("V1", "V2") if lead in sh]
     lateral = [lead for lead in ("I", "V6") if lead in sh]
     if not right or not lateral:
@@ -179,13 +179,7 @@ def rbbb_pattern(sh: dict[str, dict]) -> tuple[bool, list[str]]:
             why.append(f"rsR' in {lead} ({s['lobes']})")
             break
         if s["lobes"] in ("+", "-+") and (s["r_peak_time_ms"] or 0) > 50:
-            late = [x for x in ("V5", "V6") if x in sh and
-                    (sh[x]["r_peak_time_ms"] or 0) > LATERAL_RPT_MS]
-            if late or not any(x in sh for x in ("V5", "V6")):
-                # a late lateral R peak is LBBB-like or hypertrophy, not RBBB
-                continue
-            why.append(f"broad R in {lead}, R-peak time {s['r_peak_time_ms']:.0f} ms > 50, "
-                       f"<= {LATERAL_RPT_MS:.0f} ms in V5-V6")
+            why.append(f"broad R in {lead}, R-peak time {s['r_peak_time_ms']:.0f} ms > 50")
             break
     if not why:
         return False, []

@@ -144,11 +144,13 @@ def brugada_statements(f: Features, stated: set[str] = frozenset()) -> list[Stat
     """Type 1 (coved) Brugada pattern: J-point (ST) elevation >= 0.2 mV in V1 or V2, the ST
     descending from the J point to J + 60 ms (coved, not saddleback) into a negative T wave.
     Needs millivolts; not with pacing, a ventricular or undetermined wide rhythm, LBBB or
-    pre-excitation (:data:`SECONDARY_ST`), whose right precordial ST is secondary. A wide QRS
-    alone does not exclude it: the 2013 consensus sets no QRS limit, and the pattern often
-    comes with a right bundle branch block or a prolonged QRS."""
+    pre-excitation (:data:`SECONDARY_ST`), whose right precordial ST is secondary, nor with a
+    complete RBBB, whose terminal R' in V1-V2 lands on the J point and descends into the
+    block's own negative T (an atypical RBBB is the pattern's first differential; rebuilt
+    variants of the RBBB records E07509/E07510 read 'Brugada' 8 times). A wide QRS alone
+    does not exclude it: the 2013 consensus sets no QRS limit."""
     out, q = [], f.quality_factor
-    if f.paced_qrs or f.amplitude_normalised or stated & SECONDARY_ST:
+    if f.paced_qrs or f.amplitude_normalised or stated & (SECONDARY_ST | {"s:rbbb"}):
         return out
     hits = []
     for lead in ("V1", "V2"):

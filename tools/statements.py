@@ -279,10 +279,16 @@ def rhythm_statements(f: Features) -> list[Statement]:
     # part I), the safety side of the VT question.
     wide = (m.get("qrs_ms") or 0) >= 120 and (m.get("qrs_combined_ms") or 120) >= 120
     p_ii = m.get("p_area_ii_mvms")
-    if sinus and hr is not None and hr > 100 and wide and (p_ii is None or p_ii <= 0):
+    # Nor where those 'P waves' merge with the preceding T on most beats: the end of the
+    # previous complex, found at a constant interval, passes for a P wave with a constant
+    # PR (a ventricular complex repeated at 112 /min without P waves was read as sinus
+    # tachycardia); a sinus P must be a wave of its own (AHA 2007 part I)
+    on_t = (f.p_on_t_share or 0) >= 0.5
+    if sinus and hr is not None and hr > 100 and wide and (p_ii is None or p_ii <= 0 or on_t):
         sinus = False
-        f.notes.append("wide-complex tachycardia with 'P waves' not upright in II: not "
-                       "accepted as sinus")
+        f.notes.append("wide-complex tachycardia with 'P waves' "
+                       + ("merging with the preceding T waves" if on_t else
+                          "not upright in II") + ": not accepted as sinus")
     if not sinus or hr is None:
         if f.p_ratio < 0.5 and not irregular and not uneven_no_p:
             regular = (m.get("rr_cv") or 0) <= 0.08
@@ -789,7 +795,10 @@ def derive_statements(f: Features) -> list[Statement]:
 
         atrial_notes(f)
     ectopy = ectopy_statements(f)
-    if ventricular:
+    # ventricular beats that make up the rhythm are not premature complexes: beside a
+    # ventricular or wide rhythm, or where >= 80 % of the beats are ventricular
+    if ventricular or "s:wide_rhythm" in ids or \
+            (f.n_beats > 0 and f.n_ventricular >= 0.8 * f.n_beats):
         ectopy = [s for s in ectopy if s.id != "s:pvc"]
     if ids & {"s:af", "s:afl"} or paced:
         ectopy = [s for s in ectopy if s.id != "s:pac"]
