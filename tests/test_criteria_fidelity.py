@@ -285,3 +285,17 @@ def test_ventricular_beats_that_make_the_rhythm_are_not_premature_complexes():
          "rr_ms": 1500.0}
     f = _feat(m=m, p_ratio=0.0, n_beats=10, n_ventricular=10)
     assert "s:pvc" not in _ids(derive_statements(f))
+
+
+def test_two_consecutive_blocked_p_waves_are_advanced_block_not_mobitz_ii():
+    from tools.arrhythmia import av_block_statements
+
+    p = [200 + 800 * i for i in range(13)]
+    av = _av(p, [p[i] + 200 for i in range(0, 13, 3)])          # 3:1, PR 200 ms
+    assert av["pattern"] == "second" and av["advanced"]
+    f = _feat(m={"hr_bpm": 25.0}, av=av)
+    out = av_block_statements(f, set())
+    assert [s.label for s in out] == ["Second-degree AV block, advanced (high-grade)"]
+    # Mobitz II 4:3 (one P dropped at a time) keeps its type
+    av = _av(p, [p[i] + 200 for i in range(13) if i % 4 != 3])
+    assert av["pattern"] == "second" and not av["advanced"]

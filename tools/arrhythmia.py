@@ -79,6 +79,11 @@ def av_block_statements(f, rhythm_ids: set[str]) -> list[Statement]:
         return [_stmt("avb2", "Second-degree AV block, 2:1 conduction", "195042002",
                       "every other P wave (regular, not premature) is not followed by a QRS; "
                       "Mobitz type cannot be decided at 2:1", AVB_SRC, ids, 0.65 * q)]
+    if av.get("advanced"):
+        return [_stmt("avb2", "Second-degree AV block, advanced (high-grade)", "195042002",
+                      f"{len(av['blocked'])} P wave(s) on time (not premature) not followed by a "
+                      "QRS, two or more of them in a row, with other P waves conducted",
+                      AVB_SRC, ids, 0.6 * q)]
     kind = av.get("mobitz")
     label, code = {"I": ("Second-degree AV block, Mobitz I (Wenckebach)", "54016002"),
                    "II": ("Second-degree AV block, Mobitz II", "426183003")}.get(

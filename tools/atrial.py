@@ -728,7 +728,8 @@ def av_relationship(events: list[tuple[int, int, int]], beats, fs: float) -> dic
     ms = 1000.0 / fs
     out: dict = {"n_p": len(events), "atrial_rate_bpm": None, "pp_cv": None, "pp_nmad": None,
                  "blocked": [], "blocked_premature": 0, "pr_ms": [], "pattern": None,
-                 "dissociation": False, "mobitz": None, "conduction_ratio": None}
+                 "dissociation": False, "mobitz": None, "conduction_ratio": None,
+                 "advanced": False}
     if len(events) < 3 or len(beats) < 3:
         return out
     onsets = np.array([e[0] for e in events], float)
@@ -799,6 +800,10 @@ def av_relationship(events: list[tuple[int, int, int]], beats, fs: float) -> dic
         else:
             out["pattern"] = "second"
             out["mobitz"] = _mobitz(out["blocked"], onsets, pr_of_p)
+            # >= 2 consecutive on-time P waves not conducted: advanced (high-grade) block,
+            # neither Mobitz type (2018 ACC/AHA/HRS bradycardia guideline)
+            dropped = set(out["blocked"])
+            out["advanced"] = any(i + 1 in dropped for i in dropped)
     return out
 
 
