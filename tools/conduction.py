@@ -235,10 +235,8 @@ def fascicular_pattern(sh: dict[str, dict], axis: float | None, kind: str
         if not -90 <= axis <= -45 or "aVL" not in sh:
             return False, []
         avl = sh["aVL"]
-        # qR: a q (a small one too) then the R; the small q is no wave of its own in lobes
-        qr = (avl["q"] and avl["lobes"].startswith("-+")) or \
-            (has_q(avl) and not avl["q"] and avl["lobes"].startswith("+"))
-        if not qr:
+        # qR: a q (a small one too, which is no wave of its own in lobes) then the R
+        if not (has_q(avl) and avl["lobes"].startswith("-+" if avl["q"] else "+")):
             return False, []
         why = [f"qR in aVL"]
         if avl["r_peak_time_ms"] is not None and avl["r_peak_time_ms"] < 45:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tools.conduction import READ_MV
 from tools.evidence import Statement
 from tools.statements import AHA_IV, AHA_V, LIMB, UDMI, Features, _axis_deviation, _conf, _stmt
 
@@ -217,9 +218,9 @@ def qt_statements(f: Features, stated: set[str]) -> list[Statement]:
 
 MINNESOTA = ("Minnesota Code 1-1 and 1-2, Q and QS patterns (Prineas, Crow & Zhang, The "
              "Minnesota Code Manual of Electrocardiographic Findings, 2nd ed., Springer 2010)")
-#: a QS complex has no R wave: no positive deflection of 0.05 mV (half a millimetre at
-#: 10 mm/mV, the reading resolution of a paper ECG) anywhere in the QRS
-QS_MAX_R_MV = 0.05
+#: a QS complex has no R wave: no positive deflection of half a millimetre (the reading
+#: resolution, tools.conduction.READ_MV) anywhere in the QRS
+QS_MAX_R_MV = READ_MV
 #: contiguous lead pairs and the territory each names, by UDMI 2018's Q-wave groupings (any
 #: two of II, III, aVF; I with aVL; neighbours in V1-V6). Not the ST rules' Cabrera-order
 #: pairs (tools.statements._CONTIGUOUS): those join V6 to I and leave II apart from III

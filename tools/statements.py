@@ -509,9 +509,6 @@ def _bundle_branch(f: Features, qrs: float) -> list[Statement]:
                        "the lead-combined estimate: no bundle branch block or conduction "
                        "delay is stated, and the ST-T criteria for a narrow QRS apply (QTc "
                        "is not assessed)")
-    elif qrs >= 120 and not complete:
-        f.notes.append(f"QRS {qrs:.0f} ms: within the {margin:.0f}-ms guard band of a page "
-                       "printed lead by lead, no complete bundle branch block is stated")
     # (id, label, SNOMED), pattern met and why, QRS range, confidence factor; first match wins
     rb = rbbb_pattern(sh)
     # incomplete LBBB also asks for the LVH pattern (AHA 2009 part III): by voltage, so never
