@@ -92,6 +92,22 @@ def test_fast_af_with_a_bizarre_wide_qrs_is_an_irregular_wct():
     assert [s.id for s in out] == ["s:wct"] and "100 ms is outvoted" in out[0].criterion
 
 
+def test_regular_flutter_with_a_bizarre_wide_qrs_is_a_regular_wct():
+    from tools.arrhythmia import ventricular_statements
+    from tools.statements import Features
+
+    bizarre = {lead: lead_shape(bumps((0.8, 70, 30)), FS) for lead in ("I", "V1", "V5", "V6")}
+    m = {"hr_bpm": 150.0, "qrs_ms": 150.0, "qrs_combined_ms": 145.0, "rr_cv": 0.02}
+    out = ventricular_statements(Features(m=m, amp={}, terminal={}, usable=[],
+                                          shapes=bizarre), {"s:afl"})
+    assert [s.id for s in out] == ["s:wct"]
+    assert "Irregular" not in out[0].label and "ventricular tachycardia" in out[0].label
+    # flutter with variable conduction is irregular: the irregular WCT's differential
+    out = ventricular_statements(Features(m=m | {"rr_cv": 0.2}, amp={}, terminal={},
+                                          usable=[], shapes=bizarre), {"s:afl"})
+    assert out[0].label.startswith("Irregular")
+
+
 def test_coved_right_precordial_st_elevation_is_brugada_type_1():
     from tools.repolarisation import brugada_statements
     from tools.statements import Features

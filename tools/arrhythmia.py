@@ -31,6 +31,7 @@ SVT_SRC = "2015 ACC/AHA/HRS SVT guideline (Page et al., Circulation 2016)"
 AVB_SRC = ("2018 ACC/AHA/HRS bradycardia and conduction delay guideline (Kusumoto et al., "
            "Circulation 2019)")
 RATE_SRC = "AHA/ACCF/HRS 2009 recommendations, part I (Kligfield et al., Circulation 2007)"
+REGULAR_CV = 0.08  # RR coefficient of variation below which the ventricular rhythm is regular
 WELLENS_QRS_MS = 140.0   # QRS > 140 ms favours VT (Wellens, Bar & Lie, Am J Med 64:27, 1978)
 
 
@@ -209,6 +210,16 @@ def _irregular_wct(f, rhythm_ids: set[str]) -> Statement | None:
     if rbbb_pattern(f.shapes)[0] or lbbb_pattern(f.shapes, complete=True)[0]:
         return None
     width = outvoted or f"QRS {qrs:.0f} ms >= 120 ms (both QRS estimates)"
+    cv = m.get("rr_cv")
+    if "s:af" not in rhythm_ids and cv is not None and cv < REGULAR_CV:
+        # flutter with a fixed ratio gives a regular wide tachycardia: the question is the
+        # one of any regular WCT (flutter with aberrancy against VT, whose QRS-T can mimic
+        # flutter waves), not that of an irregular one
+        return _stmt("wct", "Wide-complex tachycardia: atrial flutter with aberrant "
+                     "conduction or ventricular tachycardia not excluded", "",
+                     f"regular (RR CV {cv:.2f} < {REGULAR_CV:g}) atrial flutter at {hr:.0f} bpm "
+                     f"> 100 with {width} without a typical RBBB or LBBB pattern",
+                     VA_SRC, ["m:hr_bpm", "m:qrs_ms", "m:rr_cv"], 0.55 * f.quality_factor)
     return _stmt("wct", "Irregular wide-complex tachycardia: AF with aberrant conduction, "
                  "pre-excited AF or polymorphic VT not excluded", "",
                  f"atrial fibrillation or flutter at {hr:.0f} bpm > 100 with {width} without a "
@@ -225,7 +236,7 @@ def supraventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
         return out
     if (f.av or {}).get("pattern"):
         return out  # the AV block statement describes the rhythm
-    regular = cv is not None and cv < 0.08
+    regular = cv is not None and cv < REGULAR_CV
     narrow = qrs < 120
     ids = ["m:hr_bpm", "m:qrs_ms", "m:rr_cv", "m:p_wave_ratio"]
     p_axis = m.get("p_axis_deg")
@@ -296,7 +307,7 @@ def wide_rhythm_statement(f, rhythm_ids: set[str]) -> list[Statement]:
     m = f.m
     hr, cv = m.get("hr_bpm"), m.get("rr_cv")
     named = RHYTHM_IDS - {"s:brady"}
-    if hr is None or hr > 100 or cv is None or cv >= 0.08 or f.p_ratio >= 0.3 or \
+    if hr is None or hr > 100 or cv is None or cv >= REGULAR_CV or f.p_ratio >= 0.3 or \
             rhythm_ids & named:
         return []
     wide, outvoted = wide_qrs(f)
