@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tools.conduction import lbbb_pattern, lead_shape, rbbb_pattern
-from tools.wide import _avr, _rs, vt_arguments
+from tools.wide import _avr, _rs, _step4_leads, vt_arguments
 
 FS = 500.0
 
@@ -66,6 +66,40 @@ def test_brugada_rs_interval_and_vereckei_avr():
                         av_dissociation=True)
     assert len(args) == 6
     assert vt_arguments({"concordance": "none", "avr_vi_vt": 1.5}, None) == []
+
+
+def test_brugada_step_4_morphology_in_v1_and_v6():
+    n = 160.0
+    # RBBB-like VT: monophasic R in V1, QS in V6
+    vt_r = {"V1": bumps((1.0, 70, 25), n_ms=n), "V2": bumps((0.8, 70, 25), n_ms=n),
+            "V6": bumps((-0.9, 70, 25), n_ms=n)}
+    met, shape = _step4_leads(vt_r, FS)
+    assert met and shape.startswith("RBBB-like")
+    # RBBB aberrancy: triphasic rsR' in V1, qRs in V6 with R taller than S
+    ab_r = {"V1": bumps((0.3, 15, 6), (-0.6, 45, 10), (1.0, 95, 16), n_ms=n),
+            "V2": bumps((0.3, 15, 6), (-0.6, 45, 10), (0.8, 95, 16), n_ms=n),
+            "V6": bumps((-0.15, 8, 4), (1.0, 35, 10), (-0.4, 95, 20), n_ms=n)}
+    assert _step4_leads(ab_r, FS)[0] is False
+    # ... but with an S deeper than the R in V6 (R/S < 1) and a monophasic R in V1: VT
+    assert _step4_leads(ab_r | {"V1": vt_r["V1"],
+                                "V6": bumps((0.4, 30, 10), (-1.0, 90, 20), n_ms=n)}, FS)[0]
+    # LBBB-like VT: broad initial r (> 30 ms) in V1, late S nadir, QS in V6
+    vt_l = {"V1": bumps((0.3, 25, 12), (-1.2, 100, 25), n_ms=n),
+            "V2": bumps((0.3, 25, 12), (-1.4, 100, 25), n_ms=n),
+            "V6": bumps((-1.0, 80, 30), n_ms=n)}
+    met, shape = _step4_leads(vt_l, FS)
+    assert met and shape.startswith("LBBB-like")
+    # LBBB aberrancy: narrow r and an early S nadir in V1-V2, monophasic R in V6
+    ab_l = {"V1": bumps((0.15, 8, 4), (-1.2, 45, 14), n_ms=n),
+            "V2": bumps((0.15, 8, 4), (-1.4, 45, 14), n_ms=n),
+            "V6": bumps((1.0, 70, 30), n_ms=n)}
+    assert _step4_leads(ab_l, FS)[0] is False
+    # the V1-V2 criterion alone is not enough: V6 must have a Q wave too
+    assert _step4_leads(vt_l | {"V6": ab_l["V6"]}, FS)[0] is False
+    assert _step4_leads({"V1": vt_r["V1"]}, FS) is None
+    args = vt_arguments({"morphology_vt": True, "morphology": "RBBB-like: V1 +, V6 -"}, None)
+    assert args == ["QRS morphology criteria for VT in V1-V2 and V6, RBBB-like: V1 +, V6 - "
+                    "(Brugada 1991 step 4)"]
 
 
 def test_fast_af_with_a_bizarre_wide_qrs_is_an_irregular_wct():

@@ -899,7 +899,9 @@ def _wct_measurements(wct: dict, beats: list[GlobalBeat]) -> list[Measurement]:
                 reason=None if wct.get("rs_max_ms") is not None else
                 "no RS complex in the precordial leads, or a precordial lead unusable",
                 details={"rs_absent_all_precordial": wct.get("rs_absent"),
-                         "concordance": wct.get("concordance")}),
+                         "concordance": wct.get("concordance"),
+                         "morphology_vt_v1_v6": wct.get("morphology_vt"),
+                         "morphology": wct.get("morphology")}),
            M._m("avr_vi_vt", wct.get("avr_vi_vt"), "ratio",
                 "aVR voltage excursion in the first 40 ms / last 40 ms of the QRS "
                 "(Vereckei et al. 2008)", leads=["aVR"], beats=idx,

@@ -9,7 +9,12 @@ published discriminators measured here, each a positive argument for VT:
 * Brugada et al., "A new approach to the differential diagnosis of a regular tachycardia with
   a wide QRS complex", Circulation 83:1649-1659, 1991: step 1, no RS complex in any precordial
   lead; step 2, an RS interval (QRS onset to the nadir of S) > 100 ms in a precordial lead;
-  step 3, AV dissociation (from :mod:`tools.atrial`).
+  step 3, AV dissociation (from :mod:`tools.atrial`); step 4, QRS morphology criteria for VT
+  in both V1 (or V2) and V6: with a right bundle branch block-like QRS (positive in V1) the
+  criteria of Wellens et al. 1978 (V1 monophasic R, QR or RS; V6 QS, QR or R smaller than
+  S), with a left bundle branch block-like QRS those of Kindwall et al. (Am J Cardiol
+  61:1279, 1988; V1 or V2 R wider than 30 ms or more than 60 ms from QRS onset to the S
+  nadir; any Q wave in V6). The notched S downstroke of Kindwall's list is not assessed.
 * Vereckei et al., "New algorithm using only lead aVR for differential diagnosis of wide QRS
   complex tachycardia", Heart Rhythm 5:89-98, 2008: step 1, an initial R wave in aVR; step 2,
   an initial r or q wider than 40 ms; step 4, vi/vt <= 1 (voltage excursion of the first
@@ -46,6 +51,57 @@ def _rs(q: np.ndarray, fs: float) -> tuple[bool, float | None, int]:
     return present, (i_s * 1000.0 / fs if present else None), pol
 
 
+def _waves(q: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """(sign, start, end, peak index) of the QRS's waves: runs of one sign whose peak reaches
+    ``_MIN_MV``, neighbours of one sign (split by a smaller deflection) merged."""
+    sign = np.sign(q)
+    cuts = np.flatnonzero(np.diff(sign) != 0) + 1
+    out: list[list[int]] = []
+    for a, b in zip(np.r_[0, cuts], np.r_[cuts, q.size] - 1):
+        k = int(a) + int(np.argmax(np.abs(q[a:b + 1])))
+        if sign[a] == 0 or abs(q[k]) < _MIN_MV:
+            continue
+        if out and out[-1][0] == sign[a]:
+            prev = out[-1]
+            out[-1] = [prev[0], prev[1], int(b), prev[3] if abs(q[prev[3]]) >= abs(q[k]) else k]
+        else:
+            out.append([int(sign[a]), int(a), int(b), k])
+    return [tuple(w) for w in out]
+
+
+def _step4_leads(q: dict[str, np.ndarray], fs: float) -> tuple[bool, str] | None:
+    """Brugada's step 4 on one beat's V1, V2 and V6 QRS (dict by lead): (met, the shape
+    read), None when V1 or V6 is missing or has no wave."""
+    if "V1" not in q or "V6" not in q:
+        return None
+    waves = {lead: _waves(x) for lead, x in q.items()}
+    if not waves["V1"] or not waves["V6"]:
+        return None
+    pattern = {lead: "".join("+" if w[0] > 0 else "-" for w in ws) for lead, ws in waves.items()}
+    v6, ms = q["V6"], 1000.0 / fs
+    if q["V1"].max() >= -q["V1"].min():
+        # RBBB-like: V1 monophasic R, QR or RS (not the triphasic rsR' of aberrancy); V6 QS,
+        # QR, or an R smaller than the S after it
+        v1_ok = pattern["V1"] in ("+", "-+", "+-")
+        r6 = max((v6[w[3]] for w in waves["V6"] if w[0] > 0), default=0.0)
+        s6 = min((v6[w[3]] for w in waves["V6"] if w[0] < 0 and w[1] > np.argmax(v6)),
+                 default=0.0)
+        v6_ok = pattern["V6"] in ("-", "-+") or r6 < -s6
+        return v1_ok and v6_ok, f"RBBB-like: V1 {pattern['V1']}, V6 {pattern['V6']}"
+    # LBBB-like: in V1 or V2 an initial R > 30 ms or > 60 ms from QRS onset to the S nadir;
+    # any Q wave in V6
+    v12_ok = False
+    for lead in ("V1", "V2"):
+        ws = waves.get(lead) or []
+        if ws and ws[0][0] > 0 and (ws[0][2] - ws[0][1] + 1) * ms > 30:
+            v12_ok = True
+        deepest = min((w for w in ws if w[0] < 0), key=lambda w: q[lead][w[3]], default=None)
+        if deepest is not None and deepest[3] * ms > 60:
+            v12_ok = True
+    v6_ok = pattern["V6"].startswith("-")
+    return v12_ok and v6_ok, f"LBBB-like: V1 {pattern['V1']}, V6 {pattern['V6']}"
+
+
 def _avr(q: np.ndarray, fs: float) -> dict:
     """Vereckei's aVR features of one QRS: initial R, initial r/q width (ms), vi/vt."""
     w40 = max(2, int(round(0.040 * fs)))
@@ -77,7 +133,7 @@ def wct_discriminators(sig: np.ndarray, usable: list[str], beats, fs: float,
     dom = [b for b in dominant(beats) if b.qrs_off > b.qrs_on]
     out: dict = {"northwest_axis": None, "concordance": None, "rs_absent": None,
                  "rs_max_ms": None, "avr_initial_r": None, "avr_initial_wave_ms": None,
-                 "avr_vi_vt": None, "leads": []}
+                 "avr_vi_vt": None, "morphology_vt": None, "morphology": None, "leads": []}
     if qrs_axis_deg is not None:
         out["northwest_axis"] = bool(-180.0 <= qrs_axis_deg < -90.0)
     if not dom:
@@ -103,6 +159,13 @@ def wct_discriminators(sig: np.ndarray, usable: list[str], beats, fs: float,
         out["concordance"] = ("positive" if pols == {1} else
                               "negative" if pols == {-1} else "none")
         out["leads"] += prec
+        step4 = [_step4_leads({lead: x[b.qrs_on:b.qrs_off + 1, usable.index(lead)]
+                               for lead in ("V1", "V2", "V6") if b in drawn[lead]}, fs)
+                 for b in dom]
+        step4 = [v for v in step4 if v is not None]
+        if step4:
+            out["morphology_vt"] = sum(v[0] for v in step4) > len(step4) / 2
+            out["morphology"] = max({v[1] for v in step4}, key=[v[1] for v in step4].count)
     if "aVR" in usable and drawn["aVR"]:
         j = usable.index("aVR")
         feats = [_avr(x[b.qrs_on:b.qrs_off + 1, j], fs) for b in drawn["aVR"]]
@@ -124,6 +187,9 @@ def vt_arguments(d: dict, av_dissociation: bool | None) -> list[str]:
         args.append(f"RS interval {d['rs_max_ms']:.0f} ms > 100 ms (Brugada 1991 step 2)")
     if av_dissociation:
         args.append("AV dissociation (Brugada 1991 step 3)")
+    if d.get("morphology_vt"):
+        args.append(f"QRS morphology criteria for VT in V1-V2 and V6, {d['morphology']} "
+                    "(Brugada 1991 step 4)")
     if d.get("avr_initial_r"):
         args.append("initial R wave in aVR (Vereckei 2008 step 1)")
     elif d.get("avr_initial_wave_ms") is not None and d["avr_initial_wave_ms"] > 40:
