@@ -59,6 +59,8 @@ def test_brugada_rs_interval_and_vereckei_avr():
     avr_r = bumps((0.6, 20, 8), (-0.3, 80, 20), n_ms=160)          # initial R in aVR
     f = _avr(avr_r, FS)
     assert f["initial_r"] and f["initial_wave_ms"] is not None
+    small_r = _avr(bumps((0.15, 15, 8), (-0.8, 70, 20), n_ms=160), FS)  # rS: not step 1
+    assert not small_r["initial_r"] and small_r["initial_wave_ms"] is not None
     qs = bumps((-1.0, 60, 20), n_ms=160)                           # QS: no separate q wave
     assert _avr(qs, FS)["initial_wave_ms"] is None
     args = vt_arguments({"rs_absent": True, "avr_initial_r": True, "northwest_axis": True,

@@ -16,9 +16,11 @@ published discriminators measured here, each a positive argument for VT:
   61:1279, 1988; V1 or V2 R wider than 30 ms or more than 60 ms from QRS onset to the S
   nadir; any Q wave in V6). The notched S downstroke of Kindwall's list is not assessed.
 * Vereckei et al., "New algorithm using only lead aVR for differential diagnosis of wide QRS
-  complex tachycardia", Heart Rhythm 5:89-98, 2008: step 1, an initial R wave in aVR; step 2,
-  an initial r or q wider than 40 ms; step 4, vi/vt <= 1 (voltage excursion of the first
-  40 ms over that of the last 40 ms of the QRS).
+  complex tachycardia", Heart Rhythm 5:89-98, 2008: step 1, an initial R wave in aVR (R or Rs:
+  the R is the dominant wave); step 2, an initial r or q wider than 40 ms; step 4, vi/vt <= 1
+  (voltage excursion of the first 40 ms over that of the last 40 ms of the QRS). Step 3, a
+  notch on the initial downstroke of a predominantly negative QRS, is not assessed (no
+  published size for the notch).
 * Northwest ("extreme") frontal axis, -90..-180 deg, and negative or positive precordial
   concordance (Wellens et al., Am J Med 64:27, 1978; listed by the 2017 guideline).
 
@@ -111,7 +113,10 @@ def _avr(q: np.ndarray, fs: float) -> dict:
     first = np.flatnonzero(np.abs(q) >= _MIN_MV)
     if first.size:
         sign = np.sign(q[first[0]])
-        out["initial_r"] = bool(sign > 0)
+        # step 1 is an initial *R*: a dominant R (R or Rs complex); a small initial r before
+        # a deeper S (rS) is step 2's 'initial r', judged by its width (Vereckei 2008 asks
+        # for both, which would be one question if any initial r counted in step 1)
+        out["initial_r"] = bool(sign > 0 and q.max() >= -q.min())
         # width of the initial r or q: until the signal crosses back through the baseline
         # into a wave of the other sign (>= 0.1 mV); a QS complex has no separate q wave
         rest = q[first[0]:]
