@@ -169,8 +169,10 @@ def wct_discriminators(sig: np.ndarray, usable: list[str], beats, fs: float,
                  for b in dom]
         step4 = [v for v in step4 if v is not None]
         if step4:
-            out["morphology_vt"] = sum(v[0] for v in step4) > len(step4) / 2
-            out["morphology"] = max({v[1] for v in step4}, key=[v[1] for v in step4].count)
+            met = sum(v[0] for v in step4) > len(step4) / 2
+            shapes = [v[1] for v in step4 if v[0] == met]  # the shape the verdict rests on
+            out["morphology_vt"] = met
+            out["morphology"] = max(set(shapes), key=shapes.count)
     if "aVR" in usable and drawn["aVR"]:
         j = usable.index("aVR")
         feats = [_avr(x[b.qrs_on:b.qrs_off + 1, j], fs) for b in drawn["aVR"]]
