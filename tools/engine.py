@@ -27,7 +27,7 @@ from tools.mains import remove_mains
 from tools.quality import RecordQuality, assess_quality
 from tools.record import LIMB_LEADS, STANDARD_LEADS, Record
 from tools.pacing import blank_stimuli
-from tools.rhythm import _p_ratio, atrial_activity
+from tools.rhythm import REGULAR_RR_CV, _p_ratio, atrial_activity
 from tools.spatial import (align_to_sv_peaks, missed_beats, reconcile_p_onset, reconcile_qrs,
                            spatial_velocity, weak_beats)
 from tools.statements import Features, derive_statements, p_clear_organised
@@ -300,9 +300,16 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
                 "labelled QRS by the learned delineator were added as beats (boundaries from "
                 "the lead-combined spatial velocity; beat type unknown)")
         r_s = np.array([b.r_time for b in beats], float) / fs
-        fast = r_s.size >= 3 and 60.0 / float(np.mean(np.diff(r_s))) > 100
-        qrs_info = reconcile_qrs(beats, sig, fs, sv,
-                                 tachycardia_without_p=fast and _p_ratio(beats) < 0.5)
+        rr = np.diff(r_s)
+        fast = r_s.size >= 3 and 60.0 / float(np.mean(rr)) > 100
+        # the lead-combined QRS may widen the learned one only in a *regular* tachycardia
+        # without P waves, the monomorphic VT it was made for (Brugada 1991 is about 'a
+        # regular tachycardia with a wide QRS'); in fast AF its offset ran into the ST
+        # segment (benchmarks.af_bench, AF at 120 /min with f waves: VT or WCT stated on
+        # 9 -> 5 narrow complexes)
+        regular = r_s.size >= 4 and float(np.std(rr) / np.mean(rr)) < REGULAR_RR_CV
+        qrs_info = reconcile_qrs(beats, sig, fs, sv, tachycardia_without_p=fast and regular
+                                 and _p_ratio(beats) < 0.5)
         qrs_info["not_qrs"] = not_qrs
         p_alike, p_set_aside = set_aside_unlike_p(sig, fs, beats, fast)
         if p_set_aside:

@@ -29,8 +29,8 @@ NOISE_PERCENTILE = 20.0  # the baseline SV: this percentile of the record's SV
 # In a fast rhythm without isoelectric segments the 20th percentile lies inside the waves,
 # the threshold rises and wide complexes come out narrow (rebuilt VT of 126-166 ms measured
 # 106-118 ms at 150-180 /min); the lower percentile still finds the turning points between
-# them. Used only in a tachycardia without sinus P waves, where the width decides VT against
-# SVT: rebuilt wide complexes flagged 0.71 -> 0.81 (150 /min) and 0.58 -> 0.74 (180 /min),
+# them. Used only in a regular tachycardia without sinus P waves, where the width decides VT
+# against SVT: rebuilt wide complexes flagged 0.71 -> 0.81 (150 /min) and 0.58 -> 0.74 (180 /min),
 # narrow controls falsely 1 -> 1 and 0 -> 2 of 33 (benchmarks.wct_bench)
 TACHY_NOISE_PERCENTILE = 5.0
 SUSTAIN_MS = 16.0       # SV must stay below the threshold this long to end the QRS
@@ -223,7 +223,7 @@ def reconcile_qrs(beats, signal: np.ndarray, fs: float, sv: np.ndarray | None = 
       onset/offset that differ by > ``AGREE_MS`` are used;
     * combined *wider*: on LUDB this was the combined offset running into an early T wave
       as often as a QRS the learned model cut short, so it is used only where the width
-      decides a safety question - a tachycardia without sinus P waves (wide-complex
+      decides a safety question - a regular tachycardia without sinus P waves (wide-complex
       tachycardia: the learned model measured a > 160 ms VT at 112 ms). Elsewhere the
       learned value is kept and the disagreement is reported.
 
@@ -294,7 +294,7 @@ def reconcile_qrs(beats, signal: np.ndarray, fs: float, sv: np.ndarray | None = 
     info["reason"] = (f"learned {learned:.0f} ms and lead-combined {combined:.0f} ms disagree; "
                       f"the combined QRS {moved} (shift {on_med:+.0f} / {off_med:+.0f} ms) is "
                       "consistent over beats and is used"
-                      + (" (tachycardia without sinus P waves)" if wider else ""))
+                      + (" (regular tachycardia without sinus P waves)" if wider else ""))
     return info
 
 
