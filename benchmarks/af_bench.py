@@ -36,7 +36,6 @@ import argparse
 import os
 import zlib
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from statistics import median
 
@@ -199,12 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     if "control" not in scenarios:
         scenarios = ("control",) + scenarios   # the reference for new statements
     paths = common.shared_record_paths()[:args.limit]
-    results = []
-    with ProcessPoolExecutor(args.jobs) as ex:
-        for i, r in enumerate(ex.map(_one, [(p, scenarios) for p in paths]), 1):
-            common.progress("af", i, len(paths))
-            if r is not None:
-                results.append(r)
+    results = [r for r in common.map_records("af", _one, paths, scenarios, args.jobs)
+               if r is not None]
     summary = summarise(results, scenarios)
     print(common.table(["scenario", "n", "AF", "flutter", "sinus", "VT/WCT",
                         "QRS delta ms"],
