@@ -89,7 +89,7 @@ def _step4_leads(q: dict[str, np.ndarray], fs: float) -> tuple[bool, str] | None
         s6 = min((v6[w[3]] for w in waves["V6"] if w[0] < 0 and w[1] > np.argmax(v6)),
                  default=0.0)
         v6_ok = pattern["V6"] in ("-", "-+") or r6 < -s6
-        return v1_ok and v6_ok, f"RBBB-like: V1 {pattern['V1']}, V6 {pattern['V6']}"
+        return bool(v1_ok and v6_ok), f"RBBB-like: V1 {pattern['V1']}, V6 {pattern['V6']}"
     # LBBB-like: in V1 or V2 an initial R > 30 ms or > 60 ms from QRS onset to the S nadir;
     # any Q wave in V6
     v12_ok = False
@@ -101,7 +101,7 @@ def _step4_leads(q: dict[str, np.ndarray], fs: float) -> tuple[bool, str] | None
         if deepest is not None and deepest[3] * ms > 60:
             v12_ok = True
     v6_ok = pattern["V6"].startswith("-")
-    return v12_ok and v6_ok, f"LBBB-like: V1 {pattern['V1']}, V6 {pattern['V6']}"
+    return bool(v12_ok and v6_ok), f"LBBB-like: V1 {pattern['V1']}, V6 {pattern['V6']}"
 
 
 def _avr(q: np.ndarray, fs: float) -> dict:
@@ -169,7 +169,7 @@ def wct_discriminators(sig: np.ndarray, usable: list[str], beats, fs: float,
                  for b in dom]
         step4 = [v for v in step4 if v is not None]
         if step4:
-            met = sum(v[0] for v in step4) > len(step4) / 2
+            met = bool(sum(v[0] for v in step4) > len(step4) / 2)
             shapes = [v[1] for v in step4 if v[0] == met]  # the shape the verdict rests on
             out["morphology_vt"] = met
             out["morphology"] = max(set(shapes), key=shapes.count)
