@@ -130,6 +130,18 @@ def test_atrial_bigeminy_typed_where_the_rhythm_looks_irregular():
         assert not any(b.kind == "supraventricular" for b in beats)
 
 
+def test_bigeminy_vetoes_af_only_at_a_fixed_coupling_interval():
+    from tools.engine import _bigeminal, _fixed_bigeminy
+
+    fixed = _beats([560.0, 1150.0] * 5, [True] * 11)
+    assert _bigeminal(fixed, FS) and _fixed_bigeminy(fixed, FS)
+    # RR intervals that alternate short-long by chance, as random (AF) intervals do two
+    # times in three, but with neither the short nor the long ones alike
+    chance = _beats([500.0, 900.0, 420.0, 1100.0, 600.0, 1000.0, 450.0, 880.0, 650.0, 1200.0],
+                    [False] * 11)
+    assert _bigeminal(chance, FS) and not _fixed_bigeminy(chance, FS)
+
+
 def test_bigeminy_named_only_where_every_other_beat_is_premature():
     from tools.statements import ectopy_statements
 

@@ -74,7 +74,7 @@ class Features:
     # an atrial stimulus at one AV delay before the ventricular ones (tools.pacing.
     # atrial_stimuli): dual-chamber pacing
     paced_av_sequential: bool = False
-    bigeminal: bool = False                           # RR alternates short-long
+    bigeminal: bool = False             # RR alternates short-long at a fixed coupling
     flutter_atrial_rate: float | None = None
     # organised activity at twice a regular ventricular rate: 2:1 flutter not excluded, not
     # stated (tools.rhythm._flutter_rate)
