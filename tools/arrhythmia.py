@@ -23,6 +23,7 @@ that VT is not excluded. Rates and durations:
 from __future__ import annotations
 
 from tools.evidence import Statement
+from tools.rhythm import REGULAR_RR_CV
 from tools.statements import RHYTHM_IDS, _stmt
 from tools.wide import vt_arguments
 
@@ -31,7 +32,6 @@ SVT_SRC = "2015 ACC/AHA/HRS SVT guideline (Page et al., Circulation 2016)"
 AVB_SRC = ("2018 ACC/AHA/HRS bradycardia and conduction delay guideline (Kusumoto et al., "
            "Circulation 2019)")
 RATE_SRC = "AHA/ACCF/HRS 2009 recommendations, part I (Kligfield et al., Circulation 2007)"
-REGULAR_CV = 0.08  # RR coefficient of variation below which the ventricular rhythm is regular
 WELLENS_QRS_MS = 140.0   # QRS > 140 ms favours VT (Wellens, Bar & Lie, Am J Med 64:27, 1978)
 
 
@@ -211,13 +211,13 @@ def _irregular_wct(f, rhythm_ids: set[str]) -> Statement | None:
         return None
     width = outvoted or f"QRS {qrs:.0f} ms >= 120 ms (both QRS estimates)"
     cv = m.get("rr_cv")
-    if "s:af" not in rhythm_ids and cv is not None and cv < REGULAR_CV:
+    if "s:af" not in rhythm_ids and cv is not None and cv < REGULAR_RR_CV:
         # flutter with a fixed ratio gives a regular wide tachycardia: the question is the
         # one of any regular WCT (flutter with aberrancy against VT, whose QRS-T can mimic
         # flutter waves), not that of an irregular one
         return _stmt("wct", "Wide-complex tachycardia: atrial flutter with aberrant "
                      "conduction or ventricular tachycardia not excluded", "",
-                     f"regular (RR CV {cv:.2f} < {REGULAR_CV:g}) atrial flutter at {hr:.0f} bpm "
+                     f"regular (RR CV {cv:.2f} < {REGULAR_RR_CV:g}) atrial flutter at {hr:.0f} bpm "
                      f"> 100 with {width} without a typical RBBB or LBBB pattern",
                      VA_SRC, ["m:hr_bpm", "m:qrs_ms", "m:rr_cv"], 0.55 * f.quality_factor)
     return _stmt("wct", "Irregular wide-complex tachycardia: AF with aberrant conduction, "
@@ -236,7 +236,7 @@ def supraventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
         return out
     if (f.av or {}).get("pattern"):
         return out  # the AV block statement describes the rhythm
-    regular = cv is not None and cv < REGULAR_CV
+    regular = cv is not None and cv < REGULAR_RR_CV
     narrow = qrs < 120
     ids = ["m:hr_bpm", "m:qrs_ms", "m:rr_cv", "m:p_wave_ratio"]
     p_axis = m.get("p_axis_deg")
@@ -307,7 +307,7 @@ def wide_rhythm_statement(f, rhythm_ids: set[str]) -> list[Statement]:
     m = f.m
     hr, cv = m.get("hr_bpm"), m.get("rr_cv")
     named = RHYTHM_IDS - {"s:brady"}
-    if hr is None or hr > 100 or cv is None or cv >= REGULAR_CV or f.p_ratio >= 0.3 or \
+    if hr is None or hr > 100 or cv is None or cv >= REGULAR_RR_CV or f.p_ratio >= 0.3 or \
             rhythm_ids & named:
         return []
     wide, outvoted = wide_qrs(f)

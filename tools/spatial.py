@@ -30,8 +30,8 @@ NOISE_PERCENTILE = 20.0  # the baseline SV: this percentile of the record's SV
 # the threshold rises and wide complexes come out narrow (rebuilt VT of 126-166 ms measured
 # 106-118 ms at 150-180 /min); the lower percentile still finds the turning points between
 # them. Used only in a regular tachycardia without sinus P waves, where the width decides VT
-# against SVT: rebuilt wide complexes flagged 0.71 -> 0.81 (150 /min) and 0.58 -> 0.74 (180 /min),
-# narrow controls falsely 1 -> 1 and 0 -> 2 of 33 (benchmarks.wct_bench)
+# against SVT: rebuilt wide complexes flagged 0.71 -> 0.81 (150 /min) and 0.58 -> 0.74
+# (180 /min), narrow controls falsely 1 -> 1 and 0 -> 2 of 33 (benchmarks.wct_bench)
 TACHY_NOISE_PERCENTILE = 5.0
 SUSTAIN_MS = 16.0       # SV must stay below the threshold this long to end the QRS
 MAX_QRS_MS = 280.0      # search limits around the R time
