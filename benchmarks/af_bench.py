@@ -32,8 +32,6 @@ benchmarks/results/af_bench.json (``--out`` another name).
 """
 from __future__ import annotations
 
-import argparse
-import os
 import zlib
 from collections import Counter
 from pathlib import Path
@@ -188,12 +186,7 @@ def summarise(results: list[dict], scenarios: tuple[str, ...] = SCENARIOS) -> di
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
-    ap.add_argument("--limit", type=int, default=None, help="first N shared records only")
-    ap.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
-    ap.add_argument("--out", default="af_bench", help="results name")
-    args = ap.parse_args(argv)
+    args = common.scenario_args(argv, __doc__, SCENARIOS, "af_bench")
     scenarios = tuple(args.scenarios)
     if "control" not in scenarios:
         scenarios = ("control",) + scenarios   # the reference for new statements

@@ -37,11 +37,8 @@ benchmarks/results/av_block_bench.json (``--out`` another name).
 """
 from __future__ import annotations
 
-import argparse
-import os
 import zlib
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -202,20 +199,11 @@ def summarise(results: list[dict], scenarios: tuple[str, ...] = SCENARIOS) -> di
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
-    ap.add_argument("--limit", type=int, default=None, help="first N shared records only")
-    ap.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
-    ap.add_argument("--out", default="av_block_bench", help="results name")
-    args = ap.parse_args(argv)
+    args = common.scenario_args(argv, __doc__, SCENARIOS, "av_block_bench")
     scenarios = tuple(args.scenarios)
     paths = common.shared_record_paths()[:args.limit]
-    results = []
-    with ProcessPoolExecutor(args.jobs) as ex:
-        for i, r in enumerate(ex.map(_one, [(p, scenarios) for p in paths]), 1):
-            common.progress("av_block", i, len(paths))
-            if r is not None:
-                results.append(r)
+    results = [r for r in common.map_records("av_block", _one, paths, scenarios, args.jobs)
+               if r is not None]
     summary = summarise(results, scenarios)
     print(common.table(["scenario", "n", "expected", "any AV block", "sinus, no AV block"],
                        [[sc, s["n"], s["expected"], s["any_av_block"], s["sinus_only"]]

@@ -85,6 +85,20 @@ def map_records(tag: str, one, paths: list[str], extra: tuple, jobs: int) -> lis
     return out
 
 
+def scenario_args(argv, doc: str, scenarios: tuple[str, ...], out: str):
+    """The arguments of a benchmark that rebuilds every shared record into scenarios:
+    ``--jobs``, ``--limit`` (first N records), ``--scenarios`` and ``--out`` (results name)."""
+    import argparse
+    import os
+
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--limit", type=int, default=None, help="first N shared records only")
+    ap.add_argument("--scenarios", nargs="+", choices=scenarios, default=list(scenarios))
+    ap.add_argument("--out", default=out, help="results name")
+    return ap.parse_args(argv)
+
+
 def table(headers: list[str], rows: list[list], digits: int = 1) -> str:
     """A plain fixed-width text table."""
     cells = [[fmt(c, digits) for c in r] for r in rows]

@@ -569,16 +569,24 @@ def _leads_of(reasons: list[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def lvh_voltage(f: Features) -> str | None:
-    """Which LVH voltage criterion the record meets (Sokolow-Lyon S(V1) + max R(V5, V6) >=
-    3.5 mV, else Cornell R(aVL) + S(V3) > 2.8 mV men / 2.0 mV women; AHA/ACCF/HRS 2009 part
-    V), or None; never below 35 years, where they are not specific."""
+SOKOLOW_LYON_MV = 3.5   # S(V1) + max R(V5, V6), AHA/ACCF/HRS 2009 part V
+
+
+def cornell_limit_mv(sex: str | None) -> float:
+    """Cornell R(aVL) + S(V3) limit: 2.0 mV women, 2.8 mV men or sex unknown (part V)."""
+    return 2.0 if sex == "F" else 2.8
+
+
+def lvh_voltage(f: Features, any_age: bool = False) -> str | None:
+    """Which LVH voltage criterion the record meets (Sokolow-Lyon, else Cornell; AHA/ACCF/HRS
+    2009 part V), or None; never below 35 years, where they are not specific, unless
+    ``any_age``."""
     sl, cornell = f.m.get("sokolow_lyon_mv"), f.m.get("cornell_mv")
-    if f.age is not None and f.age < 35:
+    if not any_age and f.age is not None and f.age < 35:
         return None
-    if sl is not None and sl >= 3.5:
+    if sl is not None and sl >= SOKOLOW_LYON_MV:
         return "Sokolow-Lyon"
-    if cornell is not None and cornell > (2.0 if f.sex == "F" else 2.8):
+    if cornell is not None and cornell > cornell_limit_mv(f.sex):
         return "Cornell"
     return None
 
@@ -586,16 +594,16 @@ def lvh_voltage(f: Features) -> str | None:
 def voltage_statements(f: Features, stated: set[str] = frozenset()) -> list[Statement]:
     m, q, out = f.m, f.quality_factor, []
     sl, cornell = m.get("sokolow_lyon_mv"), m.get("cornell_mv")
-    cornell_lim = 2.0 if f.sex == "F" else 2.8
-    young = f.age is not None and f.age < 35
+    cornell_lim = cornell_limit_mv(f.sex)
     which = lvh_voltage(f)
-    if young and ((sl or 0) >= 3.5 or (cornell or 0) > cornell_lim):
+    if which is None and lvh_voltage(f, any_age=True):
         f.notes.append("voltage criteria for LVH met but not stated: they are not specific "
                        "below 35 years (AHA/ACCF/HRS 2009 part V)")
     elif which == "Sokolow-Lyon":
         out.append(_stmt("lvh", "Left ventricular hypertrophy by voltage", "164873001",
-                         "Sokolow-Lyon S(V1) + max R(V5, V6) >= 3.5 mV", AHA_V,
-                         ["m:sokolow_lyon_mv"], _conf(sl - 3.5, 0.3, q) * 0.9, ["V1", "V5", "V6"]))
+                         f"Sokolow-Lyon S(V1) + max R(V5, V6) >= {SOKOLOW_LYON_MV} mV", AHA_V,
+                         ["m:sokolow_lyon_mv"], _conf(sl - SOKOLOW_LYON_MV, 0.3, q) * 0.9,
+                         ["V1", "V5", "V6"]))
     elif which == "Cornell" and "s:lafb" in stated:
         # criteria with the R wave of I or aVL are not reliable in left anterior fascicular
         # block, which raises it (AHA/ACCF/HRS 2009 part V)
