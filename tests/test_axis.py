@@ -114,3 +114,26 @@ def test_first_degree_block_judged_under_atrial_pacing_not_ventricular(
     if stated:
         s = next(s for s in out if s.id == "s:avb1")
         assert "atrial paced" in s.criterion and "m:pacing_spikes" in s.evidence_ids
+
+
+def test_a_normalised_export_with_baseline_wander_keeps_its_axis():
+    # LUDB 97, 115, 183 and 193 had no axis: each lead's wander, scaled and offset on its own
+    # by the export's per-lead normalisation, broke Einthoven's law for any set of gains
+    from dataclasses import replace
+
+    import numpy as np
+
+    rec = load_record(CINC / "E07503.hea")
+    a0 = analyze(rec)
+    x = np.array(rec.signal, float)
+    t = np.arange(x.shape[0]) / rec.fs
+    rng = np.random.default_rng(3)
+    for j in range(x.shape[1]):
+        x[:, j] += rng.uniform(0.2, 0.6) * np.sin(2 * np.pi * 0.25 * t + rng.uniform(0, 6.3))
+        x[:, j] = (x[:, j] - x[:, j].min()) / np.ptp(x[:, j])
+    a1 = analyze(replace(rec, signal=x))
+    assert any("amplitudes look normalised" in n for n in a1.notes)
+    for name in ("qrs_axis_deg", "qrs_axis_amplitude_deg"):
+        before, after = a0.measurements[name].value, a1.measurements[name].value
+        assert after is not None, a1.measurements[name].reason
+        assert abs(after - before) <= 10.0

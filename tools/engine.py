@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tools import measure as M
-from tools.calibration import einthoven_residual, limb_gains, spans_normalised
+from tools.calibration import einthoven_residual, limb_gains, spans_normalised, without_wander
 from tools.beats import (GlobalBeat, add_beats, drop_beats, interval_ms, reconcile,
                          robust_over_beats)
 from tools.delineate import LeadDelineation, delineate_ecgdeli, delineate_openecg
@@ -560,7 +560,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
             leads=[lead], beats=[b.index for b in M.dominant(beats)])
     limb_ok = [lead for lead in usable if lead in LIMB_LEADS]
     normalised = spans_normalised(record.signal)
-    gains = _limb_gain_correction(sig, usable, normalised)
+    gains = _limb_gain_correction(sig, usable, normalised, fs)
     axis_src = {lead: amp[lead]["qrs_area_mvms"] for lead in limb_ok if lead in amp}
     p_areas = M.wave_area(sig, usable, usable, beats, fs, "P")
     meas["p_area_ii_mvms"] = M._m(
@@ -918,15 +918,17 @@ def _wct_measurements(wct: dict, beats: list[GlobalBeat]) -> list[Measurement]:
     return out
 
 
-def _limb_gain_correction(sig: np.ndarray, usable: list[str],
-                          normalised: bool) -> dict[str, float] | None:
+def _limb_gain_correction(sig: np.ndarray, usable: list[str], normalised: bool,
+                          fs: float) -> dict[str, float] | None:
     """Relative limb-lead gains when the recorded limb leads violate Einthoven's law in a way
     that per-lead gains explain (residual > 15 % before, or a normalised export; after
-    correction < 15 % and less than half of before); None otherwise, and None when the limb
-    leads were not recorded together (a digitised 3x4 page prints them at different times)."""
+    correction < 15 % and less than half of before; both on the leads without baseline
+    wander); None otherwise, and None when the limb leads were not recorded together (a
+    digitised 3x4 page prints them at different times)."""
     limb = [j for j, lead in enumerate(usable) if lead in LIMB_LEADS]
     if not np.isfinite(sig[:, limb]).all():
         return None
+    sig = without_wander(sig, fs)
     before = einthoven_residual(sig, usable)
     if before is None or (before < 0.15 and not normalised):
         return None
