@@ -30,8 +30,20 @@ still be stated, AV dissociation cited, and neither sinus rhythm nor an AV block
 (``av_dissociation_cited``, ``sinus_stated``, ``av_block_stated``). Records whose source has
 no P wave are left out.
 
-Run: ``python -m benchmarks.wct_bench [--jobs 2] [--rates 120 150 180] [--dissociation]``;
-writes benchmarks/results/wct_bench.json (wct_bench_dissociation.json).
+With ``--capture`` a sinus-conducted narrow beat (QRS < 100 ms and >= 40 ms narrower than
+the wide complex) replaces complexes 8 and 17, each 80 % of a cycle early, the tachycardia
+resuming a cycle after it (capture beats, Wellens 1978): the wide complex's own record's
+beat where it has one, else that of the first record of the same family (LUDB or CinC) that
+has one (a capture beat's shape is the patient's own conducted beat; here it is a real
+conducted beat, not always the same patient's). Wide sources the engine reads as AF,
+flutter or paced are left out (their complexes carry atrial waves or stimuli). VT must
+still be stated, with the capture beats among its arguments (``capture_cited``) and not as
+premature atrial complexes (``pac_stated``). Without ``--capture``, ``capture_cited``
+counts capture beats cited where every complex is the same (false).
+
+Run: ``python -m benchmarks.wct_bench [--jobs 2] [--rates 120 150 180] [--dissociation |
+--capture]``; writes benchmarks/results/wct_bench.json (wct_bench_dissociation.json,
+wct_bench_capture.json).
 """
 from __future__ import annotations
 
@@ -46,12 +58,14 @@ from statistics import median
 import numpy as np
 
 from benchmarks import common
-from tools.statements import RHYTHM_IDS
+from tools.statements import RHYTHM_IDS, SINUS_IDS
 
 FLAGS = {"s:vt", "s:wct", "s:nsvt"}
 RATES = (120.0, 150.0, 180.0)
 SECONDS = 10.0
 DISSOCIATED_P_RATE = 80.0   # sinus P waves marching through the VT (--dissociation)
+CAPTURE_AT = (8, 17)         # complexes replaced by a capture beat (--capture)
+CAPTURE_EARLY = 0.8          # each 80 % of the cycle after the complex before
 
 
 def source_of(name: str) -> str:
@@ -80,10 +94,9 @@ def pick_complex(a) -> tuple[str, object] | None:
     return None
 
 
-def rebuild_tachycardia(record, beat, rr_ms: float, source_rr_ms: float | None,
-                        seconds: float = SECONDS):
-    """``record`` (as analysed) with its signal replaced by ``beat``'s complex repeated every
-    ``rr_ms`` for ``seconds`` (see module docstring)."""
+def complex_piece(record, beat, rr_ms: float, source_rr_ms: float | None) -> np.ndarray:
+    """``beat``'s complex (20 ms before its QRS onset to 40 ms after its T end), its ST-T
+    shortened for ``rr_ms`` (Bazett), straightened."""
     fs = record.fs
     sig = np.asarray(record.signal, float)
     on = max(0, beat.qrs_on - int(0.020 * fs))
@@ -95,12 +108,30 @@ def rebuild_tachycardia(record, beat, rr_ms: float, source_rr_ms: float | None,
     x_old = np.linspace(0.0, 1.0, stt.shape[0])
     x_new = np.linspace(0.0, 1.0, n_stt)
     stt = np.stack([np.interp(x_new, x_old, stt[:, j]) for j in range(sig.shape[1])], axis=1)
-    piece = straightened(np.concatenate([qrs, stt], axis=0))
+    return straightened(np.concatenate([qrs, stt], axis=0))
+
+
+def rebuild_tachycardia(record, beat, rr_ms: float, source_rr_ms: float | None,
+                        seconds: float = SECONDS, capture=None):
+    """``record`` (as analysed) with its signal replaced by ``beat``'s complex repeated every
+    ``rr_ms`` for ``seconds`` (see module docstring). ``capture``: (record, beat) of a narrow
+    beat, laid down instead of the complexes numbered ``CAPTURE_AT``, each ``CAPTURE_EARLY``
+    x ``rr_ms`` after the one before, the tachycardia going on one cycle after it (a capture
+    beat resets it)."""
+    fs = record.fs
+    piece = complex_piece(record, beat, rr_ms, source_rr_ms)
+    narrow = complex_piece(capture[0], capture[1], rr_ms, source_rr_ms) if capture else None
     step = int(round(rr_ms * fs / 1000.0))
     n = int(round(seconds * fs))
-    out = np.zeros((n + piece.shape[0], sig.shape[1]))
-    for start in range(0, n, step):
-        out[start:start + piece.shape[0]] += piece
+    out = np.zeros((n + max(piece.shape[0], 0 if narrow is None else narrow.shape[0]),
+                    piece.shape[1]))
+    start, k = 0, 0
+    while start < n:
+        p = narrow if narrow is not None and k in CAPTURE_AT else piece
+        out[start:start + p.shape[0]] += p
+        k += 1
+        early = narrow is not None and k in CAPTURE_AT
+        start += int(round(CAPTURE_EARLY * step)) if early else step
     return replace(record, signal=out[:n])
 
 
@@ -126,20 +157,78 @@ def add_dissociated_p(record, analysis, rate: float = DISSOCIATED_P_RATE,
     return replace(record, signal=out)
 
 
-def _one(args: tuple[str, tuple[float, ...], bool]) -> dict | None:
+NOT_CAPTURE_SOURCES = {"s:af", "s:afl", "s:paced"}
+
+
+def narrow_beat(a, width_ms: float | None = None):
+    """A sinus-conducted beat of analysis ``a`` (a P wave before it, in a record the engine
+    reads as sinus) with a QRS < 100 ms and, given ``width_ms``, >= 40 ms narrower than that
+    (the capture beat of ``--capture``), or None. A beat of an AF or flutter record carries
+    its fibrillation or flutter waves, which laid down at every repeat would be atrial waves
+    locked to the QRS that no real rhythm has."""
+    fs = a.record.fs
+    if not {s.id for s in a.statements} & SINUS_IDS:
+        return None
+    limit = 100.0 if width_ms is None else min(100.0, width_ms - 40.0)
+    ok = [b for b in a.beats if b.kind == "normal" and b.t_off is not None
+          and b.p_on is not None and (b.qrs_off - b.qrs_on) * 1000.0 / fs < limit]
+    return ok[len(ok) // 2] if ok else None
+
+
+def capture_donors(paths: list[str], per_family: int = 3) -> dict[str, list[str]]:
+    """For ``--capture``: per family (LUDB, amplitudes normalised per lead; CinC, millivolts)
+    the first records in order with a sinus narrow beat (:func:`narrow_beat`), whose beat
+    stands in as the capture beat where the wide complex's own record has none."""
     from tools.engine import analyze
 
-    path, rates, dissociation = args
+    out: dict[str, list[str]] = {"ludb": [], "cinc": []}
+    for p in paths:
+        fam = "ludb" if "/ludb/" in p else "cinc"
+        if len(out[fam]) < per_family and narrow_beat(analyze(common.load(p))) is not None:
+            out[fam].append(p)
+    return out
+
+
+def _capture_for(a, beat, donors: list[str]):
+    """(record, beat) of the capture beat for wide complex ``beat`` of analysis ``a``: its
+    own record's sinus beat, else the first donor's that is >= 40 ms narrower; None."""
+    from tools.engine import analyze
+
+    fs = a.record.fs
+    width = (beat.qrs_off - beat.qrs_on) * 1000.0 / fs
+    own = narrow_beat(a, width)
+    if own is not None:
+        return a.record, own
+    for p in donors:
+        d = analyze(common.load(p))
+        nb = narrow_beat(d, width)
+        if nb is not None and d.record.fs == fs and d.record.signal.shape[1] == \
+                a.record.signal.shape[1]:
+            return d.record, nb
+    return None
+
+
+def _one(args: tuple[str, tuple[float, ...], bool, list[str] | None]) -> dict | None:
+    from tools.engine import analyze
+
+    path, rates, dissociation, donors = args
     a = analyze(common.load(path))
     picked = pick_complex(a)
     if picked is None:
         return None
     kind, beat = picked
+    narrow = None
+    if donors is not None:  # --capture
+        if kind != "wide" or {s.id for s in a.statements} & NOT_CAPTURE_SOURCES:
+            return None
+        narrow = _capture_for(a, beat, donors)
+        if narrow is None:
+            return None
     rr = a.measurements["rr_ms"].value
     name = Path(path).stem
     rows = []
     for rate in rates:
-        rebuilt = rebuild_tachycardia(a.record, beat, 60000.0 / rate, rr)
+        rebuilt = rebuild_tachycardia(a.record, beat, 60000.0 / rate, rr, capture=narrow)
         if dissociation:
             rebuilt = add_dissociated_p(rebuilt, a)
             if rebuilt is None:
@@ -153,8 +242,11 @@ def _one(args: tuple[str, tuple[float, ...], bool]) -> dict | None:
                      "beats_found": round(len(t.beats) / expected, 2),
                      "av_dissociation_cited": bool(vt and "AV dissociation" in vt.criterion),
                      "av_dissociation_noted": any("dissociat" in s.criterion
-                                                  for s in t.statements)})
-    return {"record": name, "source": source_of(name), "kind": kind,
+                                                  for s in t.statements),
+                     "capture_cited": bool(vt and "capture or fusion" in vt.criterion),
+                     "pac_stated": "s:pac" in ids})
+    extra = {} if narrow is None else {"capture_from": Path(narrow[0].source or "").stem}
+    return {"record": name, "source": source_of(name), "kind": kind, **extra,
             "source_qrs_ms": round((beat.qrs_off - beat.qrs_on) * 1000.0 / a.record.fs),
             "typed": beat.kind, "rows": rows}
 
@@ -189,6 +281,8 @@ def summarise(results: list[dict], rates: tuple[float, ...]) -> dict:
                                        for _, row in wide),
                 "sinus_stated": sum(bool({"s:sr", "s:st", "s:sb", "s:sa"} & set(row["ids"]))
                                     for _, row in wide),
+                "capture_cited": sum(row.get("capture_cited", False) for _, row in wide),
+                "pac_stated": sum(row.get("pac_stated", False) for _, row in wide),
                 "per_source": per_source,
             },
             "narrow": {
@@ -200,6 +294,7 @@ def summarise(results: list[dict], rates: tuple[float, ...]) -> dict:
                 # a narrow complex with dissociated P waves: junctional tachycardia or VT
                 "av_dissociation_noted": sum(row.get("av_dissociation_noted", False)
                                              for _, row in narrow),
+                "capture_cited": sum(row.get("capture_cited", False) for _, row in narrow),
                 "rhythm": dict(Counter(i for _, row in narrow for i in row["ids"]
                                        if i in RHYTHM_IDS)),
             },
@@ -213,15 +308,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rates", type=float, nargs="+", default=list(RATES))
     ap.add_argument("--dissociation", action="store_true",
                     help="add the source's own P wave at 80 /min, independent of the QRS")
-    ap.add_argument("--out", default=None,
-                    help="results name (default wct_bench, wct_bench_dissociation)")
+    ap.add_argument("--capture", action="store_true",
+                    help="replace two complexes by the source's own narrow beat, early")
+    ap.add_argument("--out", default=None, help="results name (default wct_bench, "
+                    "wct_bench_dissociation, wct_bench_capture)")
     args = ap.parse_args(argv)
-    out_name = args.out or ("wct_bench_dissociation" if args.dissociation else "wct_bench")
+    out_name = args.out or ("wct_bench_dissociation" if args.dissociation else
+                            "wct_bench_capture" if args.capture else "wct_bench")
     rates = tuple(args.rates)
     paths = common.shared_record_paths()
     results = []
+    donors = None
+    if args.capture:
+        found = capture_donors(paths)
+        donors = {p: found["ludb" if "/ludb/" in p else "cinc"] for p in paths}
     with ProcessPoolExecutor(args.jobs) as ex:
-        for i, r in enumerate(ex.map(_one, [(p, rates, args.dissociation) for p in paths]), 1):
+        jobs = [(p, rates, args.dissociation, donors[p] if donors else None) for p in paths]
+        for i, r in enumerate(ex.map(_one, jobs), 1):
             common.progress("wct", i, len(paths))
             if r is not None:
                 results.append(r)
@@ -237,9 +340,13 @@ def main(argv: list[str] | None = None) -> int:
         print(key, "wide per source:", s["wide"]["per_source"], "instead:", s["wide"]["instead"],
               "AV dissociation cited:", s["wide"]["av_dissociation_cited"], "AV block stated:",
               s["wide"]["av_block_stated"], "sinus stated:", s["wide"]["sinus_stated"],
-              "narrow: AV dissociation noted:", s["narrow"]["av_dissociation_noted"])
+              "capture beats cited:", s["wide"]["capture_cited"], "PAC stated:",
+              s["wide"]["pac_stated"], "narrow: AV dissociation noted:",
+              s["narrow"]["av_dissociation_noted"], "capture cited:",
+              s["narrow"]["capture_cited"])
     path = common.write_json(out_name, {"summary": summary, "records": results,
-                                        "dissociation": args.dissociation})
+                                        "dissociation": args.dissociation,
+                                        "capture": args.capture})
     print(f"wrote {path}")
     return 0
 

@@ -555,3 +555,50 @@ def test_af_whose_rr_alternates_by_chance_is_still_af(name):
     a = analyze(rebuilt(analyze(_rec(name)), "af_80", zlib.crc32(name.encode())))
     assert "s:af" in _ids(a)
     assert not any("bigeminal" in n for n in a.notes)
+
+
+def test_capture_beats_in_a_wide_tachycardia_are_cited_for_vt_not_called_pacs():
+    # Georgia E07509's wide complex repeated at 150 /min with E07500's conducted 96-ms beat
+    # laid down twice, 80 % of a cycle early (benchmarks.wct_bench --capture): capture or
+    # fusion beats (Wellens 1978), an argument for VT with its own evidence, not premature
+    # atrial complexes; without them the same rhythm cites none
+    from benchmarks.wct_bench import narrow_beat, pick_complex, rebuild_tachycardia
+
+    a0, donor = analyze(_rec("E07509")), analyze(_rec("E07500"))
+    kind, beat = pick_complex(a0)
+    assert kind == "wide"
+    width = (beat.qrs_off - beat.qrs_on) * 1000.0 / a0.record.fs
+    cap = narrow_beat(donor, width)
+    assert cap is not None
+    rr = a0.measurements["rr_ms"].value
+    a = analyze(rebuild_tachycardia(a0.record, beat, 400.0, rr, capture=(donor.record, cap)))
+    vt = next(s for s in a.statements if s.id == "s:vt")
+    assert "capture or fusion" in vt.criterion and "m:capture_beats" in vt.evidence_ids
+    captured = a.measurements["capture_beats"]
+    assert captured.value == 2 and len(captured.beats) == 2
+    assert "s:pac" not in _ids(a)
+    _evidence_exists(a)
+    plain = analyze(rebuild_tachycardia(a0.record, beat, 400.0, rr))
+    vt = next(s for s in plain.statements if s.id in ("s:vt", "s:wct"))
+    assert "capture" not in vt.criterion and plain.measurements["capture_beats"].value == 0
+
+
+def test_capture_beats_need_a_wide_rhythm_an_early_beat_and_a_clear_margin():
+    from tools.beats import GlobalBeat
+    from tools.wide import capture_beats, vt_arguments
+
+    def rhythm(widths_ms, kinds):
+        return [GlobalBeat(index=i, qrs_on=i * 200, qrs_off=i * 200 + int(w / 2),
+                           r_time=i * 200 + 20, leads=["II"], kind=k)
+                for i, (w, k) in enumerate(zip(widths_ms, kinds))]
+
+    kinds = ["normal"] * 3 + ["supraventricular"] + ["normal"] * 4
+    assert capture_beats(rhythm([160] * 3 + [100] + [160] * 4, kinds), 500.0) == [3]
+    # 30 ms narrower only; a narrow rhythm; the beat not typed premature
+    assert capture_beats(rhythm([160] * 3 + [130] + [160] * 4, kinds), 500.0) == []
+    assert capture_beats(rhythm([100] * 3 + [60] + [100] * 4, kinds), 500.0) == []
+    assert capture_beats(rhythm([160] * 3 + [100] + [160] * 4, ["normal"] * 8), 500.0) == []
+    # one argument for AV dissociation however it shows
+    both = vt_arguments({"capture_beats": [3]}, True)
+    assert len(both) == 1 and "capture or fusion" in both[0] and "dissociation" in both[0]
+    assert vt_arguments({"capture_beats": []}, True) == ["AV dissociation (Brugada 1991 step 3)"]

@@ -164,6 +164,8 @@ def ventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
         ids = ["m:hr_bpm", "m:qrs_ms", "m:qrs_axis_deg", "m:p_wave_ratio"]
         if (f.av or {}).get("dissociation"):
             ids += ["m:atrial_rate_p_bpm", "m:unlocked_p_waves"]
+        if (f.wct or {}).get("capture_beats"):
+            ids.append("m:capture_beats")
         leads = (f.wct or {}).get("leads", [])
         width = outvoted or f"QRS {qrs:.0f} ms >= 120 ms"
         base = _with_flutter_caveat(

@@ -914,7 +914,11 @@ def _wct_measurements(wct: dict, beats: list[GlobalBeat]) -> list[Measurement]:
                 "(Vereckei et al. 2008)", leads=["aVR"], beats=idx,
                 reason=None if wct.get("avr_vi_vt") is not None else "aVR unusable",
                 details={"initial_r": wct.get("avr_initial_r"),
-                         "initial_wave_ms": wct.get("avr_initial_wave_ms")})]
+                         "initial_wave_ms": wct.get("avr_initial_wave_ms")}),
+           M._m("capture_beats", float(len(wct.get("capture_beats") or [])), "count",
+                "capture or fusion beats: premature beats >= 40 ms narrower than the median "
+                "QRS of a wide rhythm (Wellens et al. 1978)",
+                beats=wct.get("capture_beats") or [])]
     return out
 
 

@@ -805,7 +805,17 @@ def derive_statements(f: Features) -> list[Statement]:
     if ventricular or "s:wide_rhythm" in ids or \
             (f.n_beats > 0 and f.n_ventricular >= 0.8 * f.n_beats):
         ectopy = [s for s in ectopy if s.id != "s:pvc"]
-    if ids & {"s:af", "s:afl"} or paced:
+    # nor are early narrower beats inside a wide-complex tachycardia premature atrial
+    # complexes: capture or fusion beats (the VT statement names those it recognises) or
+    # atrial beats, which the rhythm does not tell apart
+    if ventricular and f.n_supraventricular:
+        early = [st for st in ectopy if st.id == "s:pac"]
+        if early and not (f.wct or {}).get("capture_beats"):
+            f.notes.append(f"{f.n_supraventricular} early beat(s) inside the wide-complex "
+                           "tachycardia: capture, fusion or atrial premature beats, not told "
+                           "apart (not stated as premature atrial complexes; see "
+                           "m:n_supraventricular_beats)")
+    if ids & {"s:af", "s:afl"} or paced or ventricular:
         ectopy = [s for s in ectopy if s.id != "s:pac"]
     out += ectopy
     suspected, kind, evidence, conf = f.reversal
