@@ -266,6 +266,29 @@ def test_the_second_harmonic_of_a_regular_rhythm_at_112_per_min_is_not_flutter()
     assert not _twice_regular_ventricular_rate(5.0, beats, fs)   # 300 /min: a real flutter
 
 
+def test_a_few_early_beats_leave_the_rhythm_regular_for_the_harmonic_rule():
+    # a wide rhythm at 120 /min with two early (capture) beats (benchmarks.wct_bench
+    # --capture measured RR variation 0.096 over all intervals there), but the
+    # dominant rhythm is regular and 240 /min is its T waves' harmonic, not flutter (LUDB 13
+    # read "atrial flutter 2:1"); flutter with variable conduction stays irregular
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from tools.rhythm import REGULAR_RR_CV, _twice_regular_ventricular_rate
+
+    fs = 500.0
+
+    def beats(rr_s):
+        return [SimpleNamespace(r_time=int(t * fs)) for t in np.concatenate([[0], np.cumsum(rr_s)])]
+
+    rr = [0.5] * 7 + [0.35] + [0.5] * 8 + [0.35] + [0.5] * 3
+    assert np.std(rr) / np.mean(rr) >= REGULAR_RR_CV
+    assert _twice_regular_ventricular_rate(4.0, beats(rr), fs)
+    variable = [0.4, 0.6, 0.4, 0.8, 0.6, 0.4, 0.8, 0.4, 0.6, 0.6, 0.4, 0.8, 0.4, 0.6]
+    assert not _twice_regular_ventricular_rate(4.0, beats(variable), fs)
+
+
 def test_a_wide_tachycardia_whose_p_waves_merge_with_the_t_is_not_sinus():
     from tools.statements import rhythm_statements
 

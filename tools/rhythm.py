@@ -138,13 +138,31 @@ _HARMONIC_HZ = 0.5
 REGULAR_RR_CV = 0.08             # the regularity limit the rhythm rules use
 
 
+def _without_premature(rr: np.ndarray) -> np.ndarray:
+    """The RR intervals of the dominant rhythm: without the premature ones (< 85 % of the
+    median, the prematurity margin of :func:`tools.measure.mark_ectopy`) and the pause after
+    each."""
+    from tools.measure import PREMATURE
+
+    short = rr < PREMATURE * float(np.median(rr))
+    keep = ~short
+    keep[1:] &= ~short[:-1]
+    return rr[keep]
+
+
 def _twice_regular_ventricular_rate(fa_hz: float, beats: list[GlobalBeat], fs: float) -> bool:
     """The atrial peak lies within the flutter search's own organisation window (0.5 Hz) of
     the second harmonic of a regular ventricular rhythm (RR coefficient of variation < 0.08).
     One 0.25-Hz bin was too narrow: a wide complex repeated at 112 /min (harmonic 3.73 Hz,
     just below the 3.8-Hz search band) leaked into the 4.0-Hz bin and was read as flutter at
-    240 /min, which vetoed the wide-complex tachycardia statement."""
+    240 /min, which vetoed the wide-complex tachycardia statement. Regularity is that of the
+    dominant rhythm, premature beats and their pauses left out: two capture beats in a
+    rebuilt VT at 120 /min raised the RR variation to 0.096 and it read "atrial flutter 2:1
+    with LBBB" (``benchmarks.wct_bench --capture``, LUDB 13); flutter with variable
+    conduction has no regular dominant rhythm to leave."""
     rr = np.diff([b.r_time for b in beats]) / fs
+    if rr.size >= 3:
+        rr = _without_premature(rr)
     if rr.size < 3 or np.mean(rr) <= 0 or np.std(rr) / np.mean(rr) >= REGULAR_RR_CV:
         return False
     fv = 1.0 / float(np.median(rr))
