@@ -10,8 +10,8 @@ AHA/ACCF/HRS 2009 recommendations part V, chamber hypertrophy (Hancock et al., C
   (:func:`tools.morphology.right_atrial_abnormality`).
 
 The left atrial criteria are measured and noted, not stated (see :func:`atrial_notes` for
-the figures that decided it). The V1 and II amplitude criteria need millivolts and are not applied to
-amplitude-normalised files.
+the figures that decided it). The V1 and II amplitude criteria need millivolts and are not
+applied to amplitude-normalised files.
 """
 from __future__ import annotations
 

@@ -179,9 +179,9 @@ def load_record(path: str | PathLike, *, fs: float | None = None,
 
     The extension picks the format: ``.hea`` (or the ``.dat``/``.mat`` beside it) for WFDB,
     ``.csv``, ``.npy``, ``.npz``, ``.edf`` and ``.bdf``; a printed page (``.pdf`` vector
-    export, ``.png``/``.jpg`` scan or photo) is digitised (:mod:`tools.paper`); GE MUSE XML, Philips Sierra XML,
-    DICOM 12-lead waveform and HL7 aECG are recognised from the content (any other
-    extension, or none, is sniffed; see :mod:`tools.vendor`).
+    export, ``.png``/``.jpg`` scan or photo) is digitised (:mod:`tools.paper`); GE MUSE XML,
+    Philips Sierra XML, DICOM 12-lead waveform and HL7 aECG are recognised from the content
+    (any other extension, or none, is sniffed; see :mod:`tools.vendor`).
 
     Parameters
     ----------

@@ -808,13 +808,12 @@ def derive_statements(f: Features) -> list[Statement]:
     # nor are early narrower beats inside a wide-complex tachycardia premature atrial
     # complexes: capture or fusion beats (the VT statement names those it recognises) or
     # atrial beats, which the rhythm does not tell apart
-    if ventricular and f.n_supraventricular:
-        early = [st for st in ectopy if st.id == "s:pac"]
-        if early and not (f.wct or {}).get("capture_beats"):
-            f.notes.append(f"{f.n_supraventricular} early beat(s) inside the wide-complex "
-                           "tachycardia: capture, fusion or atrial premature beats, not told "
-                           "apart (not stated as premature atrial complexes; see "
-                           "m:n_supraventricular_beats)")
+    if ventricular and any(st.id == "s:pac" for st in ectopy) and \
+            not (f.wct or {}).get("capture_beats"):
+        f.notes.append(f"{f.n_supraventricular} early beat(s) inside the wide-complex "
+                       "tachycardia: capture, fusion or atrial premature beats, not told apart "
+                       "(not stated as premature atrial complexes; see "
+                       "m:n_supraventricular_beats)")
     if ids & {"s:af", "s:afl"} or paced or ventricular:
         ectopy = [s for s in ectopy if s.id != "s:pac"]
     out += ectopy

@@ -225,10 +225,10 @@ def vt_arguments(d: dict, av_dissociation: bool | None) -> list[str]:
         args.append(f"RS interval {d['rs_max_ms']:.0f} ms > 100 ms (Brugada 1991 step 2)")
     captures = d.get("capture_beats") or []
     if captures:
+        with_av = " with AV dissociation" if av_dissociation else ""
         args.append(f"{len(captures)} capture or fusion beat(s), early and >= "
                     f"{CAPTURE_NARROWER_MS:.0f} ms narrower than the wide complexes (Wellens "
-                    "1978)" + (" with AV dissociation" if av_dissociation
-                                                  else "") + " (Brugada 1991 step 3)")
+                    f"1978){with_av} (Brugada 1991 step 3)")
     elif av_dissociation:
         args.append("AV dissociation (Brugada 1991 step 3)")
     if d.get("morphology_vt"):
