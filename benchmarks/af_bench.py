@@ -32,15 +32,14 @@ benchmarks/results/af_bench.json (``--out`` another name).
 """
 from __future__ import annotations
 
-import zlib
 from collections import Counter
-from pathlib import Path
 from statistics import median
 
 import numpy as np
 
 from benchmarks import common
-from benchmarks.av_block_bench import CONTROL_MAX_PR_MS, P_START_MS, SECONDS, pieces, rebuild
+from benchmarks.av_block_bench import (CONTROL_MAX_PR_MS, P_START_MS, SECONDS, analysed,
+                                       pieces, rebuild)
 from benchmarks.wct_bench import source_of
 from tools.statements import RHYTHM_IDS, SINUS_IDS
 
@@ -132,12 +131,10 @@ def _one(args: tuple[str, tuple[str, ...]]) -> dict | None:
     from tools.engine import analyze
 
     path, scenarios = args
-    a = analyze(common.load(path))
-    pc = pieces(a)
-    if pc is None:
+    source = analysed(path)
+    if source is None:
         return None
-    name = Path(path).stem
-    seed = zlib.crc32(name.encode())
+    a, pc, name, seed = source
     rows = []
     for sc in scenarios:
         t = analyze(rebuilt(a, sc, seed))

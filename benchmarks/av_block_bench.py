@@ -135,19 +135,31 @@ def rebuild(record, pc: dict, p_on_ms: list[float], qrs_on_ms: list[float], seed
     return replace(record, signal=out)
 
 
-def _one(args: tuple[str, tuple[str, ...]]) -> dict | None:
+def analysed(path: str):
+    """(analysis, :func:`pieces`, record name, seed) of one shared record, or None where it
+    gives no pieces: the source both rebuilt-rhythm benchmarks start from."""
     from tools.engine import analyze
 
-    path, scenarios = args
     a = analyze(common.load(path))
     pc = pieces(a)
     if pc is None:
         return None
     name = Path(path).stem
+    return a, pc, name, zlib.crc32(name.encode())
+
+
+def _one(args: tuple[str, tuple[str, ...]]) -> dict | None:
+    from tools.engine import analyze
+
+    path, scenarios = args
+    source = analysed(path)
+    if source is None:
+        return None
+    a, pc, name, seed = source
     rows = []
     for sc in scenarios:
         ps, qs = timeline(sc, pc["pr_ms"])
-        t = analyze(rebuild(a.record, pc, ps, qs, seed=zlib.crc32(name.encode())))
+        t = analyze(rebuild(a.record, pc, ps, qs, seed=seed))
         ids = sorted({s.id for s in t.statements})
         avb2 = next((s for s in t.statements if s.id == "s:avb2"), None)
         rows.append({"scenario": sc, "ids": ids, "hr_bpm": t.measurements["hr_bpm"].value,

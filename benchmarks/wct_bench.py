@@ -50,8 +50,8 @@ from __future__ import annotations
 import argparse
 import os
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 from statistics import median
 
@@ -175,32 +175,40 @@ def narrow_beat(a, width_ms: float | None = None):
     return ok[len(ok) // 2] if ok else None
 
 
-def capture_donors(paths: list[str], per_family: int = 3) -> dict[str, list[str]]:
-    """For ``--capture``: per family (LUDB, amplitudes normalised per lead; CinC, millivolts)
-    the first records in order with a sinus narrow beat (:func:`narrow_beat`), whose beat
-    stands in as the capture beat where the wide complex's own record has none."""
+def _family(path: str) -> str:
+    """'ludb' (amplitudes normalised per lead) or 'cinc' (millivolts)."""
+    return "ludb" if "/ludb/" in path else "cinc"
+
+
+@lru_cache(maxsize=8)
+def _donor_analysis(path: str):
+    """A donor record's analysis, once per process (every wide source may ask for it)."""
     from tools.engine import analyze
 
+    return analyze(common.load(path))
+
+
+def capture_donors(paths: list[str], per_family: int = 3) -> dict[str, list[str]]:
+    """For ``--capture``: per family the first records in order with a sinus narrow beat
+    (:func:`narrow_beat`), whose beat stands in as the capture beat where the wide complex's
+    own record has none."""
     out: dict[str, list[str]] = {"ludb": [], "cinc": []}
     for p in paths:
-        fam = "ludb" if "/ludb/" in p else "cinc"
-        if len(out[fam]) < per_family and narrow_beat(analyze(common.load(p))) is not None:
-            out[fam].append(p)
+        if len(out[_family(p)]) < per_family and narrow_beat(_donor_analysis(p)) is not None:
+            out[_family(p)].append(p)
     return out
 
 
 def _capture_for(a, beat, donors: list[str]):
     """(record, beat) of the capture beat for wide complex ``beat`` of analysis ``a``: its
     own record's sinus beat, else the first donor's that is >= 40 ms narrower; None."""
-    from tools.engine import analyze
-
     fs = a.record.fs
     width = (beat.qrs_off - beat.qrs_on) * 1000.0 / fs
     own = narrow_beat(a, width)
     if own is not None:
         return a.record, own
     for p in donors:
-        d = analyze(common.load(p))
+        d = _donor_analysis(p)
         nb = narrow_beat(d, width)
         if nb is not None and d.record.fs == fs and d.record.signal.shape[1] == \
                 a.record.signal.shape[1]:
@@ -208,10 +216,12 @@ def _capture_for(a, beat, donors: list[str]):
     return None
 
 
-def _one(args: tuple[str, tuple[float, ...], bool, list[str] | None]) -> dict | None:
+def _one(args: tuple[str, tuple]) -> dict | None:
+    """One shared record's rows; ``args``: (path, (rates, dissociation, capture donors by
+    family or None))."""
     from tools.engine import analyze
 
-    path, rates, dissociation, donors = args
+    path, (rates, dissociation, donors) = args
     a = analyze(common.load(path))
     picked = pick_complex(a)
     if picked is None:
@@ -221,7 +231,7 @@ def _one(args: tuple[str, tuple[float, ...], bool, list[str] | None]) -> dict | 
     if donors is not None:  # --capture
         if kind != "wide" or {s.id for s in a.statements} & NOT_CAPTURE_SOURCES:
             return None
-        narrow = _capture_for(a, beat, donors)
+        narrow = _capture_for(a, beat, donors[_family(path)])
         if narrow is None:
             return None
     rr = a.measurements["rr_ms"].value
@@ -317,17 +327,10 @@ def main(argv: list[str] | None = None) -> int:
                             "wct_bench_capture" if args.capture else "wct_bench")
     rates = tuple(args.rates)
     paths = common.shared_record_paths()
-    results = []
-    donors = None
-    if args.capture:
-        found = capture_donors(paths)
-        donors = {p: found["ludb" if "/ludb/" in p else "cinc"] for p in paths}
-    with ProcessPoolExecutor(args.jobs) as ex:
-        jobs = [(p, rates, args.dissociation, donors[p] if donors else None) for p in paths]
-        for i, r in enumerate(ex.map(_one, jobs), 1):
-            common.progress("wct", i, len(paths))
-            if r is not None:
-                results.append(r)
+    donors = capture_donors(paths) if args.capture else None
+    results = [r for r in common.map_records("wct", _one, paths,
+                                             (rates, args.dissociation, donors), args.jobs)
+               if r is not None]
     summary = summarise(results, rates)
     rows = []
     for key, s in summary.items():
