@@ -27,7 +27,7 @@ from tools.mains import remove_mains
 from tools.quality import RecordQuality, assess_quality
 from tools.record import LIMB_LEADS, STANDARD_LEADS, Record
 from tools.pacing import blank_stimuli
-from tools.rhythm import REGULAR_RR_CV, _p_ratio, atrial_activity
+from tools.rhythm import _p_ratio, atrial_activity, regular_rr
 from tools.spatial import (align_to_sv_peaks, missed_beats, reconcile_p_onset, reconcile_qrs,
                            spatial_velocity, weak_beats)
 from tools.statements import Features, derive_statements, p_clear_organised
@@ -307,7 +307,7 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
         # regular tachycardia with a wide QRS'); in fast AF its offset ran into the ST
         # segment (benchmarks.af_bench, AF at 120 /min with f waves: VT or WCT stated on
         # 9 -> 5 narrow complexes)
-        regular = r_s.size >= 4 and float(np.std(rr) / np.mean(rr)) < REGULAR_RR_CV
+        regular = r_s.size >= 4 and regular_rr(rr)
         qrs_info = reconcile_qrs(beats, sig, fs, sv, tachycardia_without_p=fast and regular
                                  and _p_ratio(beats) < 0.5)
         qrs_info["not_qrs"] = not_qrs
@@ -986,7 +986,7 @@ def _fixed_bigeminy(beats: list[GlobalBeat], fs: float) -> bool:
     if not _bigeminal(beats, fs):
         return False
     rr = np.diff(np.array([b.r_time for b in beats], float))
-    return all(float(np.std(h) / np.mean(h)) < REGULAR_RR_CV for h in (rr[0::2], rr[1::2]))
+    return regular_rr(rr[0::2]) and regular_rr(rr[1::2])
 
 
 def _quality_factor(quality: RecordQuality, usable: list[str]) -> float:

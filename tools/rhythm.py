@@ -15,6 +15,7 @@ import numpy as np
 from tools.beats import GlobalBeat
 from tools.delineate import LeadDelineation
 from tools.evidence import Measurement
+from tools.measure import PREMATURE
 from tools.pacing import (A_STIM_BASE_RATIO, A_STIM_SLOPE_SHARE, AV_DELAY_MS, AV_DELAY_SD_MS,
                           atrial_stimuli, find_stimuli)
 from tools.quality import robust_sd
@@ -138,12 +139,18 @@ _HARMONIC_HZ = 0.5
 REGULAR_RR_CV = 0.08             # the regularity limit the rhythm rules use
 
 
+def regular_rr(rr) -> bool:
+    """RR intervals regular by the rhythm rules' limit: coefficient of variation <
+    ``REGULAR_RR_CV`` (callers ask for the number of intervals they need)."""
+    rr = np.asarray(rr, float)
+    return rr.size > 0 and float(np.mean(rr)) > 0 and \
+        float(np.std(rr) / np.mean(rr)) < REGULAR_RR_CV
+
+
 def _without_premature(rr: np.ndarray) -> np.ndarray:
     """The RR intervals of the dominant rhythm: without the premature ones (< 85 % of the
     median, the prematurity margin of :func:`tools.measure.mark_ectopy`) and the pause after
     each."""
-    from tools.measure import PREMATURE
-
     short = rr < PREMATURE * float(np.median(rr))
     keep = ~short
     keep[1:] &= ~short[:-1]
@@ -163,7 +170,7 @@ def _twice_regular_ventricular_rate(fa_hz: float, beats: list[GlobalBeat], fs: f
     rr = np.diff([b.r_time for b in beats]) / fs
     if rr.size >= 3:
         rr = _without_premature(rr)
-    if rr.size < 3 or np.mean(rr) <= 0 or np.std(rr) / np.mean(rr) >= REGULAR_RR_CV:
+    if rr.size < 3 or not regular_rr(rr):
         return False
     fv = 1.0 / float(np.median(rr))
     return abs(fa_hz - 2.0 * fv) <= _HARMONIC_HZ
