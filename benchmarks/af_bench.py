@@ -38,8 +38,8 @@ from statistics import median
 import numpy as np
 
 from benchmarks import common
-from benchmarks.av_block_bench import (CONTROL_MAX_PR_MS, P_START_MS, SECONDS, analysed,
-                                       pieces, rebuild)
+from benchmarks.av_block_bench import (CONTROL_MAX_PR_MS, P_START_MS, SECONDS, pieces,
+                                       rebuild, rebuilt_runs)
 from benchmarks.wct_bench import source_of
 from tools.statements import RHYTHM_IDS, SINUS_IDS
 
@@ -128,19 +128,14 @@ def rebuilt(analysis, scenario: str, seed: int):
 
 
 def _one(args: tuple[str, tuple[str, ...]]) -> dict | None:
-    from tools.engine import analyze
-
     path, scenarios = args
-    source = analysed(path)
-    if source is None:
+    runs = rebuilt_runs(path, scenarios, lambda a, pc, sc, seed: rebuilt(a, sc, seed))
+    if runs is None:
         return None
-    a, pc, name, seed = source
-    rows = []
-    for sc in scenarios:
-        t = analyze(rebuilt(a, sc, seed))
-        rows.append({"scenario": sc, "ids": sorted({s.id for s in t.statements}),
-                     "hr_bpm": t.measurements["hr_bpm"].value,
-                     "qrs_ms": t.measurements["qrs_ms"].value})
+    (name, pc), analysed = runs
+    rows = [{"scenario": sc, "ids": sorted({s.id for s in t.statements}),
+             "hr_bpm": t.measurements["hr_bpm"].value, "qrs_ms": t.measurements["qrs_ms"].value}
+            for sc, t in analysed]
     return {"record": name, "source": source_of(name), "source_qrs_ms": round(pc["qrs_ms"]),
             "rows": rows}
 

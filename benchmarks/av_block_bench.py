@@ -135,9 +135,11 @@ def rebuild(record, pc: dict, p_on_ms: list[float], qrs_on_ms: list[float], seed
     return replace(record, signal=out)
 
 
-def analysed(path: str):
-    """(analysis, :func:`pieces`, record name, seed) of one shared record, or None where it
-    gives no pieces: the source both rebuilt-rhythm benchmarks start from."""
+def rebuilt_runs(path: str, scenarios, build):
+    """One shared record rebuilt into each scenario and analysed: ((record name, its
+    :func:`pieces`), [(scenario, analysis)]), or None where the record gives no pieces.
+    ``build(analysis, pieces, scenario, seed)`` returns the rebuilt record; the seed is the
+    record name's CRC-32. The common step of the rebuilt-rhythm benchmarks."""
     from tools.engine import analyze
 
     a = analyze(common.load(path))
@@ -145,21 +147,23 @@ def analysed(path: str):
     if pc is None:
         return None
     name = Path(path).stem
-    return a, pc, name, zlib.crc32(name.encode())
+    seed = zlib.crc32(name.encode())
+    return (name, pc), [(sc, analyze(build(a, pc, sc, seed))) for sc in scenarios]
+
+
+def _build(a, pc: dict, sc: str, seed: int):
+    ps, qs = timeline(sc, pc["pr_ms"])
+    return rebuild(a.record, pc, ps, qs, seed=seed)
 
 
 def _one(args: tuple[str, tuple[str, ...]]) -> dict | None:
-    from tools.engine import analyze
-
     path, scenarios = args
-    source = analysed(path)
-    if source is None:
+    runs = rebuilt_runs(path, scenarios, _build)
+    if runs is None:
         return None
-    a, pc, name, seed = source
+    (name, pc), analysed = runs
     rows = []
-    for sc in scenarios:
-        ps, qs = timeline(sc, pc["pr_ms"])
-        t = analyze(rebuild(a.record, pc, ps, qs, seed=seed))
+    for sc, t in analysed:
         ids = sorted({s.id for s in t.statements})
         avb2 = next((s for s in t.statements if s.id == "s:avb2"), None)
         rows.append({"scenario": sc, "ids": ids, "hr_bpm": t.measurements["hr_bpm"].value,
