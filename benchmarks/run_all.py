@@ -10,12 +10,13 @@ import time
 from benchmarks import (af_bench, api_load_bench, av_block_bench, cinc_bench, encoder_bench,
                         er_bench, format_bench, fs_bench, fuzz_bench, knowledge_bench,
                         long_pr_bench, ludb_bench, noise_bench, pacing_bench, qrs_bench,
-                        render_bench, speed_bench, stemi_bench, wct_bench)
+                        render_bench, speed_bench, stemi_bench, vrun_bench, wct_bench)
 
 # agent_bench (the embedded LLM, about 2 minutes per record) is run on its own.
 BENCHMARKS = (("ludb_bench", ludb_bench.main), ("cinc_bench", cinc_bench.main),
               ("qrs_bench", qrs_bench.main), ("long_pr_bench", long_pr_bench.main),
-              ("wct_bench", wct_bench.main), ("av_block_bench", av_block_bench.main),
+              ("wct_bench", wct_bench.main), ("vrun_bench", vrun_bench.main),
+              ("av_block_bench", av_block_bench.main),
               ("af_bench", af_bench.main),
               ("er_bench", er_bench.main),
               ("noise_bench", noise_bench.main), ("fs_bench", fs_bench.main),

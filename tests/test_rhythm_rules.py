@@ -168,6 +168,24 @@ def test_complexes_the_delineator_missed_become_beats(sinus):
     assert all(f[1] < first or f[1] > last for f in others)
 
 
+def test_valley_bounds_split_overlapping_complexes_at_their_slowest_point():
+    # three complexes whose spatial velocity never returns to the baseline between them:
+    # each is bounded by the minimum between it and its neighbours, within the search
+    # limits, and the record's ends bound nothing
+    from tools.spatial import valley_bounds
+
+    fs = 500.0
+    t = np.arange(2000)
+    r = [500, 640, 780]
+    sv = sum(np.exp(-0.5 * ((t - c) / 12.0) ** 2) for c in r) + 0.2
+    sv[600] = sv[700] = 0.05   # the slowest points between them
+    assert valley_bounds(sv, r, 1, fs) == (600, 700)
+    lo, hi = valley_bounds(sv, r, 0, fs)
+    # before: at most PRE_MS (160 ms, 80 samples); after: at most half-way to the next
+    assert lo == 500 - 80 and hi == 570
+    assert valley_bounds(sv, [10, 700], 0, fs) is None
+
+
 def test_fast_wide_complex_rhythm_keeps_its_beats_and_is_flagged():
     # a PVC of Chapman JS20012 repeated at 180 /min without P waves (benchmarks.wct_bench):
     # every complex a beat, the rate right, VT or WCT stated, never fibrillation
@@ -602,3 +620,56 @@ def test_capture_beats_need_a_wide_rhythm_an_early_beat_and_a_clear_margin():
     both = vt_arguments({"capture_beats": [3]}, True)
     assert len(both) == 1 and "capture or fusion" in both[0] and "dissociation" in both[0]
     assert vt_arguments({"capture_beats": []}, True) == ["AV dissociation (Brugada 1991 step 3)"]
+
+
+def _run_into(recipient: str, donor: str, n: int, rate: float):
+    """``recipient``'s analysis and the analysis of it with ``n`` of ``donor``'s ventricular
+    complex laid in at ``rate`` (benchmarks.vrun_bench), and the run's first and last QRS
+    onsets (samples)."""
+    from benchmarks.vrun_bench import insert_run, ventricular_beat
+
+    a, d = analyze(_rec(recipient)), analyze(_rec(donor))
+    rec, (first, last) = insert_run(a, d, ventricular_beat(d), n, rate)
+    return analyze(rec), first, last
+
+
+@pytest.mark.parametrize("recipient,donor,rate", [("HR06001", "JS20012", 120.0),
+                                                  ("E07500", "JS20012", 160.0)])
+def test_a_run_of_wide_beats_is_non_sustained_vt(recipient, donor, rate):
+    # Chapman JS20012's 126-ms ventricular complex laid five times in a row into sinus
+    # rhythm (benchmarks.vrun_bench): the learned boundaries measured the run's complexes
+    # 90-130 ms and typed them premature atrial beats; their lead-combined width keeps
+    # them wide (>= 120 ms beside a narrow rhythm, or >= 40 ms wider than it)
+    a, first, last = _run_into(recipient, donor, 5, rate)
+    fs = a.record.fs
+    run = [b for b in a.beats if first - 0.06 * fs <= b.r_time <= last + 0.2 * fs]
+    assert len(run) == 5 and all(b.kind == "ventricular" for b in run)
+    ids = _ids(a)
+    assert "s:nsvt" in ids and ids & {"s:sr", "s:sb", "s:st"}
+    assert a.measurements["ventricular_run_beats"].value == 5
+    _evidence_exists(a)
+
+
+def test_a_run_the_learned_delineator_missed_is_found():
+    # Chapman JS20005's complex five times at 160 /min into JS20001's sinus tachycardia:
+    # the learned delineation had no beat for three of them, and the lead-combined search
+    # found them in all 12 leads but could not bound them (each runs into the next one's T
+    # wave); bounded at the slowest point between neighbours they are beats, and the run
+    # is non-sustained VT
+    a, first, last = _run_into("JS20001", "JS20005", 5, 160.0)
+    fs = a.record.fs
+    run = [b for b in a.beats if first - 0.06 * fs <= b.r_time <= last + 0.2 * fs]
+    assert len(run) == 5
+    assert "s:nsvt" in _ids(a)
+
+
+def test_a_burst_of_conducted_beats_is_not_a_ventricular_run():
+    # the control: PTB-XL HR06001's own conducted complex (no P wave) five times at 160
+    # /min, a burst of atrial tachycardia landing on the T waves: no ventricular run
+    from benchmarks.vrun_bench import conducted_beat, insert_run
+
+    a0 = analyze(_rec("HR06001"))
+    rec, _ = insert_run(a0, a0, conducted_beat(a0), 5, 160.0)
+    a = analyze(rec)
+    assert not _ids(a) & {"s:nsvt", "s:vt", "s:wct"}
+    assert a.measurements["ventricular_run_beats"].value < 3

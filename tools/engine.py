@@ -530,7 +530,7 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
         and max(atrial["p_ratio"], p_clear_organised(atrial["p_ratio_clear"],
                                                      atrial["pr_sd_ms"])) < 0.5
     M.mark_ectopy(beats, fs, irregular, sig.shape[0], bigeminal=_bigeminal(beats, fs),
-                  combined_ms=(qrs_info or {}).get("beat_widths"))
+                  combined_ms=(qrs_info or {}).get("beat_widths"), signal=sig)
     # the dominant rhythm's P waves: premature beats hide theirs in the preceding T wave,
     # and with frequent ones the share over all beats fell below half in sinus rhythm
     dom_c = M.dominant(beats)
@@ -657,7 +657,10 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     run, run_rate, run_beats = _ventricular_run(beats, fs)
     meas["ventricular_run_beats"] = M._m(
         "ventricular_run_beats", run, "count",
-        "longest run of consecutive beats typed ventricular", beats=run_beats,
+        "longest run of consecutive beats typed ventricular (by the learned delineator, by a "
+        "QRS >= 40 ms wider than the dominant one without a P wave, or, for >= 3 premature "
+        "beats in a row, by their lead-combined width and a shape unlike the dominant "
+        "complex: tools.measure.mark_ectopy)", beats=run_beats,
         details={"rate_per_min": None if run_rate is None else round(run_rate, 1)})
     from tools.chambers import p_wave_features
     from tools.conduction import shapes as qrs_shapes
