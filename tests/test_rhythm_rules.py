@@ -673,3 +673,13 @@ def test_a_burst_of_conducted_beats_is_not_a_ventricular_run():
     a = analyze(rec)
     assert not _ids(a) & {"s:nsvt", "s:vt", "s:wct"}
     assert a.measurements["ventricular_run_beats"].value < 3
+
+
+def test_two_atrial_premature_beats_and_one_ventricular_are_not_a_run():
+    # Chapman JS20001 has two premature atrial beats in a row; one ventricular complex of
+    # JS20005 laid in right after them made three premature beats without P waves, wide by
+    # their median width and unlike the dominant complex by their median shape: each beat
+    # must have the ventricular shape, not the run's median
+    a, _, _ = _run_into("JS20001", "JS20005", 1, 160.0)
+    assert "s:nsvt" not in _ids(a)
+    assert "s:pvc" in _ids(a)

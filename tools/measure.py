@@ -145,10 +145,10 @@ def mark_ectopy(beats: list[GlobalBeat], fs: float, irregular: bool, n_samples: 
 
 
 def dominant_match(signal: np.ndarray, beats: list[GlobalBeat], fs: float,
-                   idx: list[int]) -> float | None:
-    """Median, over the beats numbered ``idx``, of the correlation of each beat's complex
-    (R time +- ``MATCH_MS``, all leads, each lead's mean removed) with the dominant beats'
-    median complex; None with fewer than 3 dominant beats inside the record."""
+                   idx: list[int]) -> dict[int, float]:
+    """Per beat numbered in ``idx``, the correlation of its complex (R time +- ``MATCH_MS``,
+    all leads, each lead's mean removed) with the median complex of the dominant beats not
+    in ``idx``; empty with fewer than 3 such beats inside the record."""
     x = np.asarray(signal, float)
     w = int(round(MATCH_MS * fs / 1000.0))
 
@@ -160,21 +160,26 @@ def dominant_match(signal: np.ndarray, beats: list[GlobalBeat], fs: float,
 
     dom = [s for s in (seg(b) for b in dominant(beats) if b.index not in idx) if s is not None]
     if len(dom) < 3:
-        return None
+        return {}
     template = np.median(np.stack(dom), axis=0)
-    rs = [float(np.corrcoef(s, template)[0, 1]) for s in
-          (seg(b) for b in beats if b.index in idx) if s is not None and np.ptp(s) > 0]
-    return float(np.median(rs)) if rs else None
+    out = {}
+    for b in beats:
+        s = seg(b) if b.index in idx else None
+        if s is not None and np.ptp(s) > 0:
+            out[b.index] = float(np.corrcoef(s, template)[0, 1])
+    return out
 
 
 def _wide_runs(beats: list[GlobalBeat], combined_ms: dict[int, float], signal: np.ndarray,
                fs: float) -> None:
     """Type ventricular (in place) every beat of a run of >= ``RUN_BEATS`` consecutive
     premature beats (typed supraventricular or ventricular by :func:`mark_ectopy`) without
-    P waves whose lead-combined QRS width, median over the run, is >= 40 ms (the margin of
+    P waves whose QRS width, median over the run, is >= 40 ms (the margin of
     :func:`mark_ectopy`) above the dominant beats' median, or >= 120 ms where theirs is
     under 120 ms (a run of wide complexes in a narrow-complex rhythm: the QRS limit of
-    AHA/ACCF/HRS 2009 part III).
+    AHA/ACCF/HRS 2009 part III). A beat's width is the larger of its learned and its
+    lead-combined one: in a run either can be cut short or missing (the combined one has no
+    boundary where overlapping complexes keep the spatial velocity above its threshold).
 
     Three or more consecutive ventricular beats are non-sustained VT (2017 AHA/ACC/HRS
     guideline, Al-Khatib et al., Circulation 138:e272, 2018). Inside such a run at 150-200
@@ -186,32 +191,35 @@ def _wide_runs(beats: list[GlobalBeat], combined_ms: dict[int, float], signal: n
     beat's combined width also runs into the T wave it lands on (+46-52 ms on single atrial
     premature beats of Chapman JS20001 and JS20014, and a burst of a record's own conducted
     complexes at 160-200 /min was 'wide' on 5-8 of 134 records): the run's complexes must
-    also have a shape of their own, a median correlation with the dominant complex
+    also have a shape of their own, each a correlation with the dominant complex
     (:func:`dominant_match`) below ``RUN_MATCH`` - a ventricular complex is one of
     'different morphology' (Surawicz & Knilans, Chou's Electrocardiography in Clinical
     Practice, 6th ed., 2008). No published number exists for 'different': the limit was
     chosen on the CinC recipients of the benchmark (runs of other patients' ventricular
     complexes at 160 /min: median correlation -0.43..0.50; the recipients' own conducted
     complexes: 0.77..1.00) and checked on LUDB's (ventricular 85 of 86 below it, conducted
-    2 of 87). A single beat is not retyped."""
-    dom = [combined_ms[b.index] for b in beats
-           if b.kind in ("normal", "unknown") and b.index in combined_ms]
+    2 of 87). Each beat must differ, not the run's median: a record's own two premature
+    atrial beats beside one laid-in ventricular complex made a 'run' of three. A single
+    beat is not retyped."""
+    def width(b: GlobalBeat) -> float:
+        return max((b.qrs_off - b.qrs_on) * 1000.0 / fs, combined_ms.get(b.index, 0.0))
+
+    dom = [width(b) for b in beats if b.kind in ("normal", "unknown")]
     if len(dom) < 3:
         return
     ref = float(np.median(dom))
+    early = [b.index for b in beats
+             if b.kind in ("supraventricular", "ventricular") and b.p_on is None]
+    match = dominant_match(signal, beats, fs, early) if len(early) >= RUN_BEATS else {}
     run: list[GlobalBeat] = []
     for b in beats + [None]:
-        if b is not None and b.kind in ("supraventricular", "ventricular") and b.p_on is None:
+        if b is not None and match.get(b.index, 1.0) < RUN_MATCH:
             run.append(b)
             continue
-        widths = [combined_ms[x.index] for x in run if x.index in combined_ms]
-        width = float(np.median(widths)) if widths else 0.0
-        if len(run) >= RUN_BEATS and len(widths) >= RUN_BEATS and \
-                (width - ref >= 40.0 or (width >= WIDE_QRS_MS > ref)):
-            match = dominant_match(signal, beats, fs, [x.index for x in run])
-            if match is not None and match < RUN_MATCH:
-                for x in run:
-                    x.kind = "ventricular"
+        w = float(np.median([width(x) for x in run])) if run else 0.0
+        if len(run) >= RUN_BEATS and (w - ref >= 40.0 or (w >= WIDE_QRS_MS > ref)):
+            for x in run:
+                x.kind = "ventricular"
         run = []
 
 
