@@ -51,7 +51,7 @@ PREMATURE = 0.85      # a premature beat comes before 85 % of the prevailing cyc
 RUN_BEATS = 3         # consecutive ventricular beats that make a run (non-sustained VT)
 WIDE_QRS_MS = 120.0   # a wide QRS (AHA/ACCF/HRS 2009 part III)
 MATCH_MS = 50.0       # half-width of the complex compared with the dominant one (R +- 50 ms)
-RUN_MATCH = 0.7       # below this median correlation a run's complexes have their own shape
+RUN_MATCH = 0.7       # a complex correlating less than this with the dominant one differs
 SINUS_PR_SD_MS = 20.0  # P waves "with a constant PR" (as tools.statements calls them organised)
 
 
@@ -174,7 +174,8 @@ def _wide_runs(beats: list[GlobalBeat], combined_ms: dict[int, float], signal: n
                fs: float) -> None:
     """Type ventricular (in place) every beat of a run of >= ``RUN_BEATS`` consecutive
     premature beats (typed supraventricular or ventricular by :func:`mark_ectopy`) without
-    P waves whose QRS width, median over the run, is >= 40 ms (the margin of
+    P waves, each of a shape unlike the dominant complex (:func:`dominant_match` <
+    ``RUN_MATCH``), whose QRS width, median over the run, is >= 40 ms (the margin of
     :func:`mark_ectopy`) above the dominant beats' median, or >= 120 ms where theirs is
     under 120 ms (a run of wide complexes in a narrow-complex rhythm: the QRS limit of
     AHA/ACCF/HRS 2009 part III). A beat's width is the larger of its learned and its
@@ -196,11 +197,12 @@ def _wide_runs(beats: list[GlobalBeat], combined_ms: dict[int, float], signal: n
     'different morphology' (Surawicz & Knilans, Chou's Electrocardiography in Clinical
     Practice, 6th ed., 2008). No published number exists for 'different': the limit was
     chosen on the CinC recipients of the benchmark (runs of other patients' ventricular
-    complexes at 160 /min: median correlation -0.43..0.50; the recipients' own conducted
-    complexes: 0.77..1.00) and checked on LUDB's (ventricular 85 of 86 below it, conducted
-    2 of 87). Each beat must differ, not the run's median: a record's own two premature
-    atrial beats beside one laid-in ventricular complex made a 'run' of three. A single
-    beat is not retyped."""
+    complexes at 160 /min: the run's median correlation -0.43..0.50; bursts of the
+    recipients' own conducted complexes: 0.77..1.00) and checked on LUDB's (ventricular 85
+    of 86 below it, conducted 2 of 87). It is applied to each beat, not to the run's median
+    (a record's own two premature atrial beats beside one laid-in ventricular complex made
+    a 'run' of three), which changed neither the benchmark's runs found nor its bursts (0
+    flagged). A single beat is not retyped."""
     def width(b: GlobalBeat) -> float:
         return max((b.qrs_off - b.qrs_on) * 1000.0 / fs, combined_ms.get(b.index, 0.0))
 
