@@ -38,14 +38,13 @@ from __future__ import annotations
 import zlib
 from collections import Counter
 from dataclasses import replace
-from functools import lru_cache
 from pathlib import Path
 from statistics import median
 
 import numpy as np
 
 from benchmarks import common
-from benchmarks.wct_bench import FLAGS, _family, complex_piece, source_of
+from benchmarks.wct_bench import FLAGS, _family, cached_analysis, complex_piece, source_of
 from tools.statements import RHYTHM_IDS, SINUS_IDS
 
 SCENARIOS = ("v1_120", "v2_120", "v3_120", "v5_120", "v1_160", "v2_160", "v3_160", "v5_160",
@@ -81,18 +80,11 @@ def ventricular_beat(a):
     return v[len(v) // 2] if v else None
 
 
-@lru_cache(maxsize=32)
-def _analysis(path: str):
-    from tools.engine import analyze
-
-    return analyze(common.load(path))
-
-
 def donors(paths: list[str]) -> dict[str, list[str]]:
     """Per family the records with a beat typed ventricular, not paced, AF or flutter."""
     out: dict[str, list[str]] = {"ludb": [], "cinc": []}
     for p in paths:
-        a = _analysis(p)
+        a = cached_analysis(p)
         if ventricular_beat(a) is not None and not {s.id for s in a.statements} & NOT_DONORS:
             out[_family(p)].append(p)
     return out
@@ -128,7 +120,7 @@ def _one(args: tuple[str, tuple]) -> dict | None:
     from tools.engine import analyze
 
     path, (scenarios, donor_paths) = args
-    a = _analysis(path)
+    a = cached_analysis(path)
     ids0 = {s.id for s in a.statements}
     hr = a.measurements["hr_bpm"].value
     if not ids0 & SINUS_IDS or len(a.beats) < 6 or hr is None:
@@ -142,7 +134,7 @@ def _one(args: tuple[str, tuple]) -> dict | None:
         if not pool:
             return None
         dp = pool[zlib.crc32(name.encode()) % len(pool)]
-        donor, donor_name = _analysis(dp), Path(dp).stem
+        donor, donor_name = cached_analysis(dp), Path(dp).stem
         vbeat = ventricular_beat(donor)
     fs = a.record.fs
     rows = []

@@ -180,9 +180,10 @@ def _family(path: str) -> str:
     return "ludb" if "/ludb/" in path else "cinc"
 
 
-@lru_cache(maxsize=8)
-def _donor_analysis(path: str):
-    """A donor record's analysis, once per process (every wide source may ask for it)."""
+@lru_cache(maxsize=32)
+def cached_analysis(path: str):
+    """A shared record's analysis, once per process (donor records are asked for by many
+    sources; also used by :mod:`benchmarks.vrun_bench`)."""
     from tools.engine import analyze
 
     return analyze(common.load(path))
@@ -194,7 +195,7 @@ def capture_donors(paths: list[str], per_family: int = 3) -> dict[str, list[str]
     own record has none."""
     out: dict[str, list[str]] = {"ludb": [], "cinc": []}
     for p in paths:
-        if len(out[_family(p)]) < per_family and narrow_beat(_donor_analysis(p)) is not None:
+        if len(out[_family(p)]) < per_family and narrow_beat(cached_analysis(p)) is not None:
             out[_family(p)].append(p)
     return out
 
@@ -208,7 +209,7 @@ def _capture_for(a, beat, donors: list[str]):
     if own is not None:
         return a.record, own
     for p in donors:
-        d = _donor_analysis(p)
+        d = cached_analysis(p)
         nb = narrow_beat(d, width)
         if nb is not None and d.record.fs == fs and d.record.signal.shape[1] == \
                 a.record.signal.shape[1]:

@@ -48,6 +48,7 @@ P_ROOM_S, T_ROOM_S = 0.300, 0.450
 
 
 PREMATURE = 0.85      # a premature beat comes before 85 % of the prevailing cycle
+WIDER_MS = 40.0       # a beat this much wider than the dominant ones is typed ventricular
 RUN_BEATS = 3         # consecutive ventricular beats that make a run (non-sustained VT)
 WIDE_QRS_MS = 120.0   # a wide QRS (AHA/ACCF/HRS 2009 part III)
 MATCH_MS = 50.0       # half-width of the complex compared with the dominant one (R +- 50 ms)
@@ -120,10 +121,10 @@ def mark_ectopy(beats: list[GlobalBeat], fs: float, irregular: bool, n_samples: 
         if len(combined_ms) >= 3 and med_rr >= 0.6 * fs else None
     for i, b in enumerate(beats):
         whole = b.qrs_on >= P_ROOM_S * fs and b.qrs_off <= n_samples - T_ROOM_S * fs
-        wide = whole and (b.qrs_off - b.qrs_on) - med_qrs >= 0.040 * fs
+        wide = whole and (b.qrs_off - b.qrs_on) - med_qrs >= WIDER_MS * fs / 1000.0
         if wide and med_comb is not None and b.index in combined_ms:
             # the lead-combined width must agree that the beat is wider
-            wide = combined_ms[b.index] - med_comb >= 40.0
+            wide = combined_ms[b.index] - med_comb >= WIDER_MS
         if b.kind == "ventricular" or (wide and b.p_on is None):
             b.kind = "ventricular"
     cycle = sinus_cycle(beats, fs)
@@ -175,7 +176,7 @@ def _wide_runs(beats: list[GlobalBeat], combined_ms: dict[int, float], signal: n
     """Type ventricular (in place) every beat of a run of >= ``RUN_BEATS`` consecutive
     premature beats (typed supraventricular or ventricular by :func:`mark_ectopy`) without
     P waves, each of a shape unlike the dominant complex (:func:`dominant_match` <
-    ``RUN_MATCH``), whose QRS width, median over the run, is >= 40 ms (the margin of
+    ``RUN_MATCH``), whose QRS width, median over the run, is >= ``WIDER_MS`` (the margin of
     :func:`mark_ectopy`) above the dominant beats' median, or >= 120 ms where theirs is
     under 120 ms (a run of wide complexes in a narrow-complex rhythm: the QRS limit of
     AHA/ACCF/HRS 2009 part III). A beat's width is the larger of its learned and its
@@ -220,7 +221,7 @@ def _wide_runs(beats: list[GlobalBeat], combined_ms: dict[int, float], signal: n
             run.append(b)
             continue
         w = float(np.median([width(x) for x in run])) if run else 0.0
-        if len(run) >= RUN_BEATS and (w - ref >= 40.0 or (w >= WIDE_QRS_MS > ref)):
+        if len(run) >= RUN_BEATS and (w - ref >= WIDER_MS or (w >= WIDE_QRS_MS > ref)):
             for x in run:
                 x.kind = "ventricular"
         run = []

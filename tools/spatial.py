@@ -53,6 +53,16 @@ def spatial_velocity(signal: np.ndarray, fs: float) -> np.ndarray:
     return np.convolve(sv, np.ones(w) / w, mode="same")
 
 
+def _search_window(r: list[int], i: int, n: int, pre: int, post: int) -> tuple[int, int]:
+    """Samples around the complex at sorted R times ``r[i]`` where its boundaries are
+    searched: at most ``pre`` before and ``post`` after it, no further than half-way to
+    its neighbours, inside a record of ``n`` samples."""
+    t = r[i]
+    lo = max(0, t - pre, (r[i - 1] + t) // 2 if i else 0)
+    hi = min(n - 1, t + post, (t + r[i + 1]) // 2 if i + 1 < len(r) else n - 1)
+    return lo, hi
+
+
 def qrs_bounds(sv: np.ndarray, r_times: list[int], fs: float,
                fraction: float = SV_FRACTION, p_offsets: list[int | None] | None = None,
                noise_percentile: float = NOISE_PERCENTILE) -> list[tuple[int, int] | None]:
@@ -68,8 +78,7 @@ def qrs_bounds(sv: np.ndarray, r_times: list[int], fs: float,
     out: list[tuple[int, int] | None] = []
     r = sorted(int(t) for t in r_times)
     for i, t in enumerate(r):
-        lo = max(0, t - pre, (r[i - 1] + t) // 2 if i else 0)
-        hi = min(n - 1, t + post, (t + r[i + 1]) // 2 if i + 1 < len(r) else n - 1)
+        lo, hi = _search_window(r, i, n, pre, post)
         if hi - lo < 4 * sustain:
             out.append(None)
             continue
@@ -210,8 +219,7 @@ def valley_bounds(sv: np.ndarray, r: list[int], i: int, fs: float) -> tuple[int,
     pre, post = int(PRE_MS * fs / 1000.0), int(MAX_QRS_MS * fs / 1000.0)
     if t - pre < 0 or t + post >= sv.size:
         return None
-    lo = max(t - pre, (r[i - 1] + t) // 2 if i else 0)
-    hi = min(t + post, (t + r[i + 1]) // 2 if i + 1 < len(r) else sv.size - 1)
+    lo, hi = _search_window(r, i, sv.size, pre, post)
     if lo >= t or hi <= t:
         return None
     return lo + int(np.argmin(sv[lo:t])), t + int(np.argmin(sv[t:hi + 1]))

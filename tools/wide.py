@@ -34,11 +34,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from tools.measure import WIDER_MS
+
 PRECORDIAL = ("V1", "V2", "V3", "V4", "V5", "V6")
 _MIN_MV = 0.10          # smallest deflection counted as a wave (R, S, initial r/q)
 #: a capture or fusion beat is at least this much narrower than the tachycardia's complexes:
 #: the margin by which a beat is typed wider than the rest (tools.measure.mark_ectopy)
-CAPTURE_NARROWER_MS = 40.0
+CAPTURE_NARROWER_MS = WIDER_MS
 
 
 def capture_beats(beats, fs: float) -> list[int]:
