@@ -622,13 +622,13 @@ def test_capture_beats_need_a_wide_rhythm_an_early_beat_and_a_clear_margin():
     assert vt_arguments({"capture_beats": []}, True) == ["AV dissociation (Brugada 1991 step 3)"]
 
 
-def _run_into(recipient: str, donor: str, n: int, rate: float):
+def _run_into(recipient: str, donor: str, n: int, rate: float, load=_rec):
     """``recipient``'s analysis and the analysis of it with ``n`` of ``donor``'s ventricular
     complex laid in at ``rate`` (benchmarks.vrun_bench), and the run's first and last QRS
     onsets (samples)."""
     from benchmarks.vrun_bench import insert_run, ventricular_beat
 
-    a, d = analyze(_rec(recipient)), analyze(_rec(donor))
+    a, d = analyze(load(recipient)), analyze(load(donor))
     rec, (first, last) = insert_run(a, d, ventricular_beat(d), n, rate)
     return analyze(rec), first, last
 
@@ -661,6 +661,31 @@ def test_a_run_the_learned_delineator_missed_is_found():
     run = [b for b in a.beats if first - 0.06 * fs <= b.r_time <= last + 0.2 * fs]
     assert len(run) == 5
     assert "s:nsvt" in _ids(a)
+
+
+def test_wide_complexes_slower_than_the_beats_are_found_by_their_whole_area():
+    # LUDB 105's 130-ms ventricular complex three times at 160 /min into LUDB 15: each
+    # reaches 0.84 of the beats' spatial-velocity peak but only 0.54 of their area over
+    # +-40 ms (a wide complex is slower), 0.83 over +-80 ms; two of three were missed and
+    # the run read as a ventricular couplet
+    a, first, last = _run_into("15", "105", 3, 160.0, load=_ludb)
+    fs = a.record.fs
+    run = [b for b in a.beats if first - 0.06 * fs <= b.r_time <= last + 0.2 * fs]
+    assert len(run) == 3 and all(b.kind == "ventricular" for b in run)
+    assert "s:nsvt" in _ids(a)
+
+
+def test_atrial_pacing_spikes_are_not_missed_beats():
+    # LUDB 45's atrial stimuli have a QRS-sized spatial-velocity peak but 0.29-0.44 of the
+    # beats' area over +-40 ms and 0.19-0.28 over +-80 ms: no complex is added
+    from tools.engine import prepare
+    from tools.spatial import missed_beats, spatial_velocity
+
+    r = _ludb("45")
+    a = analyze(r)
+    rec, _ = prepare(r)
+    sig = rec.signal[:, [rec.sig_name.index(lead) for lead in a.delineation]]
+    assert missed_beats(a.beats, sig, spatial_velocity(sig, rec.fs), rec.fs) == []
 
 
 def test_a_burst_of_conducted_beats_is_not_a_ventricular_run():

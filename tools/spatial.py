@@ -139,8 +139,9 @@ def missed_beats(beats, signal: np.ndarray, sv: np.ndarray, fs: float
     a rebuilt ventricular tachycardia at 180 /min as T waves, so 4 of 17 complexes became
     beats and the record read "atrial fibrillation, 45 bpm" (``benchmarks.wct_bench``). A
     candidate is a spatial-velocity peak reaching ``MISSED_BEAT`` x the median beat's peak,
-    and ``MISSED_AREA`` x its spatial-velocity area over +-40 ms (an atrial pacing spike
-    has a QRS-sized peak but under half the area: LUDB 45), at least ``REFRACTORY_MS`` from
+    and ``MISSED_AREA`` x its spatial-velocity area over +-40 ms or over +-80 ms (an atrial
+    pacing spike has a QRS-sized peak but under half the area: LUDB 45, 0.29-0.44 and
+    0.19-0.28), at least ``REFRACTORY_MS`` from
     every beat and from the other candidates (the ventricles cannot depolarise faster),
     whose slope and peak-to-peak amplitude also reach ``MISSED_LEAD`` and ``MISSED_PTP`` x
     the beats' in at least half of the leads (one lead's artefact is not a beat, and mains
@@ -157,18 +158,24 @@ def missed_beats(beats, signal: np.ndarray, sv: np.ndarray, fs: float
     r = [b.r_time for b in beats]
     ref = float(np.median([sv[max(0, t - w):t + w + 1].max() for t in r]))
 
-    def area(t: int) -> float:
+    def area(t: int, half: int) -> float:
         j = max(0, t - w) + int(np.argmax(sv[max(0, t - w):t + w + 1]))
-        return float(sv[max(0, j - wa):j + wa + 1].sum())
+        return float(sv[max(0, j - half):j + half + 1].sum())
 
-    ref_area = float(np.median([area(t) for t in r]))
-    if ref <= 0 or ref_area <= 0:
+    # the area over +-80 ms is the spatial path the whole complex travels (its QRS loop's
+    # length), which a wide complex keeps while its peak velocity and its +-40-ms area
+    # fall: ventricular complexes of 130-220 ms laid in at 160 /min reached 0.44-0.59 of
+    # the beats' +-40-ms area and were missed, 0.70-0.87 of their +-80-ms one
+    # (benchmarks.vrun_bench); a pacing spike is short, and its +-80-ms share smaller still
+    windows = (wa, 2 * wa)
+    ref_area = [float(np.median([area(t, h) for t in r])) for h in windows]
+    if ref <= 0 or min(ref_area) <= 0:
         return []
     gap = int(REFRACTORY_MS * fs / 1000.0)
     peaks, _ = find_peaks(sv, height=MISSED_BEAT * ref, distance=gap)
     r_arr = np.array(r)
     cands = [int(p) for p in peaks if np.min(np.abs(r_arr - p)) >= gap
-             and area(int(p)) >= MISSED_AREA * ref_area]
+             and any(area(int(p), h) >= MISSED_AREA * a for h, a in zip(windows, ref_area))]
     # the learned delineation often has no beat for a record's first and last complexes
     # (1-2 within about 1 s of either end on most shared records): only a complex missed
     # between two beats shows that complexes are being missed, and only then are those
