@@ -263,6 +263,57 @@ def test_p_waves_dissociated_from_a_slow_wide_rhythm_are_found_on_its_qrs_t():
     assert not _ids(a) & {"s:avb3", "s:sr", "s:vt"}
 
 
+def _sv_beats(times_s, heights, fs=500.0, n=5000):
+    """GlobalBeats at ``times_s`` and a spatial velocity with a 20-ms peak of ``heights``
+    at each."""
+    from tools.beats import GlobalBeat
+
+    sv = np.zeros(n)
+    beats = []
+    for i, (t, h) in enumerate(zip(times_s, heights)):
+        r = int(t * fs)
+        sv[r - 5:r + 5] = h
+        beats.append(GlobalBeat(index=i, qrs_on=r - 40, qrs_off=r + 40, r_time=r, leads=["II"]))
+    return beats, sv
+
+
+def test_weak_beats_walking_through_a_regular_rhythm_are_dissociated_p_waves():
+    from tools.rhythm import dissociated_p_waves
+
+    # QRS every 1.8 s (33 /min), 'beats' of 0.2 x its peak at 72 /min wherever they fall
+    qrs = [0.4 + 1.82 * k for k in range(6)]
+    p = [t for t in (0.15 + 0.833 * k for k in range(12))
+         if all(abs(t - q) > 0.25 for q in qrs)]
+    times = sorted(qrs + p)
+    beats, sv = _sv_beats(times, [1.0 if t in qrs else 0.2 for t in times])
+    assert dissociated_p_waves(beats, sv, 500.0, set()) == \
+        {b.index for b, t in zip(beats, times) if t not in qrs}
+    # the same small beats at a fixed coupling (bigeminy): ectopic, kept
+    times = sorted(qrs + [q + 0.6 for q in qrs[:-1]])
+    beats, sv = _sv_beats(times, [1.0 if t in qrs else 0.2 for t in times])
+    assert dissociated_p_waves(beats, sv, 500.0, set()) == set()
+    # an irregular rhythm of the others (atrial fibrillation with weak aberrant beats)
+    irregular = [0.4, 1.1, 2.3, 2.9, 4.4, 5.0, 6.6, 7.1, 8.9]
+    times = sorted(irregular + [1.6, 3.5, 8.0])
+    beats, sv = _sv_beats(times, [1.0 if t in irregular else 0.2 for t in times])
+    assert dissociated_p_waves(beats, sv, 500.0, set()) == set()
+
+
+def test_complete_block_with_tall_p_waves_is_not_atrial_fibrillation():
+    # Georgia E07514's P waves (> 0.25 mV in II) at 72 /min and its QRS-T at 33 /min
+    # (benchmarks.av_block_bench avb3_slow): the P waves walking through the cycle were
+    # taken as QRS complexes (0.21 of the QRS's spatial-velocity peak) and read as AF
+    import zlib
+
+    from benchmarks.av_block_bench import _build, pieces
+
+    a0 = analyze(_rec("E07514"))
+    a = analyze(_build(a0, pieces(a0), "avb3_slow", zlib.crc32(b"E07514")))
+    ids = _ids(a)
+    assert "s:avb3" in ids and "s:af" not in ids, ids
+    assert a.measurements["hr_bpm"].value == pytest.approx(33, abs=2)
+
+
 def test_t_wave_harmonics_of_a_regular_rhythm_are_not_flutter():
     # a narrow complex repeated at 120 /min without P waves: its T waves put spectral power
     # at 240 /min, inside the flutter band; that must not be called atrial flutter, but the

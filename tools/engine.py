@@ -27,7 +27,7 @@ from tools.mains import remove_mains
 from tools.quality import RecordQuality, assess_quality
 from tools.record import LIMB_LEADS, STANDARD_LEADS, Record
 from tools.pacing import blank_stimuli
-from tools.rhythm import _p_ratio, atrial_activity, regular_rr
+from tools.rhythm import _p_ratio, atrial_activity, dissociated_p_waves, regular_rr
 from tools.spatial import (align_to_sv_peaks, missed_beats, reconcile_p_onset, reconcile_qrs,
                            spatial_velocity, weak_beats)
 from tools.statements import Features, derive_statements, p_clear_organised
@@ -284,13 +284,20 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
     else:
         sv = spatial_velocity(sig, fs)
         weak = weak_beats(beats, sv, fs)
-        not_qrs = [(b.qrs_on, b.r_time, b.qrs_off) for b in beats if b.index in weak]
+        walking = dissociated_p_waves(beats, sv, fs, weak)
+        not_qrs = [(b.qrs_on, b.r_time, b.qrs_off) for b in beats if b.index in weak | walking]
+        if weak | walking:
+            beats = drop_beats(beats, weak | walking, dels, fs)
         if weak:
-            beats = drop_beats(beats, weak, dels, fs)
             prep_notes.append(f"{len(weak)} complex(es) labelled QRS by the learned delineator "
                               "were too slow in every lead to be QRS complexes (spatial "
                               "velocity < 12 % of the upper-quartile beat) and were treated as "
                               "atrial waves")
+        if walking:
+            prep_notes.append(f"{len(walking)} complex(es) labelled QRS by the learned "
+                              "delineator, slow (spatial velocity < 30 % of the upper-quartile "
+                              "beat) and at a varying interval from a regular rhythm of the "
+                              "others, were treated as dissociated atrial waves")
         missed = missed_beats(beats, sig, sv, fs)
         if missed:
             beats = add_beats(beats, missed, dels, fs)

@@ -19,6 +19,7 @@ from tools.measure import PREMATURE
 from tools.pacing import (A_STIM_BASE_RATIO, A_STIM_SLOPE_SHARE, AV_DELAY_MS, AV_DELAY_SD_MS,
                           atrial_stimuli, find_stimuli)
 from tools.quality import robust_sd
+from tools.spatial import relative_peaks
 
 _FLUTTER_LEADS = ("II", "III", "aVF", "V1")
 
@@ -145,6 +146,42 @@ def regular_rr(rr) -> bool:
     rr = np.asarray(rr, float)
     return rr.size > 0 and float(np.mean(rr)) > 0 and \
         float(np.std(rr) / np.mean(rr)) < REGULAR_RR_CV
+
+
+WEAK_TRAIN = 0.3            # beats below this share of the upper-quartile SV peak ...
+COUPLING_RANGE_MS = 120.0   # ... whose coupling to the beat before varies more than this
+
+
+def dissociated_p_waves(beats, sv: np.ndarray, fs: float, weak: set[int]) -> set[int]:
+    """Indices of beats (not already in ``weak``) below ``WEAK_TRAIN`` x the upper-quartile
+    spatial-velocity peak (:func:`tools.spatial.relative_peaks`) that are the P waves of a
+    dissociated atrial rhythm: the other beats are regular (:func:`regular_rr`, >= 4 of
+    them) and these lie anywhere in their cycle (the interval from the preceding other beat
+    ranges over more than ``COUPLING_RANGE_MS``; >= 2 of them).
+
+    In complete heart block the P waves walk through the ventricular cycle, and tall P
+    waves (a Georgia record's P of > 0.25 mV in II; LUDB's amplitudes normalised per lead)
+    reached 0.12-0.22 of the QRS's spatial-velocity peak: labelled QRS by the learned
+    delineator (below 0.12 they are set aside by :func:`tools.spatial.weak_beats`), they made
+    the ventricular rhythm irregular, and complete block at 33 /min read as atrial
+    fibrillation (benchmarks.av_block_bench: E07514, LUDB 77 and 151). Ectopic beats are
+    coupled to the beat before them: the accepted variation of the coupling interval of
+    non-parasystolic ventricular premature beats is 80-120 ms (Cardioscience 2:7, 1991), and
+    the weakest aberrant beats of the shared records (0.17, LUDB 109) sit in the irregular
+    rhythm of atrial fibrillation."""
+    rel = relative_peaks(beats, sv, fs)
+    low = [i for i, x in enumerate(rel) if x < WEAK_TRAIN and beats[i].index not in weak]
+    keep = [i for i, x in enumerate(rel) if x >= WEAK_TRAIN]
+    if len(low) < 2 or len(keep) < 4:
+        return set()
+    r = np.array([beats[i].r_time for i in keep], float)
+    if not regular_rr(np.diff(r)):
+        return set()
+    coupling = [(beats[i].r_time - r[r < beats[i].r_time].max()) * 1000.0 / fs
+                for i in low if (r < beats[i].r_time).any()]
+    if len(coupling) < 2 or max(coupling) - min(coupling) <= COUPLING_RANGE_MS:
+        return set()
+    return {beats[i].index for i in low}
 
 
 def _without_premature(rr: np.ndarray) -> np.ndarray:

@@ -115,12 +115,18 @@ def weak_beats(beats, sv: np.ndarray, fs: float) -> set[int]:
     and CinC, 1650 beats; the lowest were aberrant beats in AF, LUDB 109)."""
     if len(beats) < 3:
         return set()
+    rel = relative_peaks(beats, sv, fs)
+    return {b.index for b, p in zip(beats, rel) if p < WEAK_BEAT}
+
+
+def relative_peaks(beats, sv: np.ndarray, fs: float) -> np.ndarray:
+    """Each beat's spatial-velocity peak (R time +- 30 ms) over the upper quartile of them
+    (against the upper quartile, not the median: when every other 'beat' is a P wave the
+    median is half P waves); NaN where that quartile is 0."""
     w = int(0.030 * fs)
     peaks = np.array([float(sv[max(0, b.r_time - w):b.r_time + w + 1].max()) for b in beats])
-    # against the upper quartile, not the median: when every other 'beat' is a P wave the
-    # median is half P waves
-    ref = float(np.percentile(peaks, 75))
-    return {b.index for b, p in zip(beats, peaks) if ref > 0 and p < WEAK_BEAT * ref}
+    ref = float(np.percentile(peaks, 75)) if peaks.size else 0.0
+    return peaks / ref if ref > 0 else np.full(peaks.shape, np.nan)
 
 
 MISSED_BEAT = 0.5      # an unlabelled SV peak at least this share of the median beat's ...
