@@ -292,6 +292,13 @@ def test_weak_beats_walking_through_a_regular_rhythm_are_dissociated_p_waves():
     times = sorted(qrs + [q + 0.6 for q in qrs[:-1]])
     beats, sv = _sv_beats(times, [1.0 if t in qrs else 0.2 for t in times])
     assert dissociated_p_waves(beats, sv, 500.0, set()) == set()
+    # native QRS complexes between regular paced beats: the paced beats' stimuli make the
+    # natives' peaks small (0.2), but not their area (the stimulus is one sample)
+    times = sorted(qrs + p)
+    beats, sv = _sv_beats(times, [1.0] * len(times))
+    for q in qrs:
+        sv[int(q * 500.0)] = 5.0
+    assert dissociated_p_waves(beats, sv, 500.0, set()) == set()
     # an irregular rhythm of the others (atrial fibrillation with weak aberrant beats)
     irregular = [0.4, 1.1, 2.3, 2.9, 4.4, 5.0, 6.6, 7.1, 8.9]
     times = sorted(irregular + [1.6, 3.5, 8.0])

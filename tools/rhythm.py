@@ -148,13 +148,15 @@ def regular_rr(rr) -> bool:
         float(np.std(rr) / np.mean(rr)) < REGULAR_RR_CV
 
 
-WEAK_TRAIN = 0.3            # beats below this share of the upper-quartile SV peak ...
+WEAK_TRAIN = 0.3            # beats below this share of the upper-quartile SV peak and area
 COUPLING_RANGE_MS = 120.0   # ... whose coupling to the beat before varies more than this
 
 
 def dissociated_p_waves(beats, sv: np.ndarray, fs: float, weak: set[int]) -> set[int]:
     """Indices of beats (not already in ``weak``) below ``WEAK_TRAIN`` x the upper-quartile
-    spatial-velocity peak (:func:`tools.spatial.relative_peaks`) that are the P waves of a
+    spatial-velocity peak and x its area over +-80 ms (:func:`tools.spatial.relative_peaks`;
+    a P wave is slow and small, while a native QRS beside paced beats, whose stimuli raise
+    the peak, is slow but not small) that are the P waves of a
     dissociated atrial rhythm: the other beats are regular (:func:`regular_rr`, >= 4 of
     them) and these lie anywhere in their cycle (the interval from the preceding other beat
     ranges over more than ``COUPLING_RANGE_MS``; >= 2 of them).
@@ -169,7 +171,7 @@ def dissociated_p_waves(beats, sv: np.ndarray, fs: float, weak: set[int]) -> set
     non-parasystolic ventricular premature beats is 80-120 ms (Cardioscience 2:7, 1991), and
     the weakest aberrant beats of the shared records (0.17, LUDB 109) sit in the irregular
     rhythm of atrial fibrillation."""
-    rel = relative_peaks(beats, sv, fs)
+    rel = np.maximum(relative_peaks(beats, sv, fs), relative_peaks(beats, sv, fs, 80.0))
     low = [i for i, x in enumerate(rel) if x < WEAK_TRAIN and beats[i].index not in weak]
     keep = [i for i, x in enumerate(rel) if x >= WEAK_TRAIN]
     if len(low) < 2 or len(keep) < 4:

@@ -119,14 +119,28 @@ def weak_beats(beats, sv: np.ndarray, fs: float) -> set[int]:
     return {b.index for b, p in zip(beats, rel) if p < WEAK_BEAT}
 
 
-def relative_peaks(beats, sv: np.ndarray, fs: float) -> np.ndarray:
-    """Each beat's spatial-velocity peak (R time +- 30 ms) over the upper quartile of them
-    (against the upper quartile, not the median: when every other 'beat' is a P wave the
-    median is half P waves); NaN where that quartile is 0."""
+def _peak_area(sv: np.ndarray, t: int, w: int, half: int) -> float:
+    """Spatial-velocity area over +-``half`` samples around the peak within +-``w`` of
+    ``t``."""
+    j = max(0, t - w) + int(np.argmax(sv[max(0, t - w):t + w + 1]))
+    return float(sv[max(0, j - half):j + half + 1].sum())
+
+
+def relative_peaks(beats, sv: np.ndarray, fs: float, half_ms: float | None = None
+                   ) -> np.ndarray:
+    """Each beat's spatial-velocity peak (R time +- 30 ms), or with ``half_ms`` its area
+    over +-``half_ms`` around that peak, over the upper quartile of them (against the upper
+    quartile, not the median: when every other 'beat' is a P wave the median is half P
+    waves); NaN where that quartile is 0."""
     w = int(0.030 * fs)
-    peaks = np.array([float(sv[max(0, b.r_time - w):b.r_time + w + 1].max()) for b in beats])
-    ref = float(np.percentile(peaks, 75)) if peaks.size else 0.0
-    return peaks / ref if ref > 0 else np.full(peaks.shape, np.nan)
+    if half_ms is None:
+        vals = np.array([float(sv[max(0, b.r_time - w):b.r_time + w + 1].max())
+                         for b in beats])
+    else:
+        half = max(1, int(half_ms * fs / 1000.0))
+        vals = np.array([_peak_area(sv, b.r_time, w, half) for b in beats])
+    ref = float(np.percentile(vals, 75)) if vals.size else 0.0
+    return vals / ref if ref > 0 else np.full(vals.shape, np.nan)
 
 
 MISSED_BEAT = 0.5      # an unlabelled SV peak at least this share of the median beat's ...
@@ -165,8 +179,7 @@ def missed_beats(beats, signal: np.ndarray, sv: np.ndarray, fs: float
     ref = float(np.median([sv[max(0, t - w):t + w + 1].max() for t in r]))
 
     def area(t: int, half: int) -> float:
-        j = max(0, t - w) + int(np.argmax(sv[max(0, t - w):t + w + 1]))
-        return float(sv[max(0, j - half):j + half + 1].sum())
+        return _peak_area(sv, t, w, half)
 
     # the area over +-80 ms is the spatial path the whole complex travels (its QRS loop's
     # length), which a wide complex keeps while its peak velocity and its +-40-ms area
