@@ -176,14 +176,10 @@ def _wide_runs(beats: list[GlobalBeat], combined_ms: dict[int, float], signal: n
     """Type ventricular (in place) every beat of a run of >= ``RUN_BEATS`` consecutive
     premature beats (typed supraventricular or ventricular by :func:`mark_ectopy`) without
     P waves, each of a shape unlike the dominant complex (:func:`dominant_match` <
-    ``RUN_MATCH``), whose QRS width, median over the run, is >= 120 ms (the QRS limit of
-    AHA/ACCF/HRS 2009 part III) or >= ``WIDER_MS`` (the margin of :func:`mark_ectopy`)
-    above the dominant beats' median. Where the dominant rhythm is itself wide (a bundle
-    branch block) the 120-ms limit holds too: a supraventricular beat is conducted with the
-    same block and keeps the dominant shape, which the shape test asks the run to lose
-    (only 120 ms above a narrow rhythm: run complexes flagged at 120 / 160 /min 0.94 / 0.81
-    -> 0.97 / 0.84 of 3 and 0.89 -> 0.92 of 5 at 160 /min, bursts 0 of 134 either way;
-    ``benchmarks.vrun_bench``). A beat's width is the larger of its learned and its
+    ``RUN_MATCH``), whose QRS width, median over the run, is >= ``WIDER_MS`` (the margin of
+    :func:`mark_ectopy`) above the dominant beats' median, or >= 120 ms where theirs is
+    under 120 ms (a run of wide complexes in a narrow-complex rhythm: the QRS limit of
+    AHA/ACCF/HRS 2009 part III). A beat's width is the larger of its learned and its
     lead-combined one: in a run either can be cut short or missing (the combined one has no
     boundary where overlapping complexes keep the spatial velocity above its threshold).
 
@@ -225,7 +221,7 @@ def _wide_runs(beats: list[GlobalBeat], combined_ms: dict[int, float], signal: n
             run.append(b)
             continue
         w = float(np.median([width(x) for x in run])) if run else 0.0
-        if len(run) >= RUN_BEATS and (w - ref >= WIDER_MS or w >= WIDE_QRS_MS):
+        if len(run) >= RUN_BEATS and (w - ref >= WIDER_MS or (w >= WIDE_QRS_MS > ref)):
             for x in run:
                 x.kind = "ventricular"
         run = []
