@@ -285,9 +285,10 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
         sv = spatial_velocity(sig, fs)
         weak = weak_beats(beats, sv, fs)
         walking = dissociated_p_waves(beats, sv, fs, weak)
-        not_qrs = [(b.qrs_on, b.r_time, b.qrs_off) for b in beats if b.index in weak | walking]
-        if weak | walking:
-            beats = drop_beats(beats, weak | walking, dels, fs)
+        drop = weak | walking
+        not_qrs = [(b.qrs_on, b.r_time, b.qrs_off) for b in beats if b.index in drop]
+        if drop:
+            beats = drop_beats(beats, drop, dels, fs)
         if weak:
             prep_notes.append(f"{len(weak)} complex(es) labelled QRS by the learned delineator "
                               "were too slow in every lead to be QRS complexes (spatial "

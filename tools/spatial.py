@@ -178,23 +178,21 @@ def missed_beats(beats, signal: np.ndarray, sv: np.ndarray, fs: float
     r = [b.r_time for b in beats]
     ref = float(np.median([sv[max(0, t - w):t + w + 1].max() for t in r]))
 
-    def area(t: int, half: int) -> float:
-        return _peak_area(sv, t, w, half)
-
     # the area over +-80 ms is the spatial path the whole complex travels (its QRS loop's
     # length), which a wide complex keeps while its peak velocity and its +-40-ms area
     # fall: ventricular complexes of 130-220 ms laid in at 160 /min reached 0.44-0.59 of
     # the beats' +-40-ms area and were missed, 0.70-0.87 of their +-80-ms one
     # (benchmarks.vrun_bench); a pacing spike is short, and its +-80-ms share smaller still
     windows = (wa, 2 * wa)
-    ref_area = [float(np.median([area(t, h) for t in r])) for h in windows]
+    ref_area = [float(np.median([_peak_area(sv, t, w, h) for t in r])) for h in windows]
     if ref <= 0 or min(ref_area) <= 0:
         return []
     gap = int(REFRACTORY_MS * fs / 1000.0)
     peaks, _ = find_peaks(sv, height=MISSED_BEAT * ref, distance=gap)
     r_arr = np.array(r)
     cands = [int(p) for p in peaks if np.min(np.abs(r_arr - p)) >= gap
-             and any(area(int(p), h) >= MISSED_AREA * a for h, a in zip(windows, ref_area))]
+             and any(_peak_area(sv, int(p), w, h) >= MISSED_AREA * a
+                     for h, a in zip(windows, ref_area))]
     # the learned delineation often has no beat for a record's first and last complexes
     # (1-2 within about 1 s of either end on most shared records): only a complex missed
     # between two beats shows that complexes are being missed, and only then are those
