@@ -319,6 +319,10 @@ def test_complete_block_with_tall_p_waves_is_not_atrial_fibrillation():
     ids = _ids(a)
     assert "s:avb3" in ids and "s:af" not in ids, ids
     assert a.measurements["hr_bpm"].value == pytest.approx(33, abs=2)
+    # the atrial rhythm, where named, is not said to conduct with a constant PR
+    for st in a.statements:
+        if st.id in ("s:sr", "s:sb", "s:st"):
+            assert "constant PR" not in st.criterion and "atrial rate" in st.criterion
 
 
 def test_t_wave_harmonics_of_a_regular_rhythm_are_not_flutter():

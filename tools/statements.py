@@ -310,22 +310,28 @@ def rhythm_statements(f: Features) -> list[Statement]:
     how = (" (premature beats left out)" if by_dominant else
            " (over the beats with room for a P wave clear of the preceding T wave)"
            if by_clear else "")
+    rate = "heart rate"
+    sinus_p = "P wave with constant PR before >= 50 % of conducted beats" + how
     if f.av.get("pattern") and f.av.get("atrial_rate_bpm"):
         # with P waves blocked the sinus rate is the atrial (P-P) rate, not the QRS rate
         hr = f.av["atrial_rate_bpm"]
         ids = ["m:atrial_rate_p_bpm"] + ids[1:]
+        rate = "atrial rate"
+        if f.av["pattern"] == "third":
+            # none is conducted in complete block: no PR to be constant (a rebuilt complete
+            # block read 'P wave with constant PR' beside 'no fixed P-QRS relationship')
+            sinus_p = "regular P waves (none conducted: third-degree AV block)"
     if hr < 60:
         out.append(_stmt("sb", "Sinus bradycardia", "426177001",
-                         f"sinus P waves (as for sinus rhythm{how}) and heart rate < 60 bpm",
-                         src, ids, _conf(60 - hr, 3, qs)))
+                         f"sinus P waves ({sinus_p}, P axis -30..+120 deg) and {rate} < 60 "
+                         "bpm", src, ids, _conf(60 - hr, 3, qs)))
     elif hr > 100:
         out.append(_stmt("st", "Sinus tachycardia", "427084000",
-                         f"sinus P waves (as for sinus rhythm{how}) and heart rate > 100 bpm",
-                         src, ids, _conf(hr - 100, 3, qs)))
+                         f"sinus P waves ({sinus_p}, P axis -30..+120 deg) and {rate} > 100 "
+                         "bpm", src, ids, _conf(hr - 100, 3, qs)))
     else:
         out.append(_stmt("sr", "Sinus rhythm", "426783006",
-                         "P wave with constant PR before >= 50 % of conducted beats" + how +
-                         ", P axis -30..+120 deg, heart rate 60-100 bpm",
+                         f"{sinus_p}, P axis -30..+120 deg, {rate} 60-100 bpm",
                          src, ids, _conf(min(hr - 60, 100 - hr), 3, qs)))
     rng, rr = m.get("rr_range_ms"), m.get("rr_ms")
     # P-P variation > 0.16 s (Surawicz & Knilans, Chou's Electrocardiography in Clinical
