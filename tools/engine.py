@@ -27,7 +27,8 @@ from tools.mains import remove_mains
 from tools.quality import RecordQuality, assess_quality
 from tools.record import LIMB_LEADS, STANDARD_LEADS, Record
 from tools.pacing import blank_stimuli
-from tools.rhythm import _p_ratio, atrial_activity, dissociated_p_waves, regular_rr
+from tools.rhythm import (WEAK_TRAIN, _p_ratio, atrial_activity, dissociated_p_waves,
+                          regular_rr)
 from tools.spatial import (align_to_sv_peaks, missed_beats, reconcile_p_onset, reconcile_qrs,
                            spatial_velocity, weak_beats)
 from tools.statements import Features, derive_statements, p_clear_organised
@@ -296,9 +297,9 @@ def analyze(record: Record, cross_check: str | None = None) -> Analysis:
                               "atrial waves")
         if walking:
             prep_notes.append(f"{len(walking)} complex(es) labelled QRS by the learned "
-                              "delineator, slow (spatial velocity < 30 % of the upper-quartile "
-                              "beat) and at a varying interval from a regular rhythm of the "
-                              "others, were treated as dissociated atrial waves")
+                              f"delineator, slow (spatial velocity < {WEAK_TRAIN:.0%} of the "
+                              "upper-quartile beat) and at a varying interval from a regular "
+                              "rhythm of the others, were treated as dissociated atrial waves")
         missed = missed_beats(beats, sig, sv, fs)
         if missed:
             beats = add_beats(beats, missed, dels, fs)
