@@ -143,13 +143,15 @@ def _one(args: tuple[str, tuple[str, ...]]) -> dict | None:
 def summarise(results: list[dict], scenarios: tuple[str, ...] = SCENARIOS) -> dict:
     out = {}
     for sc in scenarios:
-        rows, new_cond, deltas = [], Counter(), []
+        rows, new_cond, deltas, vs_source = [], Counter(), [], []
         for r in results:
             by = {row["scenario"]: row for row in r["rows"]}
             if sc not in by:
                 continue
             row, ctrl = by[sc], by.get("control")
             rows.append((r, row))
+            if row["qrs_ms"] is not None:
+                vs_source.append(row["qrs_ms"] - r["source_qrs_ms"])
             if ctrl is not None and sc != "control":
                 if not CONDUCTION_IDS & set(ctrl["ids"]):
                     new_cond.update(CONDUCTION_IDS & set(row["ids"]))
@@ -171,6 +173,9 @@ def summarise(results: list[dict], scenarios: tuple[str, ...] = SCENARIOS) -> di
                                               if i in RHYTHM_IDS)),
             "new_conduction": dict(new_cond),
             "qrs_delta_ms": median(deltas) if deltas else None,
+            # the rebuilt record's QRS against the source beat's own width: rebuilding
+            # itself widens the learned QRS (see README, rebuilt rhythms)
+            "qrs_minus_source_ms": median(vs_source) if vs_source else None,
             "not_af": [r["record"] for r, row in rows if "s:af" not in row["ids"]],
             "per_source": per_source,
         }
