@@ -168,6 +168,23 @@ def test_complexes_the_delineator_missed_become_beats(sinus):
     assert all(f[1] < first or f[1] > last for f in others)
 
 
+def test_a_missed_complex_must_be_as_fast_as_the_complex_before_it():
+    # spatial-velocity peaks: conducted beats at 1.0; a large PVC (3.0) missed by the
+    # delineator, then its T wave (0.45: above the 0.35 limit against the conducted beats,
+    # a seventh of its own complex); then a run of wide complexes at 0.42 after a beat
+    from tools.spatial import MISSED_BEAT, _not_after_larger
+
+    sv = np.zeros(3000)
+    for t, v in ((100, 1.0), (600, 1.0), (900, 3.0), (1010, 0.45), (1600, 1.0),
+                 (1800, 0.42), (1990, 0.42), (2180, 0.42), (2600, 1.0)):
+        sv[t] = v
+    beats, w = [100, 600, 1600, 2600], 5
+    assert 0.42 >= MISSED_BEAT
+    assert _not_after_larger([900, 1010], beats, sv, w) == [900]
+    assert _not_after_larger([1800, 1990, 2180], beats, sv, w) == [1800, 1990, 2180]
+    assert _not_after_larger([50], [400], sv, w) == [50]     # nothing before it
+
+
 def test_valley_bounds_split_overlapping_complexes_at_their_slowest_point():
     # three complexes whose spatial velocity never returns to the baseline between them:
     # each is bounded by the minimum between it and its neighbours, within the search

@@ -143,11 +143,38 @@ def relative_peaks(beats, sv: np.ndarray, fs: float, half_ms: float | None = Non
     return vals / ref if ref > 0 else np.full(vals.shape, np.nan)
 
 
-MISSED_BEAT = 0.5      # an unlabelled SV peak at least this share of the median beat's ...
+# An unlabelled SV peak at least MISSED_BEAT x the median beat's. The spatial velocity of a
+# complex scales with its amplitude over its duration, so a ventricular complex twice as wide
+# as the conducted QRS peaks near half its velocity: 0.5 missed LUDB 125's 222-ms PVC laid in
+# at 160 /min (0.42 of the conducted beats' peak; its +-80-ms area 0.70 and 6 of 12 leads
+# steep and large did qualify it), and a run of three read as one PVC. 0.35 keeps complexes up
+# to about 2.5 x the conducted width; the T wave (about a tenth) stays far below, and the area
+# and per-lead tests below and the complex before the candidate (_not_after_larger) decide.
+MISSED_BEAT = 0.35
 MISSED_AREA = 0.6      # ... with this share of its SV area over +-40 ms (not a pacing spike)
 MISSED_LEAD = 0.3      # ... steep in at least half the leads (this share of their beat slope)
 MISSED_PTP = 0.5       # ... and large there (this share of their beat peak-to-peak)
 REFRACTORY_MS = 200.0  # two ventricular depolarisations are never closer (300 /min)
+
+
+def _not_after_larger(cands: list[int], r: list[int], sv: np.ndarray, w: int) -> list[int]:
+    """The candidates whose spatial-velocity peak also reaches ``MISSED_BEAT`` x that of the
+    complex before them (a beat or a kept candidate). The ST-T of a complex moves at about a
+    tenth of its QRS velocity, so behind a large ventricular complex its T wave can exceed
+    ``MISSED_BEAT`` x the smaller conducted beats' peak: a 158-ms PVC of Chapman JS20006,
+    2.6-4.2 x the conducted beats' velocity where laid into smaller-voltage records, had T
+    waves at 0.42-0.47 x, read as a third ventricular beat of a couplet (NSVT stated on 3 of
+    248 rebuilt couplets, ``benchmarks.vrun_bench``). The next complex of a run keeps its
+    predecessor's velocity."""
+    def peak(t: int) -> float:
+        return float(sv[max(0, t - w):t + w + 1].max())
+
+    kept: list[int] = []
+    for p in cands:
+        before = [t for t in sorted(r + kept) if t < p]
+        if not before or peak(p) >= MISSED_BEAT * peak(before[-1]):
+            kept.append(p)
+    return kept
 
 
 def missed_beats(beats, signal: np.ndarray, sv: np.ndarray, fs: float
@@ -158,7 +185,8 @@ def missed_beats(beats, signal: np.ndarray, sv: np.ndarray, fs: float
     The delineator, trained on records where wide complexes are rare, labelled most leads of
     a rebuilt ventricular tachycardia at 180 /min as T waves, so 4 of 17 complexes became
     beats and the record read "atrial fibrillation, 45 bpm" (``benchmarks.wct_bench``). A
-    candidate is a spatial-velocity peak reaching ``MISSED_BEAT`` x the median beat's peak,
+    candidate is a spatial-velocity peak reaching ``MISSED_BEAT`` x the median beat's peak
+    and x the peak of the complex before it (:func:`_not_after_larger`),
     and ``MISSED_AREA`` x its spatial-velocity area over +-40 ms or over +-80 ms (an atrial
     pacing spike has a QRS-sized peak but under half the area: LUDB 45, 0.29-0.44 and
     0.19-0.28), at least ``REFRACTORY_MS`` from
@@ -193,6 +221,7 @@ def missed_beats(beats, signal: np.ndarray, sv: np.ndarray, fs: float
     cands = [int(p) for p in peaks if np.min(np.abs(r_arr - p)) >= gap
              and any(_peak_area(sv, int(p), w, h) >= MISSED_AREA * a
                      for h, a in zip(windows, ref_area))]
+    cands = _not_after_larger(cands, r, sv, w)
     # the learned delineation often has no beat for a record's first and last complexes
     # (1-2 within about 1 s of either end on most shared records): only a complex missed
     # between two beats shows that complexes are being missed, and only then are those
