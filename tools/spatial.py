@@ -151,7 +151,7 @@ def relative_peaks(beats, sv: np.ndarray, fs: float, half_ms: float | None = Non
 # to about 2.5 x the conducted width; the T wave (about a tenth) stays far below, and the area
 # and per-lead tests below and the complex before the candidate (_not_after_larger) decide.
 MISSED_BEAT = 0.35
-MISSED_AREA = 0.6      # ... with this share of its SV area over +-40 ms (not a pacing spike)
+MISSED_AREA = 0.6      # and this share of its SV area over +-40 or +-80 ms (not a spike)
 MISSED_LEAD = 0.3      # ... steep in at least half the leads (this share of their beat slope)
 MISSED_PTP = 0.5       # ... and large there (this share of their beat peak-to-peak)
 REFRACTORY_MS = 200.0  # two ventricular depolarisations are never closer (300 /min)
@@ -166,15 +166,17 @@ def _not_after_larger(cands: list[int], r: list[int], sv: np.ndarray, w: int) ->
     waves at 0.42-0.47 x, read as a third ventricular beat of a couplet (NSVT stated on 3 of
     248 rebuilt couplets, ``benchmarks.vrun_bench``). The next complex of a run keeps its
     predecessor's velocity."""
-    def peak(t: int) -> float:
-        return float(sv[max(0, t - w):t + w + 1].max())
-
     kept: list[int] = []
     for p in cands:
         before = [t for t in sorted(r + kept) if t < p]
-        if not before or peak(p) >= MISSED_BEAT * peak(before[-1]):
+        if not before or _sv_peak(sv, p, w) >= MISSED_BEAT * _sv_peak(sv, before[-1], w):
             kept.append(p)
     return kept
+
+
+def _sv_peak(sv: np.ndarray, t: int, w: int) -> float:
+    """The spatial velocity's largest value within ``w`` samples of ``t``."""
+    return float(sv[max(0, t - w):t + w + 1].max())
 
 
 def missed_beats(beats, signal: np.ndarray, sv: np.ndarray, fs: float
@@ -204,7 +206,7 @@ def missed_beats(beats, signal: np.ndarray, sv: np.ndarray, fs: float
         return []
     w, wa = max(1, int(0.030 * fs)), max(1, int(0.040 * fs))
     r = [b.r_time for b in beats]
-    ref = float(np.median([sv[max(0, t - w):t + w + 1].max() for t in r]))
+    ref = float(np.median([_sv_peak(sv, t, w) for t in r]))
 
     # the area over +-80 ms is the spatial path the whole complex travels (its QRS loop's
     # length), which a wide complex keeps while its peak velocity and its +-40-ms area
