@@ -40,7 +40,7 @@ import numpy as np
 from benchmarks import common
 from benchmarks.av_block_bench import (CONTROL_MAX_PR_MS, P_START_MS, SECONDS, pieces,
                                        rebuild, rebuilt_runs)
-from benchmarks.wct_bench import source_of
+from benchmarks.wct_bench import qrs_minus_source, source_of
 from tools.statements import RHYTHM_IDS, SINUS_IDS
 
 SCENARIOS = ("control", "af_80", "af_120", "af_80_f", "af_120_f")
@@ -143,15 +143,13 @@ def _one(args: tuple[str, tuple[str, ...]]) -> dict | None:
 def summarise(results: list[dict], scenarios: tuple[str, ...] = SCENARIOS) -> dict:
     out = {}
     for sc in scenarios:
-        rows, new_cond, deltas, vs_source = [], Counter(), [], []
+        rows, new_cond, deltas = [], Counter(), []
         for r in results:
             by = {row["scenario"]: row for row in r["rows"]}
             if sc not in by:
                 continue
             row, ctrl = by[sc], by.get("control")
             rows.append((r, row))
-            if row["qrs_ms"] is not None:
-                vs_source.append(row["qrs_ms"] - r["source_qrs_ms"])
             if ctrl is not None and sc != "control":
                 if not CONDUCTION_IDS & set(ctrl["ids"]):
                     new_cond.update(CONDUCTION_IDS & set(row["ids"]))
@@ -175,7 +173,7 @@ def summarise(results: list[dict], scenarios: tuple[str, ...] = SCENARIOS) -> di
             "qrs_delta_ms": median(deltas) if deltas else None,
             # the rebuilt record's QRS against the source beat's own width: rebuilding
             # itself widens the learned QRS (see README, rebuilt rhythms)
-            "qrs_minus_source_ms": median(vs_source) if vs_source else None,
+            "qrs_minus_source_ms": qrs_minus_source(rows),
             "not_af": [r["record"] for r, row in rows if "s:af" not in row["ids"]],
             "per_source": per_source,
         }

@@ -262,7 +262,7 @@ def _one(args: tuple[str, tuple]) -> dict | None:
             "typed": beat.kind, "rows": rows}
 
 
-def _vs_source(rows: list[tuple[dict, dict]]) -> float | None:
+def qrs_minus_source(rows: list[tuple[dict, dict]]) -> float | None:
     """Median of (QRS measured on the rebuilt tachycardia - the source complex's own learned
     width): the learned delineator reads the same complex wider once it is repeated
     without P waves, which moves complexes near 120 ms across the wide limit."""
@@ -291,7 +291,7 @@ def summarise(results: list[dict], rates: tuple[float, ...]) -> dict:
                 "vt": round(sum("s:vt" in row["ids"] for _, row in wide) / max(1, len(wide)), 2),
                 "beats_found_median": median(row["beats_found"] for _, row in wide)
                 if wide else None,
-                "qrs_minus_source_ms": _vs_source(wide),
+                "qrs_minus_source_ms": qrs_minus_source(wide),
                 "instead": dict(Counter(i for _, row in wide if not FLAGS & set(row["ids"])
                                         for i in row["ids"] if i in RHYTHM_IDS)),
                 "not_flagged": [r["record"] for r, row in wide if not FLAGS & set(row["ids"])],
@@ -310,7 +310,7 @@ def summarise(results: list[dict], rates: tuple[float, ...]) -> dict:
                 "false_flags": sum(bool(FLAGS & set(row["ids"])) for _, row in narrow),
                 "false_flag_records": [r["record"] for r, row in narrow
                                        if FLAGS & set(row["ids"])],
-                "qrs_minus_source_ms": _vs_source(narrow),
+                "qrs_minus_source_ms": qrs_minus_source(narrow),
                 "flutter": sum("s:afl" in row["ids"] for _, row in narrow),
                 # a narrow complex with dissociated P waves: junctional tachycardia or VT
                 "av_dissociation_noted": sum(row.get("av_dissociation_noted", False)

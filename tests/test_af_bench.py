@@ -46,7 +46,7 @@ def test_summaries_report_the_rebuilt_qrs_against_the_source_complex():
     # the rebuilt record's QRS minus the source complex's own width, median over records;
     # a record without a measured QRS is left out, not counted as 0
     from benchmarks.af_bench import summarise
-    from benchmarks.wct_bench import _vs_source
+    from benchmarks.wct_bench import qrs_minus_source
 
     def rec(src, qrs):
         return {"record": "x", "source": "LUDB", "source_qrs_ms": src,
@@ -55,4 +55,4 @@ def test_summaries_report_the_rebuilt_qrs_against_the_source_complex():
     s = summarise([rec(94, 110.0), rec(100, 104.0), rec(90, None)], ("control",))
     assert s["control"]["qrs_minus_source_ms"] == 10.0
     rows = [({"source_qrs_ms": 90}, {"qrs_ms": 122.0}), ({"source_qrs_ms": 100}, {"qrs_ms": None})]
-    assert _vs_source(rows) == 32.0 and _vs_source([]) is None
+    assert qrs_minus_source(rows) == 32.0 and qrs_minus_source([]) is None

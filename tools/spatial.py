@@ -119,6 +119,11 @@ def weak_beats(beats, sv: np.ndarray, fs: float) -> set[int]:
     return {b.index for b, p in zip(beats, rel) if p < WEAK_BEAT}
 
 
+def _sv_peak(sv: np.ndarray, t: int, w: int) -> float:
+    """The spatial velocity's largest value within ``w`` samples of ``t``."""
+    return float(sv[max(0, t - w):t + w + 1].max())
+
+
 def _peak_area(sv: np.ndarray, t: int, w: int, half: int) -> float:
     """Spatial-velocity area over +-``half`` samples around the peak within +-``w`` of
     ``t``."""
@@ -134,8 +139,7 @@ def relative_peaks(beats, sv: np.ndarray, fs: float, half_ms: float | None = Non
     waves); NaN where that quartile is 0."""
     w = int(0.030 * fs)
     if half_ms is None:
-        vals = np.array([float(sv[max(0, b.r_time - w):b.r_time + w + 1].max())
-                         for b in beats])
+        vals = np.array([_sv_peak(sv, b.r_time, w) for b in beats])
     else:
         half = max(1, int(half_ms * fs / 1000.0))
         vals = np.array([_peak_area(sv, b.r_time, w, half) for b in beats])
@@ -167,16 +171,11 @@ def _not_after_larger(cands: list[int], r: list[int], sv: np.ndarray, w: int) ->
     248 rebuilt couplets, ``benchmarks.vrun_bench``). The next complex of a run keeps its
     predecessor's velocity."""
     kept: list[int] = []
-    for p in cands:
-        before = [t for t in sorted(r + kept) if t < p]
-        if not before or _sv_peak(sv, p, w) >= MISSED_BEAT * _sv_peak(sv, before[-1], w):
+    for p in sorted(cands):
+        prev = max([t for t in r if t < p] + kept, default=None)
+        if prev is None or _sv_peak(sv, p, w) >= MISSED_BEAT * _sv_peak(sv, prev, w):
             kept.append(p)
     return kept
-
-
-def _sv_peak(sv: np.ndarray, t: int, w: int) -> float:
-    """The spatial velocity's largest value within ``w`` samples of ``t``."""
-    return float(sv[max(0, t - w):t + w + 1].max())
 
 
 def missed_beats(beats, signal: np.ndarray, sv: np.ndarray, fs: float
