@@ -59,6 +59,22 @@ def test_two_to_one_block_and_third_degree_and_normal():
     assert out["pattern"] == "third" and out["dissociation"]
 
 
+def test_a_dissociation_needs_events_in_most_of_the_atrial_cycles():
+    # ventricles regular at 107 /min; P waves at 75 /min (every 800 ms), unrelated to them
+    q = np.arange(250, 5000, 280)
+    beats = [_beat(i, int(o)) for i, o in enumerate(q)]
+    p = np.arange(120, 5000, 400)
+    assert av_relationship(_events(p), beats, FS)["dissociation"]
+    # 6 of them, regular on that cycle but over a span of 11 cycles (55 %): too few of the
+    # cycles to judge a dissociation on (CinC JS20006 rebuilt with its P waves in the T
+    # waves: 5 scattered events read as a dissociation, and the tachycardia as VT with it)
+    sparse = av_relationship(_events(p[[0, 1, 2, 4, 7, 10]]), beats, FS)
+    assert sparse["pp_nmad"] < 0.08 and not sparse["dissociation"]
+    # 5 events covering every cycle of their span are still too few
+    few = av_relationship(_events(p[:5]), beats, FS)
+    assert few["pp_nmad"] < 0.08 and not few["dissociation"]
+
+
 def test_the_regular_atrial_train_among_invented_p_waves_is_found():
     # P waves every 857 ms (70 /min), some hidden in the QRS-T; QRS at 40 /min, each with
     # an invented 'P' 70 ms before it (the rebuilt HR06003 complete block)
