@@ -41,9 +41,15 @@ still be stated, with the capture beats among its arguments (``capture_cited``) 
 premature atrial complexes (``pac_stated``). Without ``--capture``, ``capture_cited``
 counts capture beats cited where every complex is the same (false).
 
+With ``--noise KIND`` (``wander``, ``emg``, ``mains`` or ``all``) every rebuilt tachycardia
+carries the noise of ``benchmarks.noise_bench`` (after the MIT-BIH Noise Stress Test
+Database), drawn per record and condition: a patient in VT is rarely still, and the
+rebuilt complexes are otherwise cleaner than any recording. The engine may then abstain
+(``abstained``, counted apart: an honest "cannot tell", not a miss).
+
 Run: ``python -m benchmarks.wct_bench [--jobs 2] [--rates 120 150 180] [--dissociation |
---capture]``; writes benchmarks/results/wct_bench.json (wct_bench_dissociation.json,
-wct_bench_capture.json).
+--capture] [--noise all]``; writes benchmarks/results/wct_bench.json
+(wct_bench_dissociation.json, wct_bench_capture.json, wct_bench_noise_KIND.json).
 """
 from __future__ import annotations
 
@@ -58,9 +64,13 @@ from statistics import median
 import numpy as np
 
 from benchmarks import common
+from benchmarks.noise_bench import CONDITIONS as NOISE_CONDITIONS
+from benchmarks.noise_bench import with_noise
 from tools.statements import RHYTHM_IDS, SINUS_IDS
 
 FLAGS = {"s:vt", "s:wct", "s:nsvt"}
+# what an SVT or undetermined tachycardia says when one QRS estimate finds the complex wide
+WIDTH_DOUBT = "a wide-complex tachycardia (ventricular tachycardia) is not excluded"
 RATES = (120.0, 150.0, 180.0)
 SECONDS = 10.0
 DISSOCIATED_P_RATE = 80.0   # sinus P waves marching through the VT (--dissociation)
@@ -222,7 +232,7 @@ def _one(args: tuple[str, tuple]) -> dict | None:
     family or None))."""
     from tools.engine import analyze
 
-    path, (rates, dissociation, donors) = args
+    path, (rates, dissociation, donors, noise) = args
     a = analyze(common.load(path))
     picked = pick_complex(a)
     if picked is None:
@@ -244,17 +254,21 @@ def _one(args: tuple[str, tuple]) -> dict | None:
             rebuilt = add_dissociated_p(rebuilt, a)
             if rebuilt is None:
                 return None
+        if noise:
+            rebuilt = with_noise(rebuilt, f"{name}_{rate:.0f}", noise)
         t = analyze(rebuilt)
         ids = sorted({s.id for s in t.statements})
         expected = SECONDS * rate / 60.0
         vt = next((s for s in t.statements if s.id in ("s:vt", "s:wct")), None)
-        rows.append({"rate": rate, "ids": ids, "hr_bpm": t.measurements["hr_bpm"].value,
+        rows.append({"rate": rate, "ids": ids, "abstained": bool(t.quality.abstain),
+                     "hr_bpm": t.measurements["hr_bpm"].value,
                      "qrs_ms": t.measurements["qrs_ms"].value,
                      "beats_found": round(len(t.beats) / expected, 2),
                      "av_dissociation_cited": bool(vt and "AV dissociation" in vt.criterion),
                      "av_dissociation_noted": any("dissociat" in s.criterion
                                                   for s in t.statements),
                      "capture_cited": bool(vt and "capture or fusion" in vt.criterion),
+                     "width_doubt": any(WIDTH_DOUBT in s.criterion for s in t.statements),
                      "pac_stated": "s:pac" in ids})
     extra = {} if narrow is None else {"capture_from": Path(narrow[0].source or "").stem}
     return {"record": name, "source": source_of(name), "kind": kind, **extra,
@@ -295,6 +309,10 @@ def summarise(results: list[dict], rates: tuple[float, ...]) -> dict:
                 "instead": dict(Counter(i for _, row in wide if not FLAGS & set(row["ids"])
                                         for i in row["ids"] if i in RHYTHM_IDS)),
                 "not_flagged": [r["record"] for r, row in wide if not FLAGS & set(row["ids"])],
+                "abstained": sum(row.get("abstained", False) for _, row in wide),
+                # not flagged, but the width that separates VT from SVT is said to be in doubt
+                "not_flagged_width_doubt": sum(row.get("width_doubt", False) for _, row in wide
+                                               if not FLAGS & set(row["ids"])),
                 "av_dissociation_cited": sum(row.get("av_dissociation_cited", False)
                                              for _, row in wide),
                 "av_block_stated": sum(bool({"s:avb2", "s:avb3"} & set(row["ids"]))
@@ -311,6 +329,9 @@ def summarise(results: list[dict], rates: tuple[float, ...]) -> dict:
                 "false_flag_records": [r["record"] for r, row in narrow
                                        if FLAGS & set(row["ids"])],
                 "qrs_minus_source_ms": qrs_minus_source(narrow),
+                "abstained": sum(row.get("abstained", False) for _, row in narrow),
+                "width_doubt": sum(row.get("width_doubt", False) for _, row in narrow
+                                   if not FLAGS & set(row["ids"])),
                 "flutter": sum("s:afl" in row["ids"] for _, row in narrow),
                 # a narrow complex with dissociated P waves: junctional tachycardia or VT
                 "av_dissociation_noted": sum(row.get("av_dissociation_noted", False)
@@ -331,16 +352,21 @@ def main(argv: list[str] | None = None) -> int:
                     help="add the source's own P wave at 80 /min, independent of the QRS")
     ap.add_argument("--capture", action="store_true",
                     help="replace two complexes by the source's own narrow beat, early")
+    ap.add_argument("--noise", default=None, choices=NOISE_CONDITIONS,
+                    help="add benchmarks.noise_bench's noise of this kind to every rebuilt "
+                         "tachycardia")
     ap.add_argument("--out", default=None, help="results name (default wct_bench, "
-                    "wct_bench_dissociation, wct_bench_capture)")
+                    "wct_bench_dissociation, wct_bench_capture, wct_bench_noise_KIND)")
     args = ap.parse_args(argv)
     out_name = args.out or ("wct_bench_dissociation" if args.dissociation else
-                            "wct_bench_capture" if args.capture else "wct_bench")
+                            "wct_bench_capture" if args.capture else
+                            f"wct_bench_noise_{args.noise}" if args.noise else "wct_bench")
     rates = tuple(args.rates)
     paths = common.shared_record_paths()
     donors = capture_donors(paths) if args.capture else None
     results = [r for r in common.map_records("wct", _one, paths,
-                                             (rates, args.dissociation, donors), args.jobs)
+                                             (rates, args.dissociation, donors, args.noise),
+                                             args.jobs)
                if r is not None]
     summary = summarise(results, rates)
     rows = []
@@ -360,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
               s["narrow"]["capture_cited"])
     path = common.write_json(out_name, {"summary": summary, "records": results,
                                         "dissociation": args.dissociation,
-                                        "capture": args.capture})
+                                        "capture": args.capture, "noise": args.noise})
     print(f"wrote {path}")
     return 0
 

@@ -488,6 +488,38 @@ def test_a_narrow_learned_qrs_outvoted_by_both_other_estimates_is_a_wct():
         assert (doubt in out["s:svt"].criterion) == ("qrs_combined_ms" not in over), over
 
 
+def test_noise_bound_narrowing_leaves_the_width_in_doubt_not_a_wct():
+    """The lead-combined boundaries narrowed a learned QRS of 131 ms to 82 ms where muscle
+    noise set their threshold (a 150-ms ventricular complex at 180 /min with
+    benchmarks.noise_bench's noise): with the classic estimate also >= 120 ms the SVT says
+    that a wide-complex tachycardia is not excluded, at a lower confidence. It is not made
+    a WCT (the learned and classic estimates run as wide on narrow complexes in noise), and
+    where the beats' own peaks set the threshold, or the classic estimate is narrow too, the
+    SVT carries no such doubt."""
+    from tools.statements import Features, derive_statements
+
+    m = {"hr_bpm": 180.0, "qrs_ms": 82.0, "qrs_combined_ms": 82.0, "qrs_learned_ms": 131.0,
+         "qrs_narrowed": True, "qrs_noise_bound": 2.3, "qrs_classic_ms": 142.0,
+         "rr_cv": 0.02, "nrmssd": 0.01, "nmasd": 0.01, "qtc_ms": 420.0}
+
+    def svt(**over):
+        f = Features(m=m | over, amp={}, terminal={}, usable=["I", "II", "V1"], p_ratio=0.0,
+                     n_beats=30)
+        out = {s.id: s for s in derive_statements(f)}
+        assert not {"s:vt", "s:wct"} & set(out), over
+        return out["s:svt"]
+
+    doubt = svt()
+    assert "noise set (2.3 x the beats' own), but 131 ms by the learned and 142 ms by the " \
+        "classic estimate: a wide-complex tachycardia" in doubt.criterion
+    for over in ({"qrs_noise_bound": 1.2}, {"qrs_classic_ms": 110.0},
+                 {"qrs_classic_ms": None}, {"qrs_narrowed": False},
+                 {"qrs_learned_ms": 116.0}):
+        plain = svt(**over)
+        assert "wide-complex" not in plain.criterion and \
+            plain.confidence > doubt.confidence, over
+
+
 def test_t_wave_inversion_is_named_by_territory():
     from tools.repolarisation import st_t_statements
 

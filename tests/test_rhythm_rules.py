@@ -185,6 +185,24 @@ def test_a_missed_complex_must_be_as_fast_as_the_complex_before_it():
     assert _not_after_larger([50], [400], sv, w) == [50]     # nothing before it
 
 
+def test_noise_bound_says_when_noise_sets_the_boundary_threshold():
+    # Gaussian complexes over a baseline: the threshold is max(0.04 x peak, 2 x the
+    # 20th-percentile SV); with a baseline of 0.01 the beats' peaks (1.01) set it, with 0.05
+    # the noise does (2 x 0.05 / (0.04 x 1.05) = 2.4), and the QRS bounds close in
+    from tools.spatial import noise_bound, qrs_bounds
+
+    fs = 500.0
+    t = np.arange(5000)
+    r = list(range(250, 5000, 500))
+    shape = sum(np.exp(-0.5 * ((t - c) / 10.0) ** 2) for c in r)
+    quiet, noisy = shape + 0.01, shape + 0.05
+    assert noise_bound(quiet, r, fs) == pytest.approx(0.02 / (0.04 * 1.01))
+    assert noise_bound(noisy, r, fs) == pytest.approx(0.1 / (0.04 * 1.05))
+    assert noise_bound(quiet, [], fs) is None
+    width = [(b[1] - b[0]) for b in (qrs_bounds(x, r, fs)[3] for x in (quiet, noisy))]
+    assert width[1] < width[0]
+
+
 def test_valley_bounds_split_overlapping_complexes_at_their_slowest_point():
     # three complexes whose spatial velocity never returns to the baseline between them:
     # each is bounded by the minimum between it and its neighbours, within the search

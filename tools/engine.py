@@ -761,6 +761,12 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     m = {k: v.value for k, v in meas.items()}
     m["nrmssd"] = nrmssd
     m["qrs_combined_ms"] = (qrs_info or {}).get("combined_ms")
+    # the learned width before the lead-combined boundaries replaced it, and how far noise
+    # set their threshold: the width doubt of tools.arrhythmia._noise_narrowed
+    m["qrs_learned_ms"] = (qrs_info or {}).get("learned_ms")
+    m["qrs_narrowed"] = (qrs_info or {}).get("used", "").startswith("combined") and \
+        (m["qrs_combined_ms"] or 0) < (m["qrs_learned_ms"] or 0)
+    m["qrs_noise_bound"] = (qrs_info or {}).get("noise_bound")
     m["nmasd"] = meas["rr_nmasd"].value
     q_factor = _quality_factor(quality, usable)
     if qrs_info and qrs_info.get("agree") is False:
