@@ -27,8 +27,9 @@ IVCD) stated where the same complex's ``control`` has none of them, by statement
 ``vt_wct`` (VT or WCT flagged); ``qrs_delta_ms``: median of (QRS measured - QRS measured on
 ``control``). Per source (PTB-XL, Georgia, Chapman/Ningbo, LUDB) the AF share.
 
-Run: ``python -m benchmarks.af_bench [--jobs 2] [--scenarios ...]``; writes
-benchmarks/results/af_bench.json (``--out`` another name).
+Run: ``python -m benchmarks.af_bench [--jobs 2] [--scenarios ...] [--noise all]``;
+writes benchmarks/results/af_bench.json (``--out`` another name; with ``--noise KIND``, the
+noise of ``benchmarks.noise_bench`` added to every rebuilt record, af_bench_noise_KIND.json).
 """
 from __future__ import annotations
 
@@ -127,9 +128,9 @@ def rebuilt(analysis, scenario: str, seed: int):
     return rec
 
 
-def _one(args: tuple[str, tuple[str, ...]]) -> dict | None:
-    path, scenarios = args
-    runs = rebuilt_runs(path, scenarios, lambda a, pc, sc, seed: rebuilt(a, sc, seed))
+def _one(args: tuple[str, tuple]) -> dict | None:
+    path, (scenarios, noise) = args
+    runs = rebuilt_runs(path, scenarios, lambda a, pc, sc, seed: rebuilt(a, sc, seed), noise)
     if runs is None:
         return None
     (name, pc), analysed = runs
@@ -186,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     if "control" not in scenarios:
         scenarios = ("control",) + scenarios   # the reference for new statements
     paths = common.shared_record_paths()[:args.limit]
-    results = [r for r in common.map_records("af", _one, paths, scenarios, args.jobs)
+    results = [r for r in common.map_records("af", _one, paths, (scenarios, args.noise), args.jobs)
                if r is not None]
     summary = summarise(results, scenarios)
     print(common.table(["scenario", "n", "AF", "flutter", "sinus", "VT/WCT",

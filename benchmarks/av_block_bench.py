@@ -32,8 +32,9 @@ type, s:avb3; for ``junctional`` neither sinus rhythm nor an AV block), ``any_av
 the dangerous miss), and the rhythm statements made instead; per source (PTB-XL, Georgia,
 Chapman/Ningbo, LUDB) the expected share.
 
-Run: ``python -m benchmarks.av_block_bench [--jobs 2] [--scenarios ...]``; writes
-benchmarks/results/av_block_bench.json (``--out`` another name).
+Run: ``python -m benchmarks.av_block_bench [--jobs 2] [--scenarios ...] [--noise all]``;
+writes benchmarks/results/av_block_bench.json (``--out`` another name; with ``--noise KIND``, the
+noise of ``benchmarks.noise_bench`` added to every rebuilt record, av_block_bench_noise_KIND.json).
 """
 from __future__ import annotations
 
@@ -135,11 +136,14 @@ def rebuild(record, pc: dict, p_on_ms: list[float], qrs_on_ms: list[float], seed
     return replace(record, signal=out)
 
 
-def rebuilt_runs(path: str, scenarios, build):
+def rebuilt_runs(path: str, scenarios, build, noise: str | None = None):
     """One shared record rebuilt into each scenario and analysed: ((record name, its
     :func:`pieces`), [(scenario, analysis)]), or None where the record gives no pieces.
     ``build(analysis, pieces, scenario, seed)`` returns the rebuilt record; the seed is the
-    record name's CRC-32. The common step of the rebuilt-rhythm benchmarks."""
+    record name's CRC-32. ``noise``: a benchmarks.noise_bench condition added to each
+    rebuilt record (drawn per record and scenario). The common step of the rebuilt-rhythm
+    benchmarks."""
+    from benchmarks.noise_bench import with_noise
     from tools.engine import analyze
 
     a = analyze(common.load(path))
@@ -148,7 +152,12 @@ def rebuilt_runs(path: str, scenarios, build):
         return None
     name = Path(path).stem
     seed = zlib.crc32(name.encode())
-    return (name, pc), [(sc, analyze(build(a, pc, sc, seed))) for sc in scenarios]
+
+    def built(sc: str):
+        rec = build(a, pc, sc, seed)
+        return with_noise(rec, f"{name}_{sc}", noise) if noise else rec
+
+    return (name, pc), [(sc, analyze(built(sc))) for sc in scenarios]
 
 
 def _build(a, pc: dict, sc: str, seed: int):
@@ -156,9 +165,9 @@ def _build(a, pc: dict, sc: str, seed: int):
     return rebuild(a.record, pc, ps, qs, seed=seed)
 
 
-def _one(args: tuple[str, tuple[str, ...]]) -> dict | None:
-    path, scenarios = args
-    runs = rebuilt_runs(path, scenarios, _build)
+def _one(args: tuple[str, tuple]) -> dict | None:
+    path, (scenarios, noise) = args
+    runs = rebuilt_runs(path, scenarios, _build, noise)
     if runs is None:
         return None
     (name, pc), analysed = runs
@@ -218,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     args = common.scenario_args(argv, __doc__, SCENARIOS, "av_block_bench")
     scenarios = tuple(args.scenarios)
     paths = common.shared_record_paths()[:args.limit]
-    results = [r for r in common.map_records("av_block", _one, paths, scenarios, args.jobs)
+    results = [r for r in common.map_records("av_block", _one, paths, (scenarios, args.noise),
+                                             args.jobs)
                if r is not None]
     summary = summarise(results, scenarios)
     print(common.table(["scenario", "n", "expected", "any AV block", "sinus, no AV block"],

@@ -87,16 +87,27 @@ def map_records(tag: str, one, paths: list[str], extra: tuple, jobs: int) -> lis
 
 def scenario_args(argv, doc: str, scenarios: tuple[str, ...], out: str):
     """The arguments of a benchmark that rebuilds every shared record into scenarios:
-    ``--jobs``, ``--limit`` (first N records), ``--scenarios`` and ``--out`` (results name)."""
+    ``--jobs``, ``--limit`` (first N records), ``--scenarios``, ``--noise`` (the noise of
+    benchmarks.noise_bench added to every rebuilt record: a real recording is never as clean
+    as complexes laid on a line) and ``--out`` (results name; ``<out>_noise_<kind>`` with
+    ``--noise``)."""
     import argparse
     import os
+
+    from benchmarks.noise_bench import CONDITIONS
 
     ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--limit", type=int, default=None, help="first N shared records only")
     ap.add_argument("--scenarios", nargs="+", choices=scenarios, default=list(scenarios))
-    ap.add_argument("--out", default=out, help="results name")
-    return ap.parse_args(argv)
+    ap.add_argument("--noise", default=None, choices=CONDITIONS,
+                    help="add benchmarks.noise_bench's noise of this kind to every rebuilt "
+                         "record")
+    ap.add_argument("--out", default=None, help="results name")
+    args = ap.parse_args(argv)
+    if args.out is None:
+        args.out = out + (f"_noise_{args.noise}" if args.noise else "")
+    return args
 
 
 def table(headers: list[str], rows: list[list], digits: int = 1) -> str:

@@ -30,8 +30,9 @@ sinus statement kept), ``found`` (median share of the run's complexes found as b
 controls ``flagged`` counts false flags. Per source (PTB-XL, Georgia, Chapman/Ningbo, LUDB)
 the flagged share.
 
-Run: ``python -m benchmarks.vrun_bench [--jobs 2] [--limit N] [--scenarios ...]``; writes
-benchmarks/results/vrun_bench.json (``--out`` another name).
+Run: ``python -m benchmarks.vrun_bench [--jobs 2] [--limit N] [--scenarios ...] [--noise all]``;
+writes benchmarks/results/vrun_bench.json (``--out`` another name; with ``--noise KIND``, the
+noise of ``benchmarks.noise_bench`` added to every rebuilt record, vrun_bench_noise_KIND.json).
 """
 from __future__ import annotations
 
@@ -119,7 +120,9 @@ def insert_run(a, donor, vbeat, n: int, rate: float):
 def _one(args: tuple[str, tuple]) -> dict | None:
     from tools.engine import analyze
 
-    path, (scenarios, donor_paths) = args
+    from benchmarks.noise_bench import with_noise
+
+    path, (scenarios, donor_paths, noise) = args
     a = cached_analysis(path)
     ids0 = {s.id for s in a.statements}
     hr = a.measurements["hr_bpm"].value
@@ -150,6 +153,8 @@ def _one(args: tuple[str, tuple]) -> dict | None:
         if built is None:
             continue
         rec, (first, last) = built
+        if noise:
+            rec = with_noise(rec, f"{name}_{sc}", noise)
         t = analyze(rec)
         ids = sorted({s.id for s in t.statements})
         tol = 0.060 * fs
@@ -191,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     paths = common.shared_record_paths()[:args.limit]
     donor_paths = donors(common.shared_record_paths())
     results = [r for r in common.map_records("vrun", _one, paths,
-                                             (tuple(args.scenarios), donor_paths), args.jobs)
+                                             (tuple(args.scenarios), donor_paths,
+                                              args.noise), args.jobs)
                if r is not None]
     summary = summarise(results, args.scenarios)
     print(common.table(["scenario", "n", "flagged", "PVC", "sinus", "found", "typed V"],
