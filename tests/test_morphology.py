@@ -520,6 +520,26 @@ def test_noise_bound_narrowing_leaves_the_width_in_doubt_not_a_wct():
             plain.confidence > doubt.confidence, over
 
 
+def test_a_ventricular_run_of_30_s_is_sustained_vt():
+    """A run of >= 3 ventricular beats inside a supraventricular rhythm is non-sustained VT
+    while it lasts < 30 s; in a record longer than the standard 10 s (CPSC's run to 60 s and
+    more) a run of >= 30 s is sustained VT (Al-Khatib et al. 2018), an urgent statement."""
+    from tools.arrhythmia import ventricular_statements
+    from tools.statements import URGENT, Features
+
+    def out(run):
+        f = Features(m={"hr_bpm": 95.0, "qrs_ms": 96.0}, amp={}, terminal={}, usable=[],
+                     n_beats=200, n_ventricular=run, v_run=(run, 150.0))
+        return ventricular_statements(f, {"s:sr"})
+
+    short = out(40)   # 16 s
+    assert [s.id for s in short] == ["s:nsvt"] and "lasting 16.0 s < 30 s" in \
+        short[0].criterion
+    long = out(80)    # 32 s
+    assert [s.id for s in long] == ["s:vt"] and long[0].id in URGENT
+    assert long[0].label.startswith("Sustained") and "32 s >= 30 s" in long[0].criterion
+
+
 def test_t_wave_inversion_is_named_by_territory():
     from tools.repolarisation import st_t_statements
 

@@ -16,8 +16,8 @@ that VT is not excluded. Rates and durations:
 * junctional rhythm: a regular narrow-complex rhythm without P waves before the QRS, 40-60 bpm
   (escape) or 60-100 bpm (accelerated) (Page et al. 2016, section 7);
 * ectopic atrial rhythm: consistent P waves whose frontal axis is outside the sinus range;
-* non-sustained VT: >= 3 consecutive ventricular beats at > 100 bpm lasting < 30 s
-  (Al-Khatib et al. 2018);
+* non-sustained VT: >= 3 consecutive ventricular beats at > 100 bpm lasting < 30 s, and a
+  run lasting >= 30 s (a record longer than 10 s) sustained VT (Al-Khatib et al. 2018);
 * AV block as in :mod:`tools.atrial` (Kusumoto et al., 2018 bradycardia guideline).
 """
 from __future__ import annotations
@@ -32,6 +32,7 @@ SVT_SRC = "2015 ACC/AHA/HRS SVT guideline (Page et al., Circulation 2016)"
 AVB_SRC = ("2018 ACC/AHA/HRS bradycardia and conduction delay guideline (Kusumoto et al., "
            "Circulation 2019)")
 RATE_SRC = "AHA/ACCF/HRS 2009 recommendations, part I (Kligfield et al., Circulation 2007)"
+SUSTAINED_S = 30.0  # VT lasting >= 30 s is sustained (Al-Khatib et al. 2018, definitions)
 WELLENS_QRS_MS = 140.0   # QRS > 140 ms favours VT (Wellens, Bar & Lie, Am J Med 64:27, 1978)
 
 
@@ -208,11 +209,21 @@ def ventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
         return out
     run, run_rate = f.v_run
     if run >= 3 and run_rate is not None and run_rate > 100 and not mostly_v:
+        ids = ["m:ventricular_run_beats", "m:n_ventricular_beats"]
+        seconds = run * 60.0 / run_rate
+        if seconds >= SUSTAINED_S:
+            # a record longer than the standard 10 s (CPSC's run to 60 s and more) can hold
+            # a run that is sustained VT by definition, whatever the beats around it
+            out.append(_stmt("vt", f"Sustained ventricular tachycardia ({run} consecutive "
+                             f"ventricular beats, {seconds:.0f} s)", "164895002",
+                             f"{run} consecutive ventricular beats at {run_rate:.0f}/min (> 100) "
+                             f"lasting {seconds:.0f} s >= {SUSTAINED_S:.0f} s", VA_SRC, ids,
+                             0.9 * q))
+            return out
         out.append(_stmt("nsvt", f"Non-sustained ventricular tachycardia ({run} consecutive "
                          "ventricular beats)", "425856008",
                          f">= 3 consecutive ventricular beats at {run_rate:.0f}/min (> 100) "
-                         "lasting < 30 s", VA_SRC, ["m:ventricular_run_beats",
-                                                    "m:n_ventricular_beats"],
+                         f"lasting {seconds:.1f} s < {SUSTAINED_S:.0f} s", VA_SRC, ids,
                          min(0.9, 0.6 + 0.05 * run) * q))
     return out
 
