@@ -109,6 +109,21 @@ def _detrended(segs: list[np.ndarray], length: int) -> np.ndarray:
     return w - (w @ basis.T) @ basis
 
 
+P_BAND_HZ = 15.0   # template matching of P waves is done below this (muscle noise is above)
+
+
+def p_band(sig: np.ndarray, fs: float) -> np.ndarray:
+    """``sig`` (samples x leads) low-passed at ``P_BAND_HZ`` (2nd-order Butterworth, zero
+    phase): a P wave's energy lies below it, muscle noise (20-150 Hz) mostly above."""
+    from scipy.signal import butter, sosfiltfilt
+
+    x = np.asarray(sig, float)
+    if x.shape[0] <= 30:
+        return x
+    return sosfiltfilt(butter(2, min(P_BAND_HZ, 0.45 * fs), "lowpass", fs=fs, output="sos"),
+                       x, axis=0)
+
+
 def consistency(sig: np.ndarray, fs: float, beats) -> float | None:
     """Median correlation (all leads together, detrended) of each beat's P wave with their
     median: how alike the beats' P waves are. A conducted P wave repeats its shape (median
@@ -251,12 +266,12 @@ def template_events(sig: np.ndarray, fs: float, beats,
     ch. 7). None when fewer than 3 beats have a P wave or their P waves are not alike
     (:func:`consistency` < ``P_CONSISTENCY``; ``alike`` when the caller has it): then
     :func:`seed_template_events`."""
-    tm = _template_match(sig, fs, beats)
-    if tm is None:
-        return None
     if alike is None:
         alike = consistency(sig, fs, beats)
     if (alike or 0.0) < P_CONSISTENCY:
+        return None
+    tm = _template_match(p_band(sig, fs), fs, beats)
+    if tm is None:
         return None
     corr, gain, length, m = tm
     return PMatch(_events_from(corr, gain, length, m, beats, fs), corr, length, m)
