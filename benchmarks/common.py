@@ -85,6 +85,16 @@ def map_records(tag: str, one, paths: list[str], extra: tuple, jobs: int) -> lis
     return out
 
 
+def add_noise_arg(ap) -> None:
+    """``--noise KIND``: benchmarks.noise_bench's noise of that kind added to every rebuilt
+    record (a real recording is never as clean as complexes laid on a line)."""
+    from benchmarks.noise_bench import CONDITIONS
+
+    ap.add_argument("--noise", default=None, choices=CONDITIONS,
+                    help="add benchmarks.noise_bench's noise of this kind to every rebuilt "
+                         "record")
+
+
 def scenario_args(argv, doc: str, scenarios: tuple[str, ...], out: str):
     """The arguments of a benchmark that rebuilds every shared record into scenarios:
     ``--jobs``, ``--limit`` (first N records), ``--scenarios``, ``--noise`` (the noise of
@@ -94,15 +104,11 @@ def scenario_args(argv, doc: str, scenarios: tuple[str, ...], out: str):
     import argparse
     import os
 
-    from benchmarks.noise_bench import CONDITIONS
-
     ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--limit", type=int, default=None, help="first N shared records only")
     ap.add_argument("--scenarios", nargs="+", choices=scenarios, default=list(scenarios))
-    ap.add_argument("--noise", default=None, choices=CONDITIONS,
-                    help="add benchmarks.noise_bench's noise of this kind to every rebuilt "
-                         "record")
+    add_noise_arg(ap)
     ap.add_argument("--out", default=None, help="results name")
     args = ap.parse_args(argv)
     if args.out is None:

@@ -64,7 +64,6 @@ from statistics import median
 import numpy as np
 
 from benchmarks import common
-from benchmarks.noise_bench import CONDITIONS as NOISE_CONDITIONS
 from benchmarks.noise_bench import with_noise
 from tools.statements import RHYTHM_IDS, SINUS_IDS
 
@@ -352,9 +351,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="add the source's own P wave at 80 /min, independent of the QRS")
     ap.add_argument("--capture", action="store_true",
                     help="replace two complexes by the source's own narrow beat, early")
-    ap.add_argument("--noise", default=None, choices=NOISE_CONDITIONS,
-                    help="add benchmarks.noise_bench's noise of this kind to every rebuilt "
-                         "tachycardia")
+    common.add_noise_arg(ap)
     ap.add_argument("--out", default=None, help="results name (default wct_bench, "
                     "wct_bench_dissociation, wct_bench_capture, wct_bench_noise_KIND)")
     args = ap.parse_args(argv)

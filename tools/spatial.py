@@ -421,18 +421,16 @@ def reconcile_p_onset(beats, signal: np.ndarray, fs: float) -> dict:
     > 20 ms earlier on every beat alike (MAD <= 10 ms) is used and the PR follows it. Later
     onsets are not acted on. On LUDB the combined PR has median error +2 ms against the
     cardiologists and changed 1 of 88 records; on the CinC records it changed none."""
-    from scipy.signal import butter, sosfiltfilt
-
+    from tools.atrial import P_BAND_HZ, p_band
     from tools.measure import isoelectric
 
-    info: dict = {"method": f"P-wave spatial velocity (15 Hz low-pass), threshold "
+    info: dict = {"method": f"P-wave spatial velocity ({P_BAND_HZ:g} Hz low-pass), threshold "
                             f"{P_SV_FRACTION:g} x P peak", "shift_ms": None, "used": "learned"}
     con = [(i, b) for i, b in enumerate(beats) if b.p_on is not None and b.p_off is not None
            and b.p_off > b.p_on and b.kind != "ventricular"]
     if len(con) < 3 or signal.shape[0] < 30:
         return info
-    x = signal - isoelectric(signal, beats, fs)
-    x = sosfiltfilt(butter(2, min(15.0, 0.45 * fs), "lowpass", fs=fs, output="sos"), x, axis=0)
+    x = p_band(signal - isoelectric(signal, beats, fs), fs)
     sv = np.sqrt(((np.gradient(x, axis=0) * fs) ** 2).sum(axis=1))
     noise = float(np.percentile(sv, 10))
     sus = max(1, int(0.010 * fs))
