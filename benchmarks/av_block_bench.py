@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import common
+from benchmarks.noise_bench import with_noise
 from benchmarks.wct_bench import source_of, straightened
 from tools.statements import RHYTHM_IDS, SINUS_IDS
 
@@ -143,7 +144,6 @@ def rebuilt_runs(path: str, scenarios, build, noise: str | None = None):
     record name's CRC-32. ``noise``: a benchmarks.noise_bench condition added to each
     rebuilt record (drawn per record and scenario). The common step of the rebuilt-rhythm
     benchmarks."""
-    from benchmarks.noise_bench import with_noise
     from tools.engine import analyze
 
     a = analyze(common.load(path))

@@ -45,6 +45,7 @@ from statistics import median
 import numpy as np
 
 from benchmarks import common
+from benchmarks.noise_bench import with_noise
 from benchmarks.wct_bench import FLAGS, _family, cached_analysis, complex_piece, source_of
 from tools.statements import RHYTHM_IDS, SINUS_IDS
 
@@ -119,8 +120,6 @@ def insert_run(a, donor, vbeat, n: int, rate: float):
 
 def _one(args: tuple[str, tuple]) -> dict | None:
     from tools.engine import analyze
-
-    from benchmarks.noise_bench import with_noise
 
     path, (scenarios, donor_paths, noise) = args
     a = cached_analysis(path)

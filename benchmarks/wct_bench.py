@@ -65,11 +65,10 @@ import numpy as np
 
 from benchmarks import common
 from benchmarks.noise_bench import with_noise
+from tools.arrhythmia import WIDTH_DOUBT
 from tools.statements import RHYTHM_IDS, SINUS_IDS
 
 FLAGS = {"s:vt", "s:wct", "s:nsvt"}
-# what an SVT or undetermined tachycardia says when one QRS estimate finds the complex wide
-WIDTH_DOUBT = "a wide-complex tachycardia (ventricular tachycardia) is not excluded"
 RATES = (120.0, 150.0, 180.0)
 SECONDS = 10.0
 DISSOCIATED_P_RATE = 80.0   # sinus P waves marching through the VT (--dissociation)

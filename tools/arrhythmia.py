@@ -110,6 +110,8 @@ def _outvoted(m) -> str | None:
 
 
 NOISE_BOUND = 2.0  # lead-combined threshold >= this x the beats' own: set by noise
+# what an SVT or undetermined tachycardia says when a QRS estimate finds the complex wide
+WIDTH_DOUBT = "a wide-complex tachycardia (ventricular tachycardia) is not excluded"
 
 
 def _noise_narrowed(m) -> str | None:
@@ -127,10 +129,9 @@ def _noise_narrowed(m) -> str | None:
     if not m.get("qrs_narrowed") or learned is None or learned < 120 or classic is None \
             or classic < 120 or bound is None or bound < NOISE_BOUND:
         return None
-    return (f"; QRS {m['qrs_ms']:.0f} ms by the lead-combined estimate, whose boundary "
-            f"threshold noise set ({bound:.1f} x the beats' own), but {learned:.0f} ms by the "
-            f"learned and {classic:.0f} ms by the classic estimate: a wide-complex "
-            "tachycardia (ventricular tachycardia) is not excluded")
+    return (f"; QRS {m['qrs_ms']:.0f} ms with the lead-combined boundaries, whose threshold "
+            f"noise set ({bound:.1f} x the beats' own), but {learned:.0f} ms by the learned and "
+            f"{classic:.0f} ms by the classic estimate: {WIDTH_DOUBT}")
 
 
 def wide_qrs(f) -> tuple[bool, str | None]:
@@ -308,7 +309,7 @@ def supraventricular_statements(f, rhythm_ids: set[str]) -> list[Statement]:
             # one of the two other QRS estimates finds it wide (two would have made it a WCT,
             # ventricular_statements): the width that separates SVT from VT is in doubt
             crit += (f"; QRS {qrs:.0f} ms, but {combined:.0f} ms by the lead-combined estimate: "
-                     "a wide-complex tachycardia (ventricular tachycardia) is not excluded")
+                     + WIDTH_DOUBT)
         elif doubt := _noise_narrowed(m):
             crit += doubt
             conf = 0.5 * q
@@ -414,8 +415,7 @@ def tachycardia_statement(f, rhythm_ids: set[str]) -> list[Statement]:
     if wide and combined is not None and combined < 120:
         # the two QRS estimates disagree on the width that separates VT from SVT
         crit += (f"; QRS {f.m['qrs_ms']:.0f} ms, but {combined:.0f} ms by the lead-combined "
-                 "estimate: a wide-complex tachycardia (ventricular tachycardia) is not "
-                 "excluded")
+                 f"estimate: {WIDTH_DOUBT}")
     elif doubt:
         crit += doubt
     if f.p_ratio < 0.5:
