@@ -57,6 +57,7 @@ def atrial_events(dels: dict, beats, fs: float) -> list[tuple[int, int, int]]:
 
 TEMPLATE_CORR = 0.85        # P-template correlation for an atrial event found by matching
 TEMPLATE_GAIN = (0.4, 2.5)  # its amplitude relative to the template
+TEMPLATE_CORR_FLOOR = 0.7   # ... lowered to the beats' own P waves' level, never below this
 P_CONSISTENCY = 0.5         # beats' P waves less alike than this are not a template
 
 
@@ -218,10 +219,32 @@ class PMatch:
     m: int
 
 
-def _accepted(corr: np.ndarray, gain: np.ndarray) -> np.ndarray:
-    """Window starts whose template match is a detection: correlation >= ``TEMPLATE_CORR``
-    at 0.4-2.5 x the template's amplitude."""
-    return (corr >= TEMPLATE_CORR) & (gain >= TEMPLATE_GAIN[0]) & (gain <= TEMPLATE_GAIN[1])
+def _accepted(corr: np.ndarray, gain: np.ndarray,
+              level: float = TEMPLATE_CORR) -> np.ndarray:
+    """Window starts whose template match is a detection: correlation >= ``level``
+    (``TEMPLATE_CORR`` unless :func:`own_level` lowered it) at 0.4-2.5 x the template's
+    amplitude."""
+    return (corr >= level) & (gain >= TEMPLATE_GAIN[0]) & (gain <= TEMPLATE_GAIN[1])
+
+
+def own_level(corr: np.ndarray, fs: float, beats, m: int) -> float:
+    """The correlation a P wave reaches against its template in this record: the lower
+    quartile of the beats' own P waves' best correlation (within 10 ms of each window
+    start), capped at ``TEMPLATE_CORR`` and floored at ``TEMPLATE_CORR_FLOOR``.
+
+    Noise bounds the correlation of every P wave with the median template: with muscle
+    noise the rebuilt Mobitz I records' conducted P waves, copies of one P wave, all
+    correlated 0.81, so no blocked P wave reached 0.85 and the block read as sinus
+    arrhythmia (benchmarks.av_block_bench --noise all). A wave is accepted as a P wave when
+    it matches as well as the beats' own P waves do; the template is only used when
+    those are alike (:func:`consistency`), the matches are searched in the T-P segments
+    only, and the floor keeps a weak template from matching whatever lies there."""
+    h = max(1, int(round(0.010 * fs)))
+    own = [float(corr[max(0, on - m - h):on - m + h + 1].max())
+           for on, _ in _beat_p_spans(beats) if 0 <= on - m < corr.size]
+    if len(own) < 3:
+        return TEMPLATE_CORR
+    return float(np.clip(np.percentile(own, 25), TEMPLATE_CORR_FLOOR, TEMPLATE_CORR))
 
 
 def _best_start(corr: np.ndarray, ok: np.ndarray, lo: int, hi: int) -> int | None:
@@ -234,8 +257,9 @@ def _best_start(corr: np.ndarray, ok: np.ndarray, lo: int, hi: int) -> int | Non
     return lo + int(cand[np.argmax(corr[lo:hi + 1][cand])]) if cand.size else None
 
 
-def _events_from(corr, gain, length: int, m: int, beats, fs: float) -> list[tuple[int, int, int]]:
-    ok = _accepted(corr, gain)
+def _events_from(corr, gain, length: int, m: int, beats, fs: float,
+                 level: float = TEMPLATE_CORR) -> list[tuple[int, int, int]]:
+    ok = _accepted(corr, gain, level)
     centre = np.arange(corr.size) + length // 2
     # only in the T-P segment: inside the QRS-T the T wave itself can match a P template
     # (on normal CinC records T waves did, and every RR then held a 'blocked P'); a
@@ -258,7 +282,8 @@ def template_events(sig: np.ndarray, fs: float, beats,
     The template is the median multi-lead P wave (20 ms margins) of the beats with a P; it
     is slid over the record and an event is a local maximum of the correlation (each
     window and the template with their mean and linear trend removed, all usable leads
-    together) >= ``TEMPLATE_CORR`` with an amplitude 0.4-2.5 x the template's, in the T-P
+    together) >= ``TEMPLATE_CORR`` (or the beats' own level under noise, :func:`own_level`)
+    with an amplitude 0.4-2.5 x the template's, in the T-P
     segments (outside QRS onset - 20 ms .. T end + 20 ms), at least 250 ms from the next
     stronger match. Template matching finds the P waves the delineator skips when no QRS
     follows them (a learned delineator sees the P-QRS pair as a unit), which is the
@@ -278,7 +303,8 @@ def template_events(sig: np.ndarray, fs: float, beats,
     if tm is None:
         return None
     corr, gain, length, m = tm
-    return PMatch(_events_from(corr, gain, length, m, beats, fs), corr, length, m)
+    level = own_level(corr, fs, beats, m)
+    return PMatch(_events_from(corr, gain, length, m, beats, fs, level), corr, length, m)
 
 
 def seed_template_events(sig: np.ndarray, fs: float, beats, seeds) -> PMatch | None:

@@ -641,15 +641,22 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
     train = regular_train(events, fs) if av["pattern"] != "third" else None
     if train is not None and len(train) < len(events):
         # the events off a regular atrial train (e.g. the delineator's 'P waves' in the
-        # noise before each QRS) hid a complete block: adopted only when the train alone is
-        # dissociated from the QRS at a faster regular rate (the third-degree rule)
+        # noise before each QRS) hid a complete block: adopted when the train alone is
+        # dissociated from the QRS at a faster regular rate (the third-degree rule), or
+        # shows blocked P waves where all events together showed no block. An extra
+        # 'P wave' at an ordinary PR before the Wenckebach beat (the real one was on the
+        # T wave) made the next, blocked P look premature (a blocked PAC), and Mobitz I
+        # with muscle noise read as sinus arrhythmia (benchmarks.av_block_bench --noise)
         av_train = av_relationship([events[i] for i in train], beats, fs)
-        if av_train["pattern"] == "third":
+        second = av_train["pattern"] in ("second", "2:1") and av["pattern"] is None
+        if av_train["pattern"] == "third" or second:
             av_notes.append(
                 f"{len(events) - len(train)} of {len(events)} atrial events lie off the "
                 f"regular atrial train ({av_train['atrial_rate_bpm']:.0f} /min) that the "
-                "others form, independent of the QRS complexes: the AV relationship is read "
-                "from that train")
+                "others form"
+                + (", with P waves on it not followed by a QRS" if second else
+                   ", independent of the QRS complexes")
+                + ": the AV relationship is read from that train")
             av = av_train
     wide_no_p = (meas["qrs_ms"].value or 0) >= 120 and atrial["p_ratio"] < 0.3
     meas["unlocked_p_waves"] = _unlocked_measurement(sig_r, fs, beats, av, atrial["paced"],
