@@ -130,13 +130,46 @@ def _chb(seed=0):
 
 
 def test_invented_p_waves_are_not_alike_and_real_ones_are():
-    from tools.atrial import consistency
+    from tools.atrial import P_CONSISTENCY, consistency
 
     sig, beats, p_on = _chb()
-    assert consistency(sig, FS, beats) < 0.5           # noise before every QRS
+    assert consistency(sig, FS, beats) < P_CONSISTENCY  # noise before every QRS
     real = [GlobalBeat(index=i, qrs_on=on + 80, qrs_off=on + 120, r_time=on + 100, leads=[],
                        p_on=on, p_off=on + 50) for i, on in enumerate(p_on)]
     assert consistency(sig, FS, real) > 0.9
+
+
+def _noisy_p_train(n_beats: int, p_amp: float, seed: int = 0):
+    """``n_beats`` beats, each with one P wave shape (or none) before it, in white noise."""
+    rng = np.random.default_rng(seed)
+    n = int(n_beats * 0.8 * FS + FS)
+    t = np.arange(n)[:, None]
+    sig = 0.03 * rng.standard_normal((n, 3))
+    beats = []
+    for i in range(n_beats):
+        on = 100 + int(i * 0.8 * FS)
+        sig += p_amp * np.exp(-0.5 * ((t - on - 25) / 9.0) ** 2) * np.array([1.0, 0.6, -0.4])
+        beats.append(GlobalBeat(index=i, qrs_on=on + 80, qrs_off=on + 120, r_time=on + 100,
+                                leads=[], p_on=on, p_off=on + 50))
+    return sig, beats
+
+
+def test_consistency_does_not_count_each_p_wave_matching_itself():
+    from tools.atrial import P_CONSISTENCY, consistency
+
+    # noise alone: about 0 whether 8 or 40 beats (a window's match with a median it is
+    # part of would lift 8 beats to ~0.3 and fade with more)
+    def alike(n_beats, p_amp):
+        sig, beats = _noisy_p_train(n_beats, p_amp)
+        return consistency(sig, FS, beats)
+
+    few, many = alike(8, 0.0), alike(40, 0.0)
+    assert abs(few) < 0.2 and abs(many) < 0.2
+    assert abs(few - many) < 0.15
+    # one P shape in strong noise: alike, by about the same figure with 10 or 40 beats
+    noisy, noisy_many = alike(10, 0.08), alike(40, 0.08)
+    assert P_CONSISTENCY <= noisy < 0.9 and P_CONSISTENCY <= noisy_many < 0.9
+    assert abs(noisy - noisy_many) < 0.1
 
 
 def test_p_template_from_the_delineator_events_finds_the_dissociated_p_waves():

@@ -58,7 +58,8 @@ def atrial_events(dels: dict, beats, fs: float) -> list[tuple[int, int, int]]:
 TEMPLATE_CORR = 0.85        # P-template correlation for an atrial event found by matching
 TEMPLATE_GAIN = (0.4, 2.5)  # its amplitude relative to the template
 TEMPLATE_CORR_FLOOR = 0.7   # ... lowered to the beats' own P waves' level, never below this
-P_CONSISTENCY = 0.5         # beats' P waves less alike than this are not a template
+P_CONSISTENCY = 0.35        # beats' P waves less alike than this are not a template
+CONFIRM_CORR = 0.5          # a delineator's P wave in the T-P segment matching the template
 
 
 def _basis(length: int) -> np.ndarray:
@@ -126,18 +127,30 @@ def p_band(sig: np.ndarray, fs: float) -> np.ndarray:
 
 
 def consistency(sig: np.ndarray, fs: float, beats) -> float | None:
-    """Median correlation (all leads together, detrended) of each beat's P wave with their
-    median: how alike the beats' P waves are. A conducted P wave repeats its shape (median
-    0.95 on the 150 shared records, 1st percentile 0.57); the 'P waves' a learned delineator
-    puts into the noise before every QRS do not (0.26-0.45 on most rebuilt complete heart
-    blocks, benchmarks.av_block_bench). None with fewer than 3."""
+    """Median correlation (all leads together, detrended) of each beat's P wave with the
+    median of the *other* beats' P waves: how alike the beats' P waves are. None with fewer
+    than 3.
+
+    Leave-one-out, because a window correlates with a median it is part of: with the usual
+    10 beats of a 10-s record, 'P waves' a learned delineator put into the noise before
+    every QRS correlated 0.26-0.41 with the median of all of them and -0.05-0.19 with the
+    others' median; and that self-match shrinks as beats are added, so a fixed limit on it
+    means something else in a fast or long record. The limit ``P_CONSISTENCY`` was chosen on
+    rebuilt records of the CinC sources (benchmarks.av_block_bench rhythms without P waves,
+    clean and with noise, vs the records' own sinus P waves clean and with muscle noise;
+    P waves >= 0.37, no P waves <= 0.31) and checked on LUDB's (P waves >= 0.29, of 18; no P
+    waves <= 0.04, of 24). With the median of all beats and a limit of 0.5 the P waves of
+    rebuilt Mobitz I blocks with muscle noise (0.40-0.48) were set aside with the noise
+    (benchmarks.av_block_bench --noise all)."""
     pw = _p_windows(sig, fs, beats)
     if pw is None:
         return None
     segs, length, _ = pw
     w = _detrended(segs, length).reshape(len(segs), -1)
-    t = np.median(w, axis=0)
-    c = (w @ t) / (np.linalg.norm(w, axis=1) * np.linalg.norm(t) + 1e-12)
+    c = []
+    for i in range(w.shape[0]):
+        t = np.median(np.delete(w, i, axis=0), axis=0)
+        c.append(float(w[i] @ t) / (float(np.linalg.norm(w[i]) * np.linalg.norm(t)) + 1e-12))
     return float(np.median(c))
 
 
@@ -583,7 +596,7 @@ def confirmed(events: list[tuple[int, int, int]], match: PMatch, beats,
               fs: float) -> list[tuple[int, int, int]]:
     """The delineator's atrial ``events`` the P template can vouch for: those inside a QRS-T
     (where the template is not searched, so a P hidden in a T wave stays) and those in the
-    T-P segment whose window correlates with the template >= ``P_CONSISTENCY`` within
+    T-P segment whose window correlates with the template >= ``CONFIRM_CORR`` within
     +-20 ms of their onset (a looser bar than a detection's: a P wave on the tail of a T
     wave matches less well). A 'P wave' in the T-P segment that does not look like the
     record's P wave is the noise a learned delineator reads as a P before a QRS, and such
@@ -596,7 +609,7 @@ def confirmed(events: list[tuple[int, int, int]], match: PMatch, beats,
     for e, ins in zip(events, inside):
         i = e[0] - match.m
         lo, hi = max(0, i - lag), min(match.corr.size, i + lag + 1)
-        if ins or (hi > lo and float(match.corr[lo:hi].max()) >= P_CONSISTENCY):
+        if ins or (hi > lo and float(match.corr[lo:hi].max()) >= CONFIRM_CORR):
             out.append(e)
     return out
 

@@ -75,6 +75,7 @@ class Features:
     # atrial_stimuli): dual-chamber pacing
     paced_av_sequential: bool = False
     bigeminal: bool = False             # RR alternates short-long at a fixed coupling
+    grouped: int = 0                    # RR repeats in groups of 3 or 4 (group beating)
     flutter_atrial_rate: float | None = None
     # organised activity at twice a regular ventricular rate: 2:1 flutter not excluded, not
     # stated (tools.rhythm._flutter_rate)
@@ -239,9 +240,13 @@ def rhythm_statements(f: Features) -> list[Statement]:
     if irregular and f.bigeminal:
         f.notes.append("RR alternates short-long (bigeminal pattern): not called atrial "
                        "fibrillation")
+    if irregular and f.grouped and not f.bigeminal:
+        f.notes.append(f"RR repeats in groups of {f.grouped} beats, one interval a pause "
+                       "(group beating: Wenckebach periodicity, or premature beats at a fixed "
+                       "pattern): not called atrial fibrillation")
     # with the 'P waves' set aside as not alike, the RR-rule detector must agree: noisy
     # P waves of a sinus rhythm are not the absent P waves of fibrillation
-    if irregular and not organised and not f.bigeminal and \
+    if irregular and not organised and not f.bigeminal and not f.grouped and \
             (f.p_ratio < 0.3 or (f.p_ratio < 0.5 and f.afib_rule)) and \
             (f.afib_rule or not f.p_set_aside):
         votes = 1 + int(f.afib_rule)
