@@ -559,6 +559,19 @@ def test_group_beating_without_p_waves_is_not_atrial_fibrillation():
     assert any("groups of 3 beats" in n for n in a.notes), a.notes
 
 
+def test_faint_p_waves_set_aside_under_noise_do_not_make_atrial_fibrillation():
+    # Chapman JS20002 (sinus rhythm with premature atrial beats) with noise_bench's wander,
+    # muscle and mains noise: its P waves, less alike than P_CONSISTENCY but more than noise
+    # alone, were set aside and the irregular RR read as AF
+    from benchmarks.noise_bench import with_noise
+    from tools.atrial import P_CONSISTENCY, P_FAINT
+
+    a = analyze(with_noise(_rec("JS20002"), "JS20002", "all"))
+    assert P_FAINT <= a.measurements["p_wave_consistency"].value < P_CONSISTENCY
+    assert "s:af" not in _ids(a)
+    assert any("may be faint P waves" in n for n in a.notes), a.notes
+
+
 def test_grouped_beating_needs_repeating_groups_with_a_pause():
     from tools.beats import GlobalBeat
     from tools.engine import _grouped_beating

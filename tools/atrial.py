@@ -59,6 +59,10 @@ TEMPLATE_CORR = 0.85        # P-template correlation for an atrial event found b
 TEMPLATE_GAIN = (0.4, 2.5)  # its amplitude relative to the template
 TEMPLATE_CORR_FLOOR = 0.7   # ... lowered to the beats' own P waves' level, never below this
 P_CONSISTENCY = 0.35        # beats' P waves less alike than this are not a template
+# ... but 'P waves' set aside at or above this are more alike than noise alone: rebuilt
+# rhythms without P waves (benchmarks.av_block_bench junctional and complete block, clean and
+# noisy) reached it on 3 of 39 CinC-rebuilt records and none of 24 LUDB-rebuilt ones
+P_FAINT = 0.2
 CONFIRM_CORR = 0.5          # a delineator's P wave in the T-P segment matching the template
 
 

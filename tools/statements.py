@@ -245,10 +245,22 @@ def rhythm_statements(f: Features) -> list[Statement]:
                        "(group beating: Wenckebach periodicity, or premature beats at a fixed "
                        "pattern): not called atrial fibrillation")
     # with the 'P waves' set aside as not alike, the RR-rule detector must agree: noisy
-    # P waves of a sinus rhythm are not the absent P waves of fibrillation
-    if irregular and not organised and not f.bigeminal and not f.grouped and \
-            (f.p_ratio < 0.3 or (f.p_ratio < 0.5 and f.afib_rule)) and \
-            (f.afib_rule or not f.p_set_aside):
+    # P waves of a sinus rhythm are not the absent P waves of fibrillation; and where the
+    # set-aside waves are still more alike than noise (tools.atrial.P_FAINT) they may be
+    # faint P waves: a sinus rhythm with premature beats under muscle noise (CinC JS20002,
+    # 0.26) read as AF (benchmarks.noise_bench)
+    from tools.atrial import P_FAINT
+
+    faint = f.p_set_aside and (m.get("p_wave_consistency") or 0.0) >= P_FAINT
+    af_rr = irregular and not organised and not f.bigeminal and not f.grouped and \
+        (f.p_ratio < 0.3 or (f.p_ratio < 0.5 and f.afib_rule))
+    if af_rr and faint:
+        f.notes.append(f"irregular RR and no P waves taken, but the waves set aside before "
+                       f"the QRS complexes are more alike (m:p_wave_consistency "
+                       f"{m['p_wave_consistency']:.2f} >= {P_FAINT}) than noise alone: they "
+                       "may be faint P waves, so atrial fibrillation is not stated (rhythm "
+                       "not classified)")
+    if af_rr and (f.afib_rule or not f.p_set_aside) and not faint:
         votes = 1 + int(f.afib_rule)
         out.append(_stmt("af", "Atrial fibrillation", "164889003",
                          "irregularly irregular RR (RR CV > 0.08, RMSSD/mean RR > 0.08, median "
