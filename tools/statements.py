@@ -75,7 +75,7 @@ class Features:
     # atrial_stimuli): dual-chamber pacing
     paced_av_sequential: bool = False
     bigeminal: bool = False             # RR alternates short-long at a fixed coupling
-    grouped: int = 0                    # RR repeats in groups of 3 or 4 (group beating)
+    grouped: int = 0                    # RR repeats in groups of 2-4 beats (group beating)
     flutter_atrial_rate: float | None = None
     # organised activity at twice a regular ventricular rate: 2:1 flutter not excluded, not
     # stated (tools.rhythm._flutter_rate)
