@@ -544,6 +544,18 @@ def test_mobitz_one_under_muscle_noise_is_not_sinus_arrhythmia(name):
     _evidence_exists(a)
 
 
+def test_one_stray_wave_at_half_the_cycle_is_not_second_degree_block():
+    # LUDB 127 (sinus bradycardia, 40 /min) with its P waves 40 ms earlier
+    # (benchmarks.long_pr_bench): one stray atrial event between two P waves made a regular
+    # train at 80 /min with one 'blocked P' on it, read as Mobitz II
+    from benchmarks.long_pr_bench import shifted
+
+    rec = _ludb("127")
+    a = shifted(rec, analyze(rec), 40.0)
+    ids = _ids(a)
+    assert "s:avb2" not in ids and "s:sb" in ids, ids
+
+
 def test_group_beating_without_p_waves_is_not_atrial_fibrillation():
     # LUDB 121 rebuilt as 4:3 Wenckebach with noise: its P waves lost in the noise, the
     # repeating RR groups (short, short, pause) read as AF

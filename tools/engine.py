@@ -647,8 +647,12 @@ def _measure(record: Record, sig: np.ndarray, fs: float, usable: list[str],
         # 'P wave' at an ordinary PR before the Wenckebach beat (the real one was on the
         # T wave) made the next, blocked P look premature (a blocked PAC), and Mobitz I
         # with muscle noise read as sinus arrhythmia (benchmarks.av_block_bench --noise)
+        # (>= 2 blocked P waves on it: one stray wave at half the cycle of a sinus
+        # bradycardia made a train at twice its rate with one 'blocked P', and read as Mobitz
+        # II, benchmarks.long_pr_bench, LUDB 127 at 40 /min)
         av_train = av_relationship([events[i] for i in train], beats, fs)
-        second = av_train["pattern"] in ("second", "2:1") and av["pattern"] is None
+        second = av_train["pattern"] in ("second", "2:1") and av["pattern"] is None \
+            and len(av_train["blocked"]) >= 2
         if av_train["pattern"] == "third" or second:
             av_notes.append(
                 f"{len(events) - len(train)} of {len(events)} atrial events lie off the "
