@@ -995,10 +995,9 @@ def _bigeminal(beats: list[GlobalBeat], fs: float) -> bool:
     """RR intervals alternating short-long (successive differences alternate in sign and
     exceed 10 % of the median RR in >= 80 % of pairs): a regularly irregular pattern, such as
     atrial or ventricular bigeminy, not fibrillation."""
-    r = np.array([b.r_time for b in beats], float)
-    if r.size < 6:
+    rr = _rr(beats)
+    if rr.size < 5:
         return False
-    rr = np.diff(r)
     d = np.diff(rr)
     big = np.abs(d) > 0.10 * np.median(rr)
     alternating = np.sign(d[1:]) != np.sign(d[:-1])
@@ -1019,15 +1018,24 @@ def _grouped_beating(beats: list[GlobalBeat]) -> int:
     Simulated AF (independent RR, CV 0.10-0.30, 50-160 /min, 10 s) meets it by chance in
     <= 0.4 % of strips (the pause margin; without it 34 % at CV 0.10 and 60 /min). Period
     2 is also the bigeminy of :func:`_fixed_bigeminy`."""
-    rr = np.diff(np.array([b.r_time for b in beats], float))
+    rr = _rr(beats)
     for k in (2, 3, 4):
-        if rr.size < 3 * k:
+        if rr.size < 3 * k or not _phases_regular(rr, k):
             continue
-        phases = [rr[j::k] for j in range(k)]
-        means = [float(np.mean(p)) for p in phases]
-        if all(regular_rr(p) for p in phases) and max(means) >= GROUP_PAUSE * min(means):
+        means = [float(np.mean(rr[j::k])) for j in range(k)]
+        if max(means) >= GROUP_PAUSE * min(means):
             return k
     return 0
+
+
+def _rr(beats: list[GlobalBeat]) -> np.ndarray:
+    return np.diff(np.array([b.r_time for b in beats], float))
+
+
+def _phases_regular(rr: np.ndarray, k: int) -> bool:
+    """Each of the ``k`` interleaved RR series (every k-th interval) regular
+    (:func:`regular_rr`): the RR repeats with period ``k``."""
+    return all(regular_rr(rr[j::k]) for j in range(k))
 
 
 def _fixed_bigeminy(beats: list[GlobalBeat], fs: float) -> bool:
@@ -1037,10 +1045,7 @@ def _fixed_bigeminy(beats: list[GlobalBeat], fs: float) -> bool:
     fibrillation. Random RR intervals alternate in sign two times in three, so in a 10-s
     AF strip the looser pattern alone is met by chance (simulated: 18 % at 80 /min, 6 % at
     120 /min), and it withheld AF on rebuilt AF records (benchmarks.af_bench)."""
-    if not _bigeminal(beats, fs):
-        return False
-    rr = np.diff(np.array([b.r_time for b in beats], float))
-    return regular_rr(rr[0::2]) and regular_rr(rr[1::2])
+    return _bigeminal(beats, fs) and _phases_regular(_rr(beats), 2)
 
 
 def _quality_factor(quality: RecordQuality, usable: list[str]) -> float:
